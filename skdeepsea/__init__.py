@@ -1,0 +1,24 @@
+"""skdeepsea: DeepSEA as a scikit-learn estimator on Keras 3.
+
+The public names are re-exported here. Keras (and with it the backend) is
+imported only when a name that needs it is first used, so ``import skdeepsea``
+is fast and works with whichever Keras backend is installed.
+"""
+
+from ._backend import select_backend
+
+select_backend()
+
+from .preprocessing import OneHotDNA, reverse_complement  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = ["DeepSEAClassifier", "OneHotDNA", "reverse_complement", "load", "__version__"]
+
+
+def __getattr__(name):
+    if name in ("DeepSEAClassifier", "load"):
+        from . import classifier
+
+        return getattr(classifier, name)
+    raise AttributeError(f"module 'skdeepsea' has no attribute {name!r}")

@@ -1,0 +1,176 @@
+"""The ``.skdeepsea`` file: a fitted DeepSEAClassifier in one zip archive.
+
+Layout (format version 1)::
+
+    model.keras      the Keras 3 archive of the network (weights as HDF5,
+                     architecture as JSON): backend-neutral, loaded with
+                     Keras' safe mode
+    estimator.json   {"format": "skdeepsea", "format_version": 1,
+                      "skdeepsea_version", "keras_version", "backend",
+                      "params": the constructor parameters,
+                      "fitted": classes_ (with their dtype), target_names_,
+                                target_type_, alphabet_, sequence_length_,
+                                n_features_in_, history_}
+
+The archive is written to a temporary file beside the destination and renamed
+over it only when complete, so an interrupted save never leaves a file that
+looks whole.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+FORMAT_VERSION = 1
+_FITTED = ("target_type_", "alphabet_", "sequence_length_", "n_features_in_", "history_")
+
+
+def model_to_bytes(model):
+    """Serialise a Keras model to the bytes of a ``.keras`` archive.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model.
+
+    Returns
+    -------
+    data : bytes
+        The archive.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        model.save(path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def model_from_bytes(data):
+    """Load a Keras model from the bytes of a ``.keras`` archive (safe mode).
+
+    Parameters
+    ----------
+    data : bytes
+        The archive, as written by :func:`model_to_bytes`.
+
+    Returns
+    -------
+    model : keras.Model
+        The model, uncompiled.
+    """
+    import keras
+
+    from . import losses  # noqa: F401  (registers the custom loss for deserialisation)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.keras")
+        with open(path, "wb") as f:
+            f.write(data)
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+def _to_json(value):
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dict):
+        return {"__dict_items__": [[k, v] for k, v in value.items()]}
+    return value
+
+
+def _from_json(value, default):
+    if isinstance(value, dict) and "__dict_items__" in value:
+        return {k: v for k, v in value["__dict_items__"]}
+    if isinstance(default, tuple) and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def save_estimator(estimator, path):
+    """Write a fitted estimator to ``path`` atomically.
+
+    Parameters
+    ----------
+    estimator : DeepSEAClassifier
+        Fitted estimator.
+    path : str or path-like
+        Destination file.
+    """
+    import keras
+
+    from . import __version__
+
+    params = estimator.get_params()
+    if not isinstance(params["random_state"], (int, type(None))):
+        params["random_state"] = None  # a RandomState instance is not data
+    meta = {
+        "format": "skdeepsea",
+        "format_version": FORMAT_VERSION,
+        "skdeepsea_version": __version__,
+        "keras_version": keras.__version__,
+        "backend": keras.backend.backend(),
+        "params": {k: _to_json(v) for k, v in params.items()},
+        "fitted": {
+            "classes_": estimator.classes_.tolist(),
+            "classes_dtype": estimator.classes_.dtype.str,
+            "target_names_": estimator.target_names_.tolist(),
+            **{name: _to_json(getattr(estimator, name)) for name in _FITTED},
+        },
+    }
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".skdeepsea", dir=directory)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp_path, "w") as archive:
+            archive.writestr("estimator.json", json.dumps(meta, indent=1))
+            archive.writestr("model.keras", model_to_bytes(estimator.model_))
+        os.replace(tmp_path, path)
+    except BaseException:
+        os.unlink(tmp_path)
+        raise
+
+
+def load_estimator(cls, path):
+    """Read an estimator written by :func:`save_estimator`.
+
+    Parameters
+    ----------
+    cls : type
+        The estimator class.
+    path : str or path-like
+        File to read.
+
+    Returns
+    -------
+    estimator : cls
+        The fitted estimator.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as e:
+        raise ValueError(f"{path} is not a skdeepsea model file (not a zip archive).") from e
+    with archive:
+        names = set(archive.namelist())
+        if not {"estimator.json", "model.keras"} <= names:
+            raise ValueError(
+                f"{path} is not a skdeepsea model file: it lacks estimator.json or model.keras."
+            )
+        meta = json.loads(archive.read("estimator.json"))
+        if meta.get("format") != "skdeepsea" or meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{path} has format {meta.get('format')!r} version {meta.get('format_version')!r}; "
+                f"this skdeepsea reads format 'skdeepsea' version {FORMAT_VERSION}."
+            )
+        model_bytes = archive.read("model.keras")
+    defaults = cls().get_params()
+    estimator = cls(**{k: _from_json(v, defaults.get(k)) for k, v in meta["params"].items()})
+    fitted = meta["fitted"]
+    estimator.classes_ = np.array(fitted["classes_"], dtype=np.dtype(fitted["classes_dtype"]))
+    for name in _FITTED:
+        setattr(estimator, name, _from_json(fitted[name], None))
+    estimator.target_names_ = np.array(fitted["target_names_"])
+    estimator.model_ = model_from_bytes(model_bytes)
+    return estimator

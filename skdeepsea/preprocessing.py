@@ -1,0 +1,499 @@
+"""DNA strings to one-hot arrays and back, and reverse complements of both.
+
+Encoding works on the ASCII bytes of all sequences joined together: one
+256-entry lookup table turns each byte into its row of the one-hot array, so
+no Python code runs per base (the approach of tangermeme and kipoiseq).
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+ALPHABET_DEFAULT = "ATGC"
+
+_BASES = "ACGT"
+_AMBIGUOUS = "NRYSWKMBDHV"
+_COMPLEMENT = dict(zip("ACGTRYKMSWNBVDH", "TGCAYRMKSWNVBHD"))
+_COMPLEMENT.update({base.lower(): comp.lower() for base, comp in _COMPLEMENT.items()})
+_COMPLEMENT_TABLE = str.maketrans(_COMPLEMENT)
+# str.translate deletes the characters mapped to None: what is left is invalid.
+_IUPAC_DELETE_TABLE = str.maketrans(dict.fromkeys(_COMPLEMENT))
+_AMBIGUOUS_MODES = ("zeros", "uniform", "error")
+
+
+def check_alphabet(alphabet):
+    """Check that an alphabet is an order of the four DNA bases.
+
+    Parameters
+    ----------
+    alphabet : str
+        The bases in channel order, e.g. ``"ATGC"`` (DeepSEA's encoder) or
+        ``"AGCT"`` (the DeepSEA training bundle). Case is ignored.
+
+    Returns
+    -------
+    alphabet : str
+        The alphabet in uppercase.
+
+    Raises
+    ------
+    ValueError
+        If ``alphabet`` is not a permutation of A, C, G and T.
+
+    Examples
+    --------
+    >>> from skdeepsea.preprocessing import check_alphabet
+    >>> check_alphabet("acgt")
+    'ACGT'
+    """
+    if not isinstance(alphabet, str) or sorted(alphabet.upper()) != list(_BASES):
+        raise ValueError(
+            f"alphabet must be an order of the four bases A, C, G and T such as "
+            f"{ALPHABET_DEFAULT!r}, got {alphabet!r}."
+        )
+    return alphabet.upper()
+
+
+class OneHotArray(np.ndarray):
+    """A NumPy array of one-hot DNA that remembers its base order.
+
+    The last axis holds one channel per base, in the order of ``alphabet``.
+    Slicing, fancy indexing, copies, pickle and joblib keep the alphabet;
+    ``np.asarray`` turns the array into a plain ``numpy.ndarray``.
+
+    Parameters
+    ----------
+    array : array-like
+        The one-hot values, shape ``(..., sequence_length, 4)``.
+    alphabet : str, default="ATGC"
+        The base of each channel of the last axis.
+
+    Attributes
+    ----------
+    alphabet : str
+        The base of each channel of the last axis, in uppercase.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepsea.preprocessing import OneHotArray
+    >>> x = OneHotArray(np.eye(4)[None], alphabet="ACGT")
+    >>> x[:, 1:].alphabet
+    'ACGT'
+    >>> type(np.asarray(x)).__name__
+    'ndarray'
+    """
+
+    def __new__(cls, array, alphabet=ALPHABET_DEFAULT):
+        obj = np.asarray(array).view(cls)
+        obj.alphabet = check_alphabet(alphabet)
+        return obj
+
+    def __array_finalize__(self, obj):
+        # Called for views, slices and copies: they inherit the base order.
+        self.alphabet = getattr(obj, "alphabet", ALPHABET_DEFAULT)
+
+    def __reduce__(self):
+        constructor, args, array_state = super().__reduce__()
+        return constructor, args, (array_state, self.alphabet)
+
+    def __setstate__(self, state):
+        array_state, self.alphabet = state
+        super().__setstate__(array_state)
+
+
+def _as_sequence_list(X):
+    """Return the sequences of X as a list of str, or raise naming the problem."""
+    if isinstance(X, (str, bytes)):
+        raise TypeError(
+            "Expected an array-like of sequences, got a single string; wrap it in a list."
+        )
+    array = np.asarray(X, dtype=object)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(
+            "Expected a 1-D array-like of sequences or a single column of them, "
+            f"got an array of shape {array.shape}."
+        )
+    if len(array) == 0:
+        raise ValueError("Found 0 sequences; at least one is required.")
+    sequences = array.tolist()
+    for i, sequence in enumerate(sequences):
+        if isinstance(sequence, bytes):
+            # latin-1 maps every byte to one character, so a non-ASCII byte is
+            # reported at its own position by the ASCII check below.
+            sequences[i] = sequence.decode("latin-1")
+        elif not isinstance(sequence, str):
+            raise TypeError(
+                f"sequence {i} has type {type(sequence).__name__}, expected str: {sequence!r}."
+            )
+    return sequences
+
+
+def _to_common_length(sequences, sequence_length, ambiguous):
+    """Crop or pad the sequences to one length, in place.
+
+    Returns the common length and, for each changed sequence, the offset that
+    turns a position in the changed sequence into one in the original.
+    """
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    if sequence_length is None:
+        unequal = np.flatnonzero(lengths != lengths[0])
+        if unequal.size:
+            i = int(unequal[0])
+            raise ValueError(
+                f"sequence {i} has length {lengths[i]}, expected {lengths[0]} (the length of "
+                "sequence 0); set sequence_length to centre-crop or pad all sequences to one "
+                "length."
+            )
+        return int(lengths[0]), {}
+    offsets = {}
+    for i in np.flatnonzero(lengths != sequence_length).tolist():
+        excess = int(lengths[i]) - sequence_length
+        if excess > 0:
+            start = excess // 2
+            sequences[i] = sequences[i][start : start + sequence_length]
+            offsets[i] = start
+        else:
+            if ambiguous == "error":
+                raise ValueError(
+                    f"sequence {i} has length {lengths[i]} and would be padded with N to "
+                    f"sequence_length={sequence_length}, which ambiguous='error' forbids."
+                )
+            left = -excess // 2
+            sequences[i] = "N" * left + sequences[i] + "N" * (-excess - left)
+            offsets[i] = -left
+    return sequence_length, offsets
+
+
+def _encode_ascii(sequences, sequence_length, offsets, allowed):
+    """Join the sequences into one bytes object, checking every character."""
+    joined = "".join(sequences)
+
+    def fail(index, reason):
+        i, position = divmod(index, sequence_length)
+        char = joined[index]
+        raise ValueError(
+            f"sequence {i} has {reason} {char!r} at position {position + offsets.get(i, 0)}."
+        )
+
+    try:
+        encoded = joined.encode("ascii")
+    except UnicodeEncodeError as error:
+        fail(error.start, "an invalid character")
+    if encoded.translate(None, allowed):
+        table = np.zeros(256, dtype=bool)
+        table[np.frombuffer(allowed, dtype=np.uint8)] = True
+        index = int(np.argmin(table[np.frombuffer(encoded, dtype=np.uint8)]))
+        is_ambiguous = joined[index].upper() in _AMBIGUOUS
+        fail(index, "an ambiguous base" if is_ambiguous else "an invalid character")
+    return encoded
+
+
+def _encoding_table(alphabet, ambiguous, dtype):
+    """Row b of the table is the one-hot encoding of the byte b."""
+    table = np.zeros((256, 4), dtype=dtype)
+    for channel, base in enumerate(alphabet):
+        table[[ord(base), ord(base.lower())], channel] = 1
+    if ambiguous == "uniform":
+        codes = [ord(code) for code in _AMBIGUOUS + _AMBIGUOUS.lower()]
+        table[codes] = 0.25
+    return table
+
+
+class OneHotDNA(TransformerMixin, BaseEstimator):
+    """One-hot encode DNA sequences for DeepSEA.
+
+    Turns ``n`` strings of length ``L`` into an array of shape ``(n, L, 4)``
+    whose channel ``i`` is 1 where the base is ``alphabet[i]``. Lowercase
+    (soft-masked) bases are read as uppercase ones.
+
+    Parameters
+    ----------
+    alphabet : str, default="ATGC"
+        The base of each channel. The default is DeepSEA's own encoder order,
+        A=[1,0,0,0], T=[0,1,0,0], G=[0,0,1,0], C=[0,0,0,1]; the DeepSEA
+        training bundle uses "AGCT".
+    ambiguous : {"zeros", "uniform", "error"}, default="zeros"
+        How N and the other IUPAC ambiguity codes (R Y S W K M B D H V) are
+        encoded: all zeros (as DeepSEA does), 0.25 in every channel (needs a
+        floating-point ``dtype``), or rejected with a ValueError.
+    sequence_length : int or None, default=None
+        If None, all sequences given to one call must have the same length.
+        If an int, every sequence is brought to this length: a longer one is
+        centre-cropped to ``s[(len(s) - L) // 2 : (len(s) - L) // 2 + L]``
+        (DeepSEA's variant window convention), a shorter one is padded with
+        N on both sides, the extra N on the right when the difference is odd.
+        Only the bases kept after cropping are checked.
+    dtype : str or numpy dtype, default="float32"
+        Type of the output array: a float type, an integer type such as
+        "uint8" (four times smaller than float32), or "bool".
+
+    Attributes
+    ----------
+    alphabet_ : str
+        The alphabet in uppercase.
+    sequence_length_ : int
+        ``sequence_length`` if set, else the length of the sequences seen in
+        ``fit``. ``transform`` does not enforce it: the encoder is stateless,
+        and each call only requires its own sequences to share a length.
+    n_features_in_ : int
+        Always 1: each sample is one sequence.
+
+    See Also
+    --------
+    reverse_complement : Reverse complement of strings or one-hot arrays.
+
+    Examples
+    --------
+    >>> from skdeepsea import OneHotDNA
+    >>> encoder = OneHotDNA(dtype="uint8")
+    >>> X = encoder.fit_transform(["ACGTN", "ttgca"])
+    >>> X.shape
+    (2, 5, 4)
+    >>> X[0]
+    OneHotArray([[1, 0, 0, 0],
+                 [0, 0, 0, 1],
+                 [0, 0, 1, 0],
+                 [0, 1, 0, 0],
+                 [0, 0, 0, 0]], dtype=uint8)
+    >>> encoder.inverse_transform(X)
+    array(['ACGTN', 'TTGCA'], dtype=object)
+    """
+
+    def __init__(self, alphabet=ALPHABET_DEFAULT, ambiguous="zeros", sequence_length=None,
+                 dtype="float32"):
+        self.alphabet = alphabet
+        self.ambiguous = ambiguous
+        self.sequence_length = sequence_length
+        self.dtype = dtype
+
+    def _check_params(self):
+        alphabet = check_alphabet(self.alphabet)
+        if self.ambiguous not in _AMBIGUOUS_MODES:
+            raise ValueError(
+                f"ambiguous must be one of {_AMBIGUOUS_MODES}, got {self.ambiguous!r}."
+            )
+        if self.sequence_length is not None and (
+            isinstance(self.sequence_length, bool)
+            or not isinstance(self.sequence_length, numbers.Integral)
+            or self.sequence_length < 1
+        ):
+            raise ValueError(
+                f"sequence_length must be a positive integer or None, got "
+                f"{self.sequence_length!r}."
+            )
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError:
+            dtype = None
+        if dtype is None or dtype.kind not in "biuf":
+            raise ValueError(
+                f"dtype must be a numeric or bool type such as 'float32' or 'uint8', got "
+                f"{self.dtype!r}."
+            )
+        if self.ambiguous == "uniform" and dtype.kind != "f":
+            raise ValueError(
+                f"ambiguous='uniform' encodes N as 0.25, which dtype={dtype.name!r} cannot hold; "
+                "use a float dtype or ambiguous='zeros'."
+            )
+        return alphabet, dtype
+
+    def _validated_bytes(self, X):
+        sequences = _as_sequence_list(X)
+        length, offsets = _to_common_length(sequences, self.sequence_length, self.ambiguous)
+        allowed = _BASES if self.ambiguous == "error" else _BASES + _AMBIGUOUS
+        allowed = (allowed + allowed.lower()).encode("ascii")
+        return _encode_ascii(sequences, length, offsets, allowed), len(sequences), length
+
+    def fit(self, X, y=None):
+        """Check the parameters and the sequences.
+
+        Parameters
+        ----------
+        X : array-like of str, shape (n_samples,) or (n_samples, 1)
+            DNA sequences (str or bytes): a list, a 1-D array, a pandas
+            Series, or a single-column 2-D array or DataFrame.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : OneHotDNA
+            The fitted encoder.
+        """
+        self.alphabet_, _ = self._check_params()
+        _, _, self.sequence_length_ = self._validated_bytes(X)
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X):
+        """One-hot encode sequences.
+
+        Parameters
+        ----------
+        X : array-like of str, shape (n_samples,) or (n_samples, 1)
+            DNA sequences, all of one length unless ``sequence_length`` is set.
+
+        Returns
+        -------
+        X_onehot : OneHotArray of shape (n_samples, sequence_length, 4)
+            The encoded sequences, of type ``dtype``, with
+            ``X_onehot.alphabet`` set to ``alphabet_``.
+
+        Raises
+        ------
+        ValueError
+            Naming the sequence and the 0-based position (in the sequence as
+            given) of the first invalid character, or the first sequence whose
+            length differs from that of sequence 0.
+        """
+        check_is_fitted(self)
+        _, dtype = self._check_params()
+        encoded, n_sequences, length = self._validated_bytes(X)
+        table = _encoding_table(self.alphabet_, self.ambiguous, dtype)
+        onehot = np.take(table, np.frombuffer(encoded, dtype=np.uint8), axis=0)
+        return OneHotArray(onehot.reshape(n_sequences, length, 4), alphabet=self.alphabet_)
+
+    def inverse_transform(self, X):
+        """Turn one-hot arrays back into sequences.
+
+        A position whose channels are all equal (all zeros, or uniform) reads
+        as N; any other position reads as its largest channel.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4)
+            One-hot sequences. The channel order is ``X.alphabet`` for a
+            :class:`OneHotArray`, ``alphabet_`` otherwise.
+
+        Returns
+        -------
+        sequences : ndarray of str, shape (n_samples,)
+            Uppercase sequences, dtype object.
+        """
+        check_is_fitted(self)
+        alphabet = getattr(X, "alphabet", self.alphabet_)
+        X = np.asarray(X)
+        if X.ndim == 2 and X.shape[1] % 4 == 0:
+            X = X.reshape(len(X), -1, 4)
+        if X.ndim != 3 or X.shape[2] != 4:
+            raise ValueError(
+                f"Expected one-hot sequences of shape (n_samples, L, 4) or (n_samples, L * 4), "
+                f"got shape {X.shape}."
+            )
+        letters = np.frombuffer((alphabet + "N").encode("ascii"), dtype=np.uint8)
+        codes = X.argmax(axis=2)
+        # Channel-wise comparisons: NumPy reduces a length-4 last axis slowly.
+        first = X[..., 0]
+        codes[(first == X[..., 1]) & (first == X[..., 2]) & (first == X[..., 3])] = 4
+        joined = letters[codes].tobytes().decode("ascii")
+        length = X.shape[1]
+        sequences = [joined[i * length : (i + 1) * length] for i in range(len(X))]
+        return np.array(sequences, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+def _reverse_complement_string(sequence, name="sequence"):
+    text = sequence.decode("latin-1") if isinstance(sequence, bytes) else sequence
+    if not isinstance(text, str):
+        raise TypeError(f"{name} has type {type(sequence).__name__}, expected str: {sequence!r}.")
+    if text.translate(_IUPAC_DELETE_TABLE):
+        position, char = next((i, c) for i, c in enumerate(text) if c not in _COMPLEMENT)
+        raise ValueError(f"{name} has an invalid character {char!r} at position {position}.")
+    reverse = text.translate(_COMPLEMENT_TABLE)[::-1]
+    return reverse.encode("latin-1") if isinstance(sequence, bytes) else reverse
+
+
+def _reverse_complement_strings(sequences):
+    return [_reverse_complement_string(s, f"sequence {i}") for i, s in enumerate(sequences)]
+
+
+def reverse_complement(X, alphabet=None):
+    """Reverse complement DNA sequences, as strings or one-hot arrays.
+
+    Parameters
+    ----------
+    X : str, array-like of str, or array of shape (..., L, 4) or (n, L * 4)
+        A sequence, sequences (list, tuple, 1-D array or pandas Series), or
+        one-hot sequences. Strings keep their case and may hold IUPAC codes
+        (R<->Y, K<->M, B<->V, D<->H; S, W, N are their own complements).
+        A 2-D numeric array is read as flattened sequences ``(n, L * 4)``, as
+        scikit-learn passes features; give a single sequence as ``(1, L, 4)``.
+    alphabet : str or None, default=None
+        Channel order of a one-hot ``X``: ``X.alphabet`` for a
+        :class:`OneHotArray`, else "ATGC". Ignored for strings.
+
+    Returns
+    -------
+    X_rc : same kind as X
+        A str for a str, a list for a list, and so on. For arrays, a new
+        :class:`OneHotArray` of the shape of X, with the same alphabet: the
+        position axis reversed and each base's channel sent to the channel of
+        its complement (in "ATGC" order the channels [1, 0, 3, 2]; in "ACGT"
+        or "AGCT" order a flip).
+
+    Raises
+    ------
+    ValueError
+        If ``alphabet`` disagrees with ``X.alphabet``, or a string holds a
+        character that is not an IUPAC nucleotide code.
+
+    Examples
+    --------
+    >>> from skdeepsea import OneHotDNA, reverse_complement
+    >>> reverse_complement("AACGtn")
+    'naCGTT'
+    >>> encoder = OneHotDNA(dtype="uint8").fit(["AAC"])
+    >>> reverse_complement(encoder.transform(["AAC"]))[0]
+    OneHotArray([[0, 0, 1, 0],
+                 [0, 1, 0, 0],
+                 [0, 1, 0, 0]], dtype=uint8)
+    """
+    if alphabet is not None:
+        alphabet = check_alphabet(alphabet)
+    if isinstance(X, (str, bytes)):
+        return _reverse_complement_string(X)
+    if isinstance(X, (list, tuple)):
+        return type(X)(_reverse_complement_strings(X))
+    if hasattr(X, "iloc"):
+        if X.ndim != 1:
+            raise ValueError(f"Expected a pandas Series of sequences, got shape {X.shape}.")
+        return X.__class__(_reverse_complement_strings(X), index=X.index, name=X.name)
+    X = np.asanyarray(X)
+    if X.dtype.kind in "USO":
+        if X.ndim != 1:
+            raise ValueError(f"Expected a 1-D array of sequences, got shape {X.shape}.")
+        return np.array(_reverse_complement_strings(X), dtype=X.dtype)
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"Expected DNA sequences or a numeric one-hot array, got {X.dtype}.")
+
+    own_alphabet = getattr(X, "alphabet", None)
+    if alphabet is not None and own_alphabet is not None and alphabet != own_alphabet:
+        raise ValueError(
+            f"alphabet={alphabet!r} disagrees with the alphabet of X, {own_alphabet!r}."
+        )
+    alphabet = alphabet or own_alphabet or ALPHABET_DEFAULT
+    flat_shape = X.shape if X.ndim == 2 else None
+    if flat_shape is not None and flat_shape[1] % 4 == 0:
+        X = X.reshape(flat_shape[0], -1, 4)
+    if X.ndim < 3 or X.shape[-1] != 4:
+        raise ValueError(
+            f"Expected one-hot sequences of shape (..., L, 4) or (n, L * 4), got shape {X.shape}."
+        )
+    # Output channel c holds the complement of alphabet[c], read backwards.
+    channels = [alphabet.index(_COMPLEMENT[base]) for base in alphabet]
+    reverse = np.asarray(X)[..., ::-1, channels]
+    if flat_shape is not None:
+        reverse = reverse.reshape(flat_shape)
+    return OneHotArray(reverse, alphabet=alphabet)

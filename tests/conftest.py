@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+# A network small enough that a fit takes a second on a CPU, with the
+# DeepSEA structure (convolutions, pooling, dropout, dense, max-norm, L1/L2).
+SMALL = dict(
+    conv_filters=(16, 16),
+    dropout=(0.1, 0.1),
+    kernel_size=6,
+    pool_size=2,
+    fc_units=16,
+    optimizer="adam",
+    learning_rate=0.01,
+    batch_size=32,
+    epochs=15,
+    random_state=0,
+)
+
+MOTIFS = ("GATAAG", "TGACTCA")
+
+
+def motif_data(n=200, length=60, seed=0):
+    """Random DNA with two motifs planted independently, each in its own slot; one target per motif."""
+    rng = np.random.default_rng(seed)
+    seqs, labels = [], []
+    for _ in range(n):
+        seq = list(rng.choice(list("ACGT"), length))
+        row = []
+        for i, motif in enumerate(MOTIFS):
+            present = rng.random() < 0.5
+            if present:
+                # Each motif in its own slot, so plantings never overlap.
+                start = (i + 1) * length // (len(MOTIFS) + 1) - len(motif) // 2 + rng.integers(-3, 4)
+                seq[start:start + len(motif)] = motif
+            row.append(int(present))
+        seqs.append("".join(seq))
+        labels.append(row)
+    return np.array(seqs, dtype=object), np.array(labels)
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    return motif_data()
