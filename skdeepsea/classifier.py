@@ -91,6 +91,11 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     alphabet : str or None, default=None
         Base order of the one-hot channels. None takes it from the input
         (``OneHotDNA`` output carries its alphabet) or else uses "ATGC".
+    input_channels : int, default=4
+        Values per position: 4 for one-hot DNA. Other counts (extra tracks,
+        or generic numeric features with 1) need ``average_strands=False``
+        and ``add_reverse_complement=False``, since only DNA has a reverse
+        complement.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, dropout, shuffling and the early
         stopping split; an int makes ``fit`` reproducible on the CPU for a
@@ -109,11 +114,12 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         Names of the outputs: the columns of a DataFrame ``y``, else the
         classes, else ``"target_0"``, ...
     n_features_in_ : int
-        Features seen in fit (sequence_length * 4).
+        Features seen in fit (sequence_length * input_channels).
     sequence_length_ : int
         Sequence length seen in fit; predict requires the same.
-    alphabet_ : str
-        Channel order seen in fit; predict requires the same.
+    alphabet_ : str or None
+        Channel order seen in fit; predict requires the same. None when
+        ``input_channels != 4``.
     history_ : dict
         Per-epoch losses (and validation losses) of the last fit.
 
@@ -157,6 +163,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         average_strands=True,
         add_reverse_complement=True,
         alphabet=None,
+        input_channels=4,
         random_state=None,
         verbose=0,
     ):
@@ -180,6 +187,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.average_strands = average_strands
         self.add_reverse_complement = add_reverse_complement
         self.alphabet = alphabet
+        self.input_channels = input_channels
         self.random_state = random_state
         self.verbose = verbose
 
@@ -202,6 +210,12 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         check_number("validation_fraction", self.validation_fraction, low=0, high=0.9, strict=True)
         check_number("n_iter_no_change", self.n_iter_no_change, low=1, integer=True)
         check_number("verbose", self.verbose, low=0, high=2, integer=True)
+        check_number("input_channels", self.input_channels, low=1, integer=True)
+        if self.input_channels != 4 and (self.average_strands or self.add_reverse_complement):
+            raise ValueError(
+                f"input_channels={self.input_channels}: only one-hot DNA (4 channels) has a "
+                "reverse complement; set average_strands=False and add_reverse_complement=False."
+            )
         if not (self.class_weight is None or self.class_weight == "balanced"
                 or isinstance(self.class_weight, dict)):
             raise ValueError(
@@ -211,35 +225,58 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     def _check_X(self, X, *, fitting):
         """Validate one-hot input; return float32 (n, L, 4) and its alphabet."""
         input_alphabet = getattr(X, "alphabet", None)
-        if isinstance(X, (str, bytes)) or (
-            hasattr(X, "dtype") and X.dtype.kind in "OUS"
-        ) or (isinstance(X, (list, tuple)) and X and isinstance(X[0], (str, bytes))):
-            raise TypeError(
-                "DeepSEAClassifier takes one-hot arrays (n, L, 4) or (n, L*4), not strings: "
-                "encode them with skdeepsea.OneHotDNA, e.g. make_pipeline(OneHotDNA(), "
-                "DeepSEAClassifier())."
-            )
         if hasattr(X, "toarray") or hasattr(X, "tocsr"):
             raise TypeError("DeepSEAClassifier does not accept sparse input; pass a dense array.")
+        if not hasattr(X, "dtype") or X.dtype.kind == "O":
+            X = np.asarray(X, dtype=object)
+            if X.size and isinstance(X.flat[0], (str, bytes)):
+                raise TypeError(
+                    "DeepSEAClassifier takes one-hot arrays (n, L, 4) or (n, L*4), not strings: "
+                    "encode them with skdeepsea.OneHotDNA, e.g. make_pipeline(OneHotDNA(), "
+                    "DeepSEAClassifier())."
+                )
+            X = X.astype(np.float64)
         X = np.asarray(X)
+        if X.dtype.kind == "c":
+            raise ValueError("Complex data not supported; X must hold real numbers.")
         if X.dtype.kind not in "biuf":
             raise ValueError(f"X must hold numbers (float, uint8 or bool), got dtype {X.dtype}.")
+        channels = self.input_channels
         if X.ndim == 2:
-            if X.shape[1] % 4:
+            if X.shape[1] == 0:
                 raise ValueError(
-                    f"A 2-D X must be flattened one-hot sequences of shape (n, L*4); "
-                    f"it has {X.shape[1]} feature(s), which is not a multiple of 4."
+                    f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
                 )
-            X = X.reshape(X.shape[0], X.shape[1] // 4, 4)
-        elif X.ndim != 3 or X.shape[2] != 4:
+            if not fitting and X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but DeepSEAClassifier is expecting "
+                    f"{self.n_features_in_} features as input (sequences of length "
+                    f"{self.sequence_length_} with {channels} channels, flattened)."
+                )
+            if X.shape[1] % channels:
+                raise ValueError(
+                    f"A 2-D X must be flattened sequences of shape (n, L*{channels}); it has "
+                    f"{X.shape[1]} feature(s), which is not a multiple of {channels}."
+                )
+            X = X.reshape(X.shape[0], X.shape[1] // channels, channels)
+        elif X.ndim != 3 or X.shape[2] != channels:
             raise ValueError(
-                f"X must have shape (n, L, 4) or (n, L*4); got an array of shape {X.shape}."
+                f"X must have shape (n, L, {channels}) or (n, L*{channels}); got an array of "
+                f"shape {X.shape}."
+                + (" Reshape your data: X.reshape(1, -1) for one sample." if X.ndim == 1 else "")
             )
         if X.shape[0] == 0:
             raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is required.")
         X = X.astype(np.float32, copy=False)
         if not np.isfinite(X).all():
             raise ValueError("X contains NaN or infinity; one-hot values must be finite.")
+        if not fitting and X.shape[1] != self.sequence_length_:
+            raise ValueError(
+                f"X has sequences of length {X.shape[1]}, but this DeepSEAClassifier was fitted "
+                f"on length {self.sequence_length_}."
+            )
+        if channels != 4:
+            return X, None
         if fitting:
             alphabet = check_alphabet(self.alphabet or input_alphabet or "ATGC")
             if input_alphabet and self.alphabet and check_alphabet(input_alphabet) != alphabet:
@@ -247,11 +284,6 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
                     f"X is encoded in alphabet {input_alphabet!r} but alphabet={self.alphabet!r}."
                 )
             return X, alphabet
-        if X.shape[1] != self.sequence_length_:
-            raise ValueError(
-                f"X has sequences of length {X.shape[1]}, but this DeepSEAClassifier was fitted "
-                f"on length {self.sequence_length_}."
-            )
         if input_alphabet and check_alphabet(input_alphabet) != self.alphabet_:
             raise ValueError(
                 f"X is encoded in alphabet {input_alphabet!r}, but this DeepSEAClassifier was "
@@ -282,7 +314,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = encoder.classes_
         if len(self.classes_) < 2:
             raise ValueError(
-                f"y holds a single class ({self.classes_[0]!r}); a classifier needs at least 2."
+                f"y holds one class only ({self.classes_[0]!r}); a classifier needs at least 2."
             )
         self.target_names_ = np.array([str(c) for c in self.classes_])
         codes = encoder.transform(y)
@@ -350,19 +382,23 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
         from .network import build_deepsea
 
+        if y is None:
+            raise ValueError("DeepSEAClassifier requires y to be passed, but the target y is None.")
         self._check_params()
         X, self.alphabet_ = self._check_X(X, fitting=True)
         targets, n_outputs, activation = self._encode_targets(y)
         if len(targets) != len(X):
             raise ValueError(f"X has {len(X)} samples but y has {len(targets)}.")
         self.sequence_length_ = X.shape[1]
-        self.n_features_in_ = X.shape[1] * 4
+        self.n_features_in_ = X.shape[1] * self.input_channels
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=np.float32)
             if sample_weight.shape != (len(X),):
                 raise ValueError(
                     f"sample_weight must have shape ({len(X)},), got {sample_weight.shape}."
                 )
+            if sample_weight.sum() <= 0:
+                raise ValueError("sample_weight sums to zero (or less): nothing to learn from.")
         if self.class_weight is not None and self.target_type_ != "multilabel-indicator":
             class_weights = compute_sample_weight(self.class_weight, np.asarray(y).ravel())
             sample_weight = class_weights if sample_weight is None else sample_weight * class_weights
@@ -390,6 +426,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = build_deepsea(
             self.sequence_length_,
             n_outputs,
+            input_channels=self.input_channels,
             output_activation=activation,
             conv_filters=tuple(self.conv_filters),
             kernel_size=self.kernel_size,

@@ -10,6 +10,7 @@ def build_deepsea(
     sequence_length=1000,
     n_outputs=919,
     *,
+    input_channels=4,
     output_activation="sigmoid",
     conv_filters=(320, 480, 960),
     kernel_size=8,
@@ -33,6 +34,8 @@ def build_deepsea(
         Length of the one-hot input sequences, in bases.
     n_outputs : int, default=919
         Number of output units.
+    input_channels : int, default=4
+        Channels per position: 4 for one-hot DNA.
     output_activation : {"sigmoid", "softmax"}, default="sigmoid"
         Activation of the output layer: "sigmoid" for independent targets,
         "softmax" for mutually exclusive classes.
@@ -62,7 +65,7 @@ def build_deepsea(
     Returns
     -------
     model : keras.Model
-        The uncompiled model, input shape ``(sequence_length, 4)``.
+        The uncompiled model, input shape ``(sequence_length, input_channels)``.
 
     Examples
     --------
@@ -98,7 +101,7 @@ def build_deepsea(
             ),
         )
 
-    inputs = keras.Input((sequence_length, 4), name="sequence")
+    inputs = keras.Input((sequence_length, input_channels), name="sequence")
     x = inputs
     for i, filters in enumerate(conv_filters):
         x = keras.layers.Conv1D(

@@ -127,7 +127,7 @@ def test_multiclass_labels(encoded):
     assert clf.classes_.tolist() == [0, 1, 2, 3]
     proba = clf.predict_proba(X[150:])
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
-    assert (clf.predict(X[150:]) == y[150:]).mean() > 0.6
+    assert (clf.predict(X[150:]) == y[150:]).mean() > 0.4  # chance: about 0.25
 
 
 def test_input_errors_name_the_problem(fitted, encoded):

@@ -1,8 +1,8 @@
 """scikit-learn's own estimator checks on a small DeepSEAClassifier.
 
-The checks feed generic numeric data (blobs, iris), not DNA: strands are
-neither added nor averaged, since permuting the channels of such data is not a
-reverse complement of anything.
+The checks feed generic numeric data (blobs, iris) of any width, not DNA: the
+estimator reads it as sequences with one channel (``input_channels=1``), and
+strands are neither added nor averaged.
 """
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -21,11 +21,17 @@ SMALL_FOR_CHECKS = DeepSEAClassifier(
     epochs=40,
     average_strands=False,
     add_reverse_complement=False,
+    input_channels=1,
     random_state=0,
 )
 
 # Each entry: a check this estimator fails on purpose, and why.
-EXPECTED_FAILED_CHECKS = {}
+EXPECTED_FAILED_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "minibatch SGD: a sample of weight 2 and two copies of it land in different batches, "
+        "so the fits agree only to about 1e-4, not the check's 1e-7"
+    ),
+}
 
 
 @parametrize_with_checks(
