@@ -134,8 +134,10 @@ def test_input_errors_name_the_problem(fitted, encoded):
     X, _ = encoded
     with pytest.raises(ValueError, match="length 30.*fitted on length 60"):
         fitted.predict_proba(X[:2, :30])
-    with pytest.raises(ValueError, match="multiple of 4"):
+    with pytest.raises(ValueError, match="X has 7 features, but DeepSEAClassifier is expecting 240"):
         fitted.predict_proba(np.zeros((2, 7)))
+    with pytest.raises(ValueError, match="multiple of 4"):
+        clone(fitted).fit(np.zeros((2, 7)), [0, 1])
     with pytest.raises(ValueError, match=r"shape \(n, L, 4\)"):
         fitted.predict_proba(np.zeros((2, 60, 5)))
     with pytest.raises(TypeError, match="OneHotDNA"):
