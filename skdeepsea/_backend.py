@@ -2,10 +2,12 @@
 
 Keras reads its backend once, at import time, from the ``KERAS_BACKEND``
 environment variable or from ``keras.json`` in the Keras home folder, and
-falls back to TensorFlow. skdeepsea is useful with any backend, so when the
-user named none it picks an installed one (JAX first: it is the fastest on the
-CPU for this network, see benchmarks/RESULTS.md) and exports the choice, so
-worker processes (joblib, GridSearchCV with ``n_jobs``) inherit it.
+falls back to TensorFlow. On its first import Keras also writes a default
+``keras.json`` naming TensorFlow, so such a file says nothing about what the
+user wants. skdeepsea is useful with any backend, so unless the user named one
+it picks an installed one (JAX first: the fastest on CPUs for this network,
+see benchmarks/RESULTS.md) and exports the choice, so worker processes
+(joblib, GridSearchCV with ``n_jobs``) inherit it.
 """
 
 import importlib.util
@@ -15,20 +17,42 @@ import sys
 
 PREFERRED_BACKENDS = ("jax", "torch", "tensorflow")
 
+# What Keras writes to keras.json when none exists.
+_KERAS_DEFAULT_CONFIG = {
+    "floatx": "float32",
+    "epsilon": 1e-07,
+    "backend": "tensorflow",
+    "image_data_format": "channels_last",
+}
+
+
+def _installed(backend):
+    return importlib.util.find_spec(backend) is not None
+
 
 def _configured_backend():
+    """The backend the user named in the environment or in keras.json, if any."""
     if os.environ.get("KERAS_BACKEND"):
         return os.environ["KERAS_BACKEND"]
     keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
     try:
         with open(os.path.join(keras_home, "keras.json")) as f:
-            return json.load(f).get("backend")
+            config = json.load(f)
     except (OSError, ValueError):
         return None
+    backend = config.get("backend")
+    if config == _KERAS_DEFAULT_CONFIG or not backend or not _installed(backend):
+        return None
+    return backend
 
 
 def select_backend():
-    """Export ``KERAS_BACKEND`` if neither the environment nor keras.json names one.
+    """Export ``KERAS_BACKEND`` unless the user named a backend.
+
+    The user names one with the ``KERAS_BACKEND`` environment variable, or in
+    ``keras.json`` when that file differs from the default Keras writes and
+    its backend is installed. Otherwise the first installed of JAX, PyTorch
+    and TensorFlow is exported.
 
     Returns
     -------
@@ -42,7 +66,7 @@ def select_backend():
     if configured:
         return configured
     for name in PREFERRED_BACKENDS:
-        if importlib.util.find_spec(name) is not None:
+        if _installed(name):
             os.environ["KERAS_BACKEND"] = name
             return name
     return None
