@@ -21,11 +21,15 @@ One run measures, on the backend named by ``KERAS_BACKEND`` (the default of
    against the bare ``model_.predict`` on the same array.
 4. **OneHotDNA.** Bases/s encoding random 1000 bp strings to float32 and uint8.
 
-Predict timings of PyTorch, ``predict_proba`` and ``model_.predict`` are
-interleaved (one of each per repeat), so a burst of load from other processes
-hits all three alike; each reports its best (fastest) repeat, the usual
-estimate of a machine's undisturbed speed. The targets printed as PASS/FAIL
-are informational: the script never fails on them.
+Other processes' load distorts timings on a small machine, so: predict
+timings of PyTorch, ``predict_proba`` and ``model_.predict`` are interleaved
+(one of each per repeat) and each throughput is its best (fastest) repeat, the
+usual estimate of undisturbed speed; the wrapper overhead, a difference of a
+few percent, is the median over repeats of the ratio of the two calls made
+side by side, and is also measured directly (``predict_proba`` with a stub
+network). The PyTorch training epoch runs before and after the skdeepsea fit,
+the matmul at the start and the end (best kept). The targets printed as
+PASS/FAIL are informational: the script never fails on them.
 
 Run from the repository root, once per backend::
 
@@ -243,8 +247,8 @@ def bench_skdeepsea_fit(X, y, batch_size, epochs):
     fits of different lengths and subtracting was tried first: under load
     from other processes the difference of two noisy totals, each holding a
     compile of several seconds, came out negative. Returns (sequences/s,
-    fixed seconds of the fit beyond its epochs at the steady rate: network
-    build, compile, input checks).
+    seconds from the call to the first epoch: input checks, network build,
+    Keras compile; seconds of the first epoch: trace/compile + one epoch).
     """
     clf = DeepSEAClassifier(
         batch_size=batch_size,
@@ -256,9 +260,8 @@ def bench_skdeepsea_fit(X, y, batch_size, epochs):
     with timed_keras_fits() as timer:
         start = time.perf_counter()
         clf.fit(X, y)
-        total = time.perf_counter() - start
     epoch_seconds = (timer.ends[-1] - timer.begins[1]) / (epochs - 1)
-    return len(X) / epoch_seconds, total - epochs * epoch_seconds, total
+    return len(X) / epoch_seconds, timer.begins[0] - start, timer.ends[0] - timer.begins[0]
 
 
 # ---------------------------------------------------------------------------- 4. OneHotDNA
@@ -322,14 +325,12 @@ def main(argv=None):
     print(f"backend={backend}  cpu={results['cpu']}  cores={cores}  load={load_before}")
     sys.stdout.flush()
 
-    # 1. Ceiling.
+    # 1. Ceiling: measured here and again at the end (best kept), as it is a
+    # property of the machine and other load only lowers it.
     flops = deepsea_forward_flops()
-    gflops = bench_matmul(args.matmul_size, repeats=5)
-    results["matmul_gflops"] = gflops
+    gflops_start = bench_matmul(args.matmul_size, repeats=5)
     results["forward_gflop_per_seq"] = flops / 1e9
-    results["ceiling_predict_seq_s"] = gflops * 1e9 / flops
-    results["ceiling_train_seq_s"] = gflops * 1e9 / (3 * flops)
-    print(f"matmul {gflops:.1f} GFLOP/s; forward {flops / 1e9:.3f} GFLOP/seq")
+    print(f"matmul {gflops_start:.1f} GFLOP/s; forward {flops / 1e9:.3f} GFLOP/seq")
     sys.stdout.flush()
 
     # Data: random one-hot sequences and random 0/1 targets; speed does not
@@ -380,11 +381,16 @@ def main(argv=None):
     results["torch_predict_seq_s"] = args.n_predict / min(times["torch"])
     results["skdeepsea_predict_seq_s"] = args.n_predict / min(times["proba"])
     results["bare_predict_seq_s"] = args.n_predict / min(times["bare"])
-    # Overhead from the best of each and from the medians (the median of
-    # interleaved pairs is less sensitive to one lucky repeat).
-    results["wrapper_overhead_pct"] = 100 * (min(times["proba"]) / min(times["bare"]) - 1)
-    results["wrapper_overhead_median_pct"] = 100 * (
-        statistics.median(times["proba"]) / statistics.median(times["bare"]) - 1
+    # Ratios of the calls made next to each other (same repeat), median over
+    # repeats: load that drifts during the run cancels within a repeat, which
+    # the best of each, taken from different repeats, does not do. The
+    # overhead is a difference of a few percent, so it uses these.
+    results["wrapper_overhead_pct"] = 100 * (
+        statistics.median(p / b for p, b in zip(times["proba"], times["bare"])) - 1
+    )
+    results["wrapper_overhead_best_pct"] = 100 * (min(times["proba"]) / min(times["bare"]) - 1)
+    results["predict_ratio_paired"] = statistics.median(
+        t / p for t, p in zip(times["torch"], times["proba"])
     )
     # The timed overhead is a small difference of two large noisy times, so
     # also measure the wrapper's own work directly: predict_proba on a copy
@@ -398,29 +404,37 @@ def main(argv=None):
     print(f"predict done ({time.perf_counter() - t_script:.0f} s)")
     sys.stdout.flush()
 
-    # 2b. PyTorch training.
+    # 2b + 3b. Training: one PyTorch epoch before and one after the skdeepsea
+    # fit (best kept), so load that comes and goes during the fit does not
+    # favour one side.
     optimizer = torch.optim.SGD(tmodel.parameters(), lr=0.1, momentum=0.9)
     torch_train_epoch(tmodel, optimizer, x_fit_t[: args.batch_size], y_fit_t[: args.batch_size],
                       args.batch_size)  # warm-up step: allocates the momentum buffers
-    torch_train_seconds = best_of(
-        lambda: torch_train_epoch(tmodel, optimizer, x_fit_t, y_fit_t, args.batch_size),
-        1,
-    )
-    results["torch_train_seq_s"] = args.n_fit / torch_train_seconds
-    print(f"torch train done ({time.perf_counter() - t_script:.0f} s)")
-    sys.stdout.flush()
 
-    # 3b. skdeepsea fit.
-    fit_seq_s, fixed, total = bench_skdeepsea_fit(X_fit, y_fit, args.batch_size, args.fit_epochs)
+    def torch_train():
+        return torch_train_epoch(tmodel, optimizer, x_fit_t, y_fit_t, args.batch_size)
+
+    torch_train_seconds = [best_of(torch_train, 1)]
+    fit_seq_s, setup, first_epoch = bench_skdeepsea_fit(
+        X_fit, y_fit, args.batch_size, args.fit_epochs
+    )
+    torch_train_seconds.append(best_of(torch_train, 1))
+    results["torch_train_seconds"] = torch_train_seconds
+    results["torch_train_seq_s"] = args.n_fit / min(torch_train_seconds)
     results["skdeepsea_fit_seq_s"] = fit_seq_s
-    results["skdeepsea_fit_fixed_s"] = fixed
-    results["skdeepsea_fit_total_s"] = total
-    print(f"skdeepsea fit done ({time.perf_counter() - t_script:.0f} s)")
+    results["skdeepsea_fit_setup_s"] = setup
+    results["skdeepsea_fit_first_epoch_s"] = first_epoch
+    print(f"training done ({time.perf_counter() - t_script:.0f} s)")
     sys.stdout.flush()
 
     # 4. OneHotDNA.
     results["onehot_float32_bases_s"] = bench_onehot(args.n_onehot, SEQUENCE_LENGTH, "float32", 3)
     results["onehot_uint8_bases_s"] = bench_onehot(args.n_onehot, SEQUENCE_LENGTH, "uint8", 3)
+
+    gflops = max(gflops_start, bench_matmul(args.matmul_size, repeats=5))
+    results["matmul_gflops"] = gflops
+    results["ceiling_predict_seq_s"] = gflops * 1e9 / flops
+    results["ceiling_train_seq_s"] = gflops * 1e9 / (3 * flops)
 
     # Ratios and targets.
     results["predict_ratio"] = results["skdeepsea_predict_seq_s"] / results["torch_predict_seq_s"]
@@ -471,19 +485,21 @@ def report(r):
     ]
     for name, value, ceiling in rows:
         print(f"{name:32s}{value:10.1f}{100 * value / ceiling:11.0f}%")
-    print(f"{'skdeepsea fit: fixed cost per fit':32s}{r['skdeepsea_fit_fixed_s']:9.1f} s "
-          "(build + compile + checks)")
+    print(f"skdeepsea fit, once per fit: {r['skdeepsea_fit_setup_s']:.1f} s before epoch 1 "
+          f"(checks, build, compile), epoch 1 {r['skdeepsea_fit_first_epoch_s']:.1f} s "
+          "(trace + one epoch)")
     print(f"{'OneHotDNA float32':32s}{r['onehot_float32_bases_s'] / 1e6:10.0f} M bases/s")
     print(f"{'OneHotDNA uint8':32s}{r['onehot_uint8_bases_s'] / 1e6:10.0f} M bases/s")
     print()
     print("targets (informational):")
     print(f"  predict_proba / PyTorch predict  {r['predict_ratio']:6.2f}x  (>= 1.1x)  "
-          f"{verdict(r['predict_ratio'] >= TARGETS['predict_ratio'])}")
+          f"{verdict(r['predict_ratio'] >= TARGETS['predict_ratio'])}"
+          f"   [paired median {r['predict_ratio_paired']:.2f}x]")
     print(f"  fit / PyTorch train              {r['fit_ratio']:6.2f}x  (>= 1.0x)  "
           f"{verdict(r['fit_ratio'] >= TARGETS['fit_ratio'])}")
     print(f"  wrapper overhead                 {r['wrapper_overhead_pct']:+6.1f}%  (<= 5%)    "
           f"{verdict(r['wrapper_overhead_pct'] <= TARGETS['wrapper_overhead_pct'])}"
-          f"   [median {r['wrapper_overhead_median_pct']:+.1f}%]")
+          f"   [paired median; best/best {r['wrapper_overhead_best_pct']:+.1f}%]")
     print(f"    wrapper's own work, measured alone: {r['wrapper_only_ms']:.2f} ms per call "
           f"= {r['wrapper_only_pct']:.3f}% of model_.predict (_check_X {r['check_X_ms']:.2f} ms)")
     onehot = min(r["onehot_float32_bases_s"], r["onehot_uint8_bases_s"])

@@ -5,15 +5,15 @@ imported only when a name that needs it is first used, so ``import skdeepsea``
 is fast and works with whichever Keras backend is installed.
 """
 
-from ._backend import select_backend
+from . import _backend
 
-select_backend()
+_backend.select_backend()
 
-from .preprocessing import OneHotDNA, reverse_complement  # noqa: E402
+from .preprocessing import OneHotArray, OneHotDNA, reverse_complement  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["DeepSEAClassifier", "OneHotDNA", "reverse_complement", "load", "__version__"]
+__all__ = ["DeepSEAClassifier", "OneHotArray", "OneHotDNA", "reverse_complement", "load", "__version__"]
 
 
 def __getattr__(name):

@@ -27,7 +27,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     per target. A multilabel indicator matrix ``y`` of shape (n, T) gives T
     sigmoid outputs (the DeepSEA case); binary and multiclass labels work too.
 
-    The regularization enters the training loss as in the original code::
+    The regularization enters the training loss as::
 
         loss = mean_{batch, targets} BCE(y, p)
                + l2 * sum(W ** 2)                      # all kernels
@@ -35,8 +35,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
     and after each update every convolution filter (as a whole) and every
     dense unit's incoming weights are rescaled to L2 norm <= max_kernel_norm.
-    See the user guide ("Training objective") for how each constant matches
-    the Torch7 training script.
+    See docs/training.md for how each constant matches the Torch7 training
+    script, and where it departs from it (the L1 term's layer and averaging).
 
     Parameters
     ----------
@@ -61,9 +61,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         Units of the hidden dense layer (925 as the released model).
     optimizer : {"sgd", "adam", "adamw", "rmsprop"}, default="sgd"
         Keras optimizer.
-    learning_rate : float, default=0.1
-        Learning rate. SGD with 0.1 and momentum 0.9 here takes the steps
-        that Torch7's SGD (dampened momentum) took with DeepSEA's rate of 1.
+    learning_rate : float or None, default=None
+        Learning rate. None: 0.1 for "sgd", 0.001 for the others. SGD with
+        0.1 and momentum 0.9 here takes the steps that Torch7's SGD (dampened
+        momentum) took with DeepSEA's rate of 1.
     momentum : float, default=0.9
         Momentum of "sgd" and "rmsprop".
     batch_size : int, default=64
@@ -110,6 +111,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray
         Class labels (binary / multiclass), or ``arange(n_targets)``
         (multilabel).
+    target_type_ : {"multilabel-indicator", "binary", "multiclass"}
+        The kind of ``y`` seen in fit (scikit-learn's ``type_of_target``).
     target_names_ : ndarray of str
         Names of the outputs: the columns of a DataFrame ``y``, else the
         classes, else ``"target_0"``, ...
@@ -118,8 +121,9 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     sequence_length_ : int
         Sequence length seen in fit; predict requires the same.
     alphabet_ : str or None
-        Channel order seen in fit; predict requires the same. None when
-        ``input_channels != 4``.
+        Channel order seen in fit; predict rejects a ``OneHotArray`` of
+        another order (a plain array is taken to be in this order). None
+        when ``input_channels != 4``.
     history_ : dict
         Per-epoch losses (and validation losses) of the last fit.
 
@@ -152,7 +156,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         pool_size=4,
         fc_units=925,
         optimizer="sgd",
-        learning_rate=0.1,
+        learning_rate=None,
         momentum=0.9,
         batch_size=64,
         epochs=10,
@@ -203,7 +207,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}.")
-        check_number("learning_rate", self.learning_rate, low=0, strict=True)
+        check_number("learning_rate", self.learning_rate, low=0, strict=True, allow_none=True)
         check_number("momentum", self.momentum, low=0, high=1)
         check_number("batch_size", self.batch_size, low=1, integer=True)
         check_number("epochs", self.epochs, low=1, integer=True)
@@ -295,8 +299,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         """Set the target attributes; return (targets for Keras, output units, activation)."""
         names = getattr(y, "columns", None)
         y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1 and names is None:
-            y = y.ravel()
+        if y.ndim == 2 and y.shape[1] == 1:
+            y, names = y.ravel(), None
         check_classification_targets(y)
         self.target_type_ = type_of_target(y)
         if self.target_type_ == "multilabel-indicator":
@@ -353,12 +357,13 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         import keras
 
         if self.optimizer == "sgd":
-            return keras.optimizers.SGD(self.learning_rate, momentum=self.momentum)
+            return keras.optimizers.SGD(self.learning_rate or 0.1, momentum=self.momentum)
+        rate = self.learning_rate or 0.001
         if self.optimizer == "rmsprop":
-            return keras.optimizers.RMSprop(self.learning_rate, momentum=self.momentum)
+            return keras.optimizers.RMSprop(rate, momentum=self.momentum)
         if self.optimizer == "adamw":
-            return keras.optimizers.AdamW(self.learning_rate)
-        return keras.optimizers.Adam(self.learning_rate)
+            return keras.optimizers.AdamW(rate)
+        return keras.optimizers.Adam(rate)
 
     def fit(self, X, y, sample_weight=None):
         """Train the network from scratch.

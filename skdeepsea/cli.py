@@ -108,6 +108,8 @@ def main(argv=None):
     demo.add_argument("--output", default="demo_output", help="folder for the saved model")
     demo.add_argument("--seed", type=int, default=0, help="seed of the data and the fit")
     args = parser.parse_args(argv)
+    # TensorFlow, imported by Keras for seeding even on other backends, logs at startup.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.version:
         print(_version_line())
         return 0

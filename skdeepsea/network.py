@@ -44,12 +44,12 @@ def build_deepsea(
     kernel_size : int, default=8
         Width of every convolution kernel.
     pool_size : int, default=4
-        Width and step of the two max-pooling layers.
+        Width and step of the max pooling after every convolution but the last.
     fc_units : int, default=925
         Units of the fully connected hidden layer (925 in the released model).
     dropout : tuple of float, default=(0.2, 0.2, 0.5)
-        Dropout rates after the first pooling, the second pooling and the
-        last convolution.
+        One dropout rate per convolution, applied after its pooling (after
+        the last convolution itself).
     l2 : float, default=5e-7
         ``l2 * sum(W ** 2)`` over every kernel is added to the loss.
     l1_sparsity : float, default=1e-8
@@ -145,6 +145,7 @@ def conv_output_length(sequence_length, n_convs=3, kernel_size=8, pool_size=4):
 
     Examples
     --------
+    >>> from skdeepsea.network import conv_output_length
     >>> conv_output_length(1000)
     53
     """

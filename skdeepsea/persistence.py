@@ -7,7 +7,8 @@ Layout (format version 1)::
                      Keras' safe mode
     estimator.json   {"format": "skdeepsea", "format_version": 1,
                       "skdeepsea_version", "keras_version", "backend",
-                      "params": the constructor parameters,
+                      "params": the constructor parameters (a
+                                RandomState random_state is stored as null),
                       "fitted": classes_ (with their dtype), target_names_,
                                 target_type_, alphabet_, sequence_length_,
                                 n_features_in_, history_}
