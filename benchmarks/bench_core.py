@@ -291,7 +291,7 @@ def main(argv=None):
     parser.add_argument("--n-predict", type=int, default=512, help="sequences per predict call")
     parser.add_argument("--n-fit", type=int, default=256, help="sequences per training epoch")
     parser.add_argument("--batch-size", type=int, default=64, help="fit and predict batch size")
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats of each predict")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats of each predict")
     parser.add_argument("--fit-epochs", type=int, default=3,
                         help="epochs of the timed skdeepsea fit (>= 2; epoch 1 holds the compile)")
     parser.add_argument("--matmul-size", type=int, default=2048)
@@ -356,6 +356,7 @@ def main(argv=None):
     # Warm-up with a full batch: compiles the predict function that both
     # predict_proba and model_.predict then reuse (same batch shape).
     clf.predict_proba(X_pred[: args.batch_size])
+    clf.model_.predict_on_batch(X_pred[: args.batch_size])
 
     def bare():
         return clf.model_.predict(X_pred, batch_size=args.batch_size, verbose=0)
@@ -366,13 +367,21 @@ def main(argv=None):
     def torch_pred():
         return torch_predict(tmodel, x_pred_t, args.batch_size)
 
-    times = {"torch": [], "proba": [], "bare": []}
+    def on_batch():
+        # The same compiled forward pass without Keras' predict loop and its
+        # data pipeline (tf.data on TensorFlow): shows what that loop costs.
+        return np.concatenate([
+            clf.model_.predict_on_batch(X_pred[i : i + args.batch_size])
+            for i in range(0, len(X_pred), args.batch_size)
+        ])
+
+    times = {"torch": [], "proba": [], "bare": [], "on_batch": []}
     for r in range(args.repeats):
-        # Alternate the order of the two skdeepsea calls so neither always
-        # follows the PyTorch run (cache and frequency effects).
-        order = [("torch", torch_pred), ("proba", proba), ("bare", bare)]
+        # Alternate the order of the skdeepsea calls so none always follows
+        # the PyTorch run (cache, thread-pool hand-over effects).
+        order = [("torch", torch_pred), ("proba", proba), ("bare", bare), ("on_batch", on_batch)]
         if r % 2:
-            order[1], order[2] = order[2], order[1]
+            order[1:] = order[:0:-1]
         for name, fn in order:
             start = time.perf_counter()
             fn()
@@ -381,6 +390,7 @@ def main(argv=None):
     results["torch_predict_seq_s"] = args.n_predict / min(times["torch"])
     results["skdeepsea_predict_seq_s"] = args.n_predict / min(times["proba"])
     results["bare_predict_seq_s"] = args.n_predict / min(times["bare"])
+    results["on_batch_predict_seq_s"] = args.n_predict / min(times["on_batch"])
     # Ratios of the calls made next to each other (same repeat), median over
     # repeats: load that drifts during the run cancels within a repeat, which
     # the best of each, taken from different repeats, does not do. The
@@ -480,6 +490,7 @@ def report(r):
         ("PyTorch eager predict", r["torch_predict_seq_s"], pc),
         ("skdeepsea predict_proba", r["skdeepsea_predict_seq_s"], pc),
         ("bare model_.predict", r["bare_predict_seq_s"], pc),
+        ("model_.predict_on_batch loop", r["on_batch_predict_seq_s"], pc),
         ("PyTorch eager train", r["torch_train_seq_s"], tc),
         ("skdeepsea fit (per epoch)", r["skdeepsea_fit_seq_s"], tc),
     ]

@@ -256,3 +256,42 @@ def test_one_hot_matches_onehotdna():
 def test_invalid_arguments_raise_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_chromatin_dataset(**kwargs)
+
+
+def test_slots_put_each_motif_in_its_own_part_of_the_center():
+    X, Y, _ = make_chromatin_dataset(
+        200, sequence_length=300, center_width=100, placement="slots",
+        motifs={"A": exact(SITE_A), "B": exact(SITE_B)}, combinations=False, random_state=1,
+    )
+    for x, y in zip(X, Y):
+        for site, label, (low, high) in ((SITE_A, y[0], (100, 150)), (SITE_B, y[1], (150, 200))):
+            hits = occurrences(x, site)
+            assert len(hits) == label
+            for start, _ in hits:
+                assert low <= start and start + len(site) <= high
+
+
+def test_anywhere_placement_mixes_the_motif_order():
+    X, _, _ = make_chromatin_dataset(
+        200, sequence_length=300, center_width=100, placement="anywhere", motif_probability=1.0,
+        motifs={"A": exact(SITE_A), "B": exact(SITE_B)}, random_state=1,
+    )
+    a_first = [occurrences(x, SITE_A)[0][0] < occurrences(x, SITE_B)[0][0] for x in X]
+    assert 0 < sum(a_first) < len(X)
+
+
+def test_slots_too_narrow_for_a_motif_are_rejected():
+    with pytest.raises(ValueError, match="slots"):
+        make_chromatin_dataset(10, center_width=30, motifs={"A": exact(SITE_A), "B": exact("ACG")})
+    with pytest.raises(ValueError, match="placement"):
+        make_chromatin_dataset(10, placement="middle")
+
+
+def test_consensus_sites_are_the_most_frequent_bases():
+    motifs = load_motifs()
+    X, Y, names = make_chromatin_dataset(50, sites="consensus", motif_probability=1.0, random_state=0)
+    for name in ("CTCF", "REST"):
+        consensus = "".join("ACGT"[i] for i in motifs[name][1].argmax(axis=1))
+        assert all(occurrences(x[400:600], consensus) for x in X)
+    with pytest.raises(ValueError, match="sites"):
+        make_chromatin_dataset(10, sites="best")

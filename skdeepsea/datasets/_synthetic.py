@@ -19,6 +19,8 @@ def make_chromatin_dataset(
     *,
     motifs=None,
     center_width=200,
+    placement="slots",
+    sites="pwm",
     motif_probability=0.25,
     combinations=True,
     one_hot=False,
@@ -53,6 +55,18 @@ default=None
         Width of the central window that holds the planted sites. It must be
         at least the total length of the motifs, so that all of them fit
         side by side.
+    placement : {"slots", "anywhere"}, default="slots"
+        Where in the central window a motif goes. "slots": the window is cut
+        into one equal slot per motif, in order, and each motif is planted at
+        a random position inside its own slot. "anywhere": at a random
+        position in the whole window, not overlapping the other sites. Slots
+        keep each motif within a few pooled positions, so the DeepSEA
+        network, whose dense layer is position-specific, learns it from
+        thousands of sequences rather than millions (see the demo).
+    sites : {"pwm", "consensus"}, default="pwm"
+        How a planted site is drawn: "pwm", base by base from the motif's
+        matrix, so sites vary as real binding sites do; "consensus", always
+        the matrix's most frequent base at each position (an easier task).
     motif_probability : float, default=0.25
         Probability that a motif is planted in a sequence, independently for
         each motif and sequence.
@@ -112,9 +126,11 @@ default=None
     True
     """
     names, pfms = _check_params(
-        n_samples, sequence_length, motifs, center_width, motif_probability, combinations,
-        one_hot, alphabet,
+        n_samples, sequence_length, motifs, center_width, placement, sites, motif_probability,
+        combinations, one_hot, alphabet,
     )
+    if sites == "consensus":
+        pfms = [np.eye(4)[pfm.argmax(axis=1)] for pfm in pfms]
     rng = check_random_state(random_state)
 
     codes = rng.randint(4, size=(n_samples, sequence_length), dtype=np.uint8)
@@ -122,9 +138,13 @@ default=None
     sites = [_sample_sites(pfm, n_samples, rng) for pfm in pfms]
     lengths = np.array([len(pfm) for pfm in pfms])
     center_start = (sequence_length - center_width) // 2
+    slot = center_width // len(pfms)
     for i in range(n_samples):
         present = np.flatnonzero(planted[i])
-        starts = _non_overlapping_starts(lengths[present], center_width, rng)
+        if placement == "slots":
+            starts = present * slot + rng.randint(slot - lengths[present] + 1)
+        else:
+            starts = _non_overlapping_starts(lengths[present], center_width, rng)
         for motif, start in zip(present, center_start + starts):
             codes[i, start : start + lengths[motif]] = sites[motif][i]
 
@@ -174,8 +194,8 @@ def _non_overlapping_starts(lengths, width, rng):
 
 
 def _check_params(
-    n_samples, sequence_length, motifs, center_width, motif_probability, combinations, one_hot,
-    alphabet,
+    n_samples, sequence_length, motifs, center_width, placement, sites, motif_probability,
+    combinations, one_hot, alphabet,
 ):
     """Validate the arguments; return the motif names and row-normalised PFMs."""
     for name, value, low in (
@@ -199,6 +219,10 @@ def _check_params(
         if not isinstance(value, (bool, np.bool_)):
             raise ValueError(f"{name} must be True or False, got {value!r}.")
     check_alphabet(alphabet)
+    if placement not in ("slots", "anywhere"):
+        raise ValueError(f"placement must be 'slots' or 'anywhere', got {placement!r}.")
+    if sites not in ("pwm", "consensus"):
+        raise ValueError(f"sites must be 'pwm' or 'consensus', got {sites!r}.")
 
     names, pfms = _check_motifs(motifs)
     total = sum(len(pfm) for pfm in pfms)
@@ -206,6 +230,13 @@ def _check_params(
         raise ValueError(
             f"center_width={center_width} cannot hold the {len(pfms)} motifs side by side: "
             f"their total length is {total} bp. Use center_width >= {total} or fewer motifs."
+        )
+    longest = max(len(pfm) for pfm in pfms)
+    if placement == "slots" and longest > center_width // len(pfms):
+        raise ValueError(
+            f"center_width={center_width} split into {len(pfms)} slots gives "
+            f"{center_width // len(pfms)} bp each, less than the longest motif ({longest} bp). "
+            f"Use center_width >= {longest * len(pfms)} or placement='anywhere'."
         )
     return names, pfms
 
