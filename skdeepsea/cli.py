@@ -47,15 +47,21 @@ def run_demo(n_train, n_test, epochs, output, seed, out=sys.stdout):
         print(*args, file=out, flush=True)
 
     say(_version_line())
+    # Consensus sites, each motif in its own slot of the centre, in half of the
+    # sequences: learnable by the full network within the demo's few minutes
+    # (DeepSEA itself saw 4.4 million sequences).
     sequences, Y, names = make_chromatin_dataset(
-        n_train + n_test, sequence_length=1000, random_state=seed
+        n_train + n_test, sequence_length=1000, sites="consensus", motif_probability=0.5,
+        random_state=seed,
     )
-    say(f"Data: {n_train} training + {n_test} held-out random 1000 bp sequences with "
-        f"JASPAR motifs planted in the central 200 bp; {len(names)} targets.")
+    say(f"Data: {n_train} training + {n_test} held-out random 1000 bp sequences with the "
+        f"consensus sites of JASPAR motifs planted in the central 200 bp; {len(names)} targets.")
     encoder = OneHotDNA().fit(sequences)
     X = encoder.transform(sequences)
-    clf = DeepSEAClassifier(epochs=epochs, random_state=seed, verbose=1)
-    say(f"Training the full-size DeepSEA network ({epochs} epoch(s) over both strands):")
+    clf = DeepSEAClassifier(
+        optimizer="adam", batch_size=16, epochs=epochs, random_state=seed, verbose=1
+    )
+    say(f"Training the full-size DeepSEA network with Adam ({epochs} epoch(s) over both strands):")
     start = time.perf_counter()
     clf.fit(X[:n_train], Y[:n_train])
     say(f"Trained {clf.model_.count_params():,} parameters in {time.perf_counter() - start:.0f} s.")
@@ -102,9 +108,9 @@ def main(argv=None):
     demo = commands.add_parser(
         "demo", help="train the full-size DeepSEA network on synthetic data and report accuracy"
     )
-    demo.add_argument("--n-train", type=int, default=3000, help="training sequences")
+    demo.add_argument("--n-train", type=int, default=7000, help="training sequences")
     demo.add_argument("--n-test", type=int, default=1000, help="held-out sequences")
-    demo.add_argument("--epochs", type=int, default=2, help="passes over the training data")
+    demo.add_argument("--epochs", type=int, default=1, help="passes over the training data")
     demo.add_argument("--output", default="demo_output", help="folder for the saved model")
     demo.add_argument("--seed", type=int, default=0, help="seed of the data and the fit")
     args = parser.parse_args(argv)
