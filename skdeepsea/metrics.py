@@ -92,7 +92,7 @@ def mean_roc_auc(y_true, y_score):
 
     Examples
     --------
-    >>> mean_roc_auc([[1, 0], [0, 1], [1, 1]], [[0.9, 0.1], [0.2, 0.3], [0.6, 0.2]])
+    >>> mean_roc_auc([[1, 0], [0, 1], [1, 1]], [[0.9, 0.25], [0.2, 0.3], [0.6, 0.2]])
     0.75
     """
     aucs = roc_auc_per_target(y_true, y_score)
