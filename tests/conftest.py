@@ -19,7 +19,7 @@ SMALL = dict(
 MOTIFS = ("GATAAG", "TGACTCA")
 
 
-def motif_data(n=200, length=60, seed=0):
+def motif_data(n=400, length=60, seed=0):
     """Random DNA with two motifs planted independently, each in its own slot; one target per motif."""
     rng = np.random.default_rng(seed)
     seqs, labels = [], []

@@ -22,6 +22,8 @@ from skdeepsea.metrics import mean_roc_auc, mean_roc_auc_scorer
 
 from .conftest import SMALL, motif_data
 
+TRAIN = 300  # of the 400 sequences of the dataset fixture; the rest are held out
+
 
 @pytest.fixture(scope="module")
 def encoded(dataset):
@@ -32,12 +34,12 @@ def encoded(dataset):
 @pytest.fixture(scope="module")
 def fitted(encoded):
     X, Y = encoded
-    return DeepSEAClassifier(**SMALL).fit(X[:150], Y[:150])
+    return DeepSEAClassifier(**SMALL).fit(X[:TRAIN], Y[:TRAIN])
 
 
 def test_learns_planted_motifs_on_held_out_data(fitted, encoded):
     X, Y = encoded
-    assert fitted.score(X[150:], Y[150:]) > 0.9
+    assert fitted.score(X[TRAIN:], Y[TRAIN:]) > 0.85  # chance: 0.5
 
 
 def test_multilabel_fitted_attributes(fitted, encoded):
@@ -111,23 +113,23 @@ def test_fit_is_reproducible_with_random_state(encoded):
 def test_binary_string_labels(encoded):
     X, Y = encoded
     y = np.where(Y[:, 0] == 1, "bound", "unbound")
-    clf = DeepSEAClassifier(**SMALL).fit(X[:150], y[:150])
+    clf = DeepSEAClassifier(**SMALL).fit(X[:TRAIN], y[:TRAIN])
     assert clf.classes_.tolist() == ["bound", "unbound"]
-    proba = clf.predict_proba(X[150:])
-    assert proba.shape == (50, 2)
+    proba = clf.predict_proba(X[TRAIN:])
+    assert proba.shape == (len(X) - TRAIN, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
-    assert set(clf.predict(X[150:])) <= {"bound", "unbound"}
-    assert clf.score(X[150:], y[150:]) > 0.85
+    assert set(clf.predict(X[TRAIN:])) <= {"bound", "unbound"}
+    assert clf.score(X[TRAIN:], y[TRAIN:]) > 0.85
 
 
 def test_multiclass_labels(encoded):
     X, Y = encoded
     y = Y[:, 0] + 2 * Y[:, 1]
-    clf = DeepSEAClassifier(**{**SMALL, "epochs": 10}).fit(X[:150], y[:150])
+    clf = DeepSEAClassifier(**{**SMALL, "epochs": 10}).fit(X[:TRAIN], y[:TRAIN])
     assert clf.classes_.tolist() == [0, 1, 2, 3]
-    proba = clf.predict_proba(X[150:])
+    proba = clf.predict_proba(X[TRAIN:])
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
-    assert (clf.predict(X[150:]) == y[150:]).mean() > 0.4  # chance: about 0.25
+    assert (clf.predict(X[TRAIN:]) == y[TRAIN:]).mean() > 0.4  # chance: about 0.25
 
 
 def test_input_errors_name_the_problem(fitted, encoded):
@@ -201,7 +203,7 @@ def test_l2_and_l1_terms_enter_the_loss(encoded):
     assert actual == pytest.approx(expected, rel=1e-4)
     assert clf.model_.get_layer("fc").activity_regularizer is None
     sparse = DeepSEAClassifier(**{**SMALL, "epochs": 1, "l1_sparsity": 1e-4}).fit(X[:20], Y[:20])
-    assert sparse.model_.get_layer("fc").activity_regularizer.l1 == pytest.approx(1e-4)
+    assert float(sparse.model_.get_layer("fc").activity_regularizer.l1) == pytest.approx(1e-4)
 
 
 def test_balanced_class_weight_weights_each_targets_positives(encoded):
@@ -307,8 +309,8 @@ def test_pipeline_cross_validation_and_grid_search(dataset):
 
 def test_score_is_the_mean_per_target_roc_auc(fitted, encoded):
     X, Y = encoded
-    assert fitted.score(X[150:], Y[150:]) == pytest.approx(
-        mean_roc_auc(Y[150:], fitted.predict_proba(X[150:]))
+    assert fitted.score(X[TRAIN:], Y[TRAIN:]) == pytest.approx(
+        mean_roc_auc(Y[TRAIN:], fitted.predict_proba(X[TRAIN:]))
     )
 
 
