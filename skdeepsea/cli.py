@@ -100,11 +100,20 @@ def main(argv=None):
     status : int
         Exit status.
     """
-    parser = argparse.ArgumentParser(
-        prog="skdeepsea", description="DeepSEA as a scikit-learn estimator on Keras 3."
-    )
-    parser.add_argument("--version", action="store_true", help="print versions and the backend")
-    commands = parser.add_subparsers(dest="command")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # TensorFlow, imported by Keras for seeding even on other backends, logs at startup.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.version:
+        print(_version_line())
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return args.run(args) or 0
+
+
+def _add_demo_command(commands):
     demo = commands.add_parser(
         "demo", help="train the full-size DeepSEA network on synthetic data and report accuracy"
     )
@@ -113,18 +122,34 @@ def main(argv=None):
     demo.add_argument("--epochs", type=int, default=1, help="passes over the training data")
     demo.add_argument("--output", default="demo_output", help="folder for the saved model")
     demo.add_argument("--seed", type=int, default=0, help="seed of the data and the fit")
-    args = parser.parse_args(argv)
-    # TensorFlow, imported by Keras for seeding even on other backends, logs at startup.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if args.version:
-        print(_version_line())
-        return 0
-    if args.command == "demo":
-        run_demo(args.n_train, args.n_test, args.epochs, args.output, args.seed)
-        return 0
-    parser.print_help()
-    return 2
+    demo.set_defaults(run=_run_demo_command)
 
+
+def _run_demo_command(args):
+    run_demo(args.n_train, args.n_test, args.epochs, args.output, args.seed)
+
+
+# Each entry adds one subcommand: ``register(commands)`` calls ``commands.add_parser`` and
+# sets ``run``, a function of the parsed arguments that returns the exit status (None = 0).
+# Registration must stay cheap: heavy imports belong inside ``run``.
+_COMMANDS = [_add_demo_command]
+
+
+def build_parser():
+    """The ``skdeepsea`` argument parser with every subcommand.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(
+        prog="skdeepsea", description="DeepSEA as a scikit-learn estimator on Keras 3."
+    )
+    parser.add_argument("--version", action="store_true", help="print versions and the backend")
+    commands = parser.add_subparsers(dest="command")
+    for register in _COMMANDS:
+        register(commands)
+    return parser
 
 if __name__ == "__main__":
     sys.exit(main())
