@@ -1,0 +1,169 @@
+"""Reference genomes: windows of an indexed FASTA file, padded with N past the ends.
+
+The file is read with pysam (htslib), which reads plain and bgzip-compressed
+FASTA through the same ``.fai`` index (plus ``.gzi`` for bgzip) and builds a
+missing index itself. pysam is in the ``genomics`` extra.
+"""
+
+import os
+import re
+
+__all__ = ["Genome"]
+
+_CHR_PREFIX = re.compile(r"^chr", re.IGNORECASE)
+
+
+def _canonical_contig(name):
+    """A key under which "chr1" and "1", "chrM" and "MT", "chrX" and "X" meet."""
+    key = _CHR_PREFIX.sub("", name).upper()
+    return "MT" if key == "M" else key
+
+
+class Genome:
+    """A reference genome in an indexed FASTA file.
+
+    Coordinates are 0-based and half-open, as in BED and Python slices.
+    Contig names are matched across the two common conventions: ``"chr1"``
+    finds a contig named ``"1"`` and the reverse, and ``"chrM"``/``"MT"``
+    find each other, whenever exactly one contig matches.
+
+    Parameters
+    ----------
+    path : str or path-like
+        FASTA file, plain or compressed with bgzip (not plain gzip). A missing
+        ``.fai`` index (and ``.gzi`` for bgzip) is built next to it, which
+        needs write access to its folder.
+
+    Attributes
+    ----------
+    path : str
+        The FASTA file.
+    contigs : dict of str to int
+        Length of each contig, in file order.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "genome.fa")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write(">chr1\\nACGTacgtAC\\n>chrM\\nGGCC\\n")
+    >>> with Genome(path) as genome:
+    ...     print(genome.contigs)
+    ...     print(genome.resolve("1"), genome.resolve("MT"))
+    ...     print(genome.fetch("1", -2, 4), genome.fetch("chr1", 8, 12))
+    {'chr1': 10, 'chrM': 4}
+    chr1 chrM
+    NNACGT ACNN
+    """
+
+    def __init__(self, path):
+        try:
+            import pysam
+        except ImportError as error:  # pragma: no cover - depends on the installation
+            raise ImportError(
+                "Reading genomes needs pysam: pip install 'skdeepsea[genomics]'."
+            ) from error
+        self.path = os.fspath(path)
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(f"Genome FASTA file not found: {self.path!r}.")
+        try:
+            self._fasta = pysam.FastaFile(self.path)
+        except (OSError, ValueError) as error:
+            hint = ""
+            with open(self.path, "rb") as f:
+                magic = f.read(4)
+            if magic[:2] == b"\x1f\x8b" and not magic[3] & 4:
+                hint = (" It is gzip-compressed without bgzip's blocks: recompress it with "
+                        "`bgzip` (or decompress it) so that it can be indexed.")
+            raise ValueError(
+                f"Cannot open {self.path!r} as an indexed FASTA file: {error}.{hint}"
+            ) from error
+        self.contigs = dict(zip(self._fasta.references, self._fasta.lengths))
+        self._aliases = {}
+        for name in self.contigs:
+            self._aliases.setdefault(_canonical_contig(name), []).append(name)
+
+    def resolve(self, chrom):
+        """The file's name for a contig, matching "chr1" to "1" and "chrM" to "MT".
+
+        Parameters
+        ----------
+        chrom : str
+            Contig name, in either convention.
+
+        Returns
+        -------
+        name : str
+            The name as written in the FASTA file.
+
+        Raises
+        ------
+        KeyError
+            If no contig, or more than one, matches ``chrom``.
+        """
+        chrom = str(chrom)
+        if chrom in self.contigs:
+            return chrom
+        matches = self._aliases.get(_canonical_contig(chrom), [])
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise KeyError(
+                f"Contig {chrom!r} is ambiguous in {self.path!r}: it matches {matches}."
+            )
+        shown = list(self.contigs)[:5]
+        more = ", ..." if len(self.contigs) > 5 else ""
+        raise KeyError(
+            f"Contig {chrom!r} is not in {self.path!r} (contigs: "
+            f"{', '.join(shown)}{more})."
+        )
+
+    def __contains__(self, chrom):
+        try:
+            self.resolve(chrom)
+        except KeyError:
+            return False
+        return True
+
+    def fetch(self, chrom, start, end):
+        """The uppercase sequence of ``chrom`` from ``start`` to ``end``.
+
+        Parameters
+        ----------
+        chrom : str
+            Contig name, in either naming convention (see :meth:`resolve`).
+        start, end : int
+            0-based, half-open coordinates. They may reach past the contig
+            (``start < 0`` or ``end`` beyond its length): those positions
+            come back as ``"N"``, so the result always has ``end - start``
+            letters.
+
+        Returns
+        -------
+        sequence : str
+            Uppercase sequence of length ``end - start``.
+        """
+        name = self.resolve(chrom)
+        start, end = int(start), int(end)
+        if end < start:
+            raise ValueError(f"fetch({chrom!r}, {start}, {end}): end is before start.")
+        length = self.contigs[name]
+        inside_start, inside_end = max(start, 0), min(end, length)
+        if inside_end <= inside_start:
+            return "N" * (end - start)
+        sequence = self._fasta.fetch(name, inside_start, inside_end).upper()
+        return "N" * (inside_start - start) + sequence + "N" * (end - inside_end)
+
+    def close(self):
+        """Close the FASTA file."""
+        self._fasta.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __repr__(self):
+        return f"Genome({self.path!r}, {len(self.contigs)} contigs)"
