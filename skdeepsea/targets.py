@@ -1,0 +1,196 @@
+"""The 919 DeepSEA targets: their names (``predictor.names``) and classes.
+
+DeepSEA's outputs come in a fixed order (reference sheet, section 4): 125
+DNase I hypersensitivity profiles, then 690 transcription factor (TF)
+binding profiles, then 104 histone marks. Their names, ``Cell|Feature|
+Treatment`` (e.g. ``GM12878|CTCF|None``), are distributed as a
+``predictor.names`` file, one name per line.
+"""
+
+import csv
+import os
+import re
+
+import numpy as np
+
+__all__ = [
+    "N_TARGETS",
+    "TARGET_CLASSES",
+    "CLASS_RANGES",
+    "read_target_names",
+    "target_classes",
+    "feature_class",
+]
+
+N_TARGETS = 919
+TARGET_CLASSES = ("DNase", "TF", "histone")
+# Half-open 0-based index ranges of each class in the 919 outputs (columns 1-125, 126-815 and
+# 816-919 of the training data, counted from 1).
+CLASS_RANGES = {"DNase": (0, 125), "TF": (125, 815), "histone": (815, 919)}
+
+# Histone marks and variants: H2AK5ac, H2BK120ac, H3K4me3, H3K27ac, H4K20me1, H2AZ, H2A.Z, H3.3 ...
+_HISTONE = re.compile(r"^H(2A|2B|3|4)(\.?[0-9XZ]|K\d+)", re.IGNORECASE)
+_DNASE = re.compile(r"^DNase", re.IGNORECASE)
+# Feature fields that say nothing about the class (the released file has one "NA|NA|NA" row).
+_UNINFORMATIVE = {"", "NA", "NONE"}
+
+
+def read_target_names(path):
+    """Read a ``predictor.names`` file: one ``Cell|Feature|Treatment`` per line.
+
+    Lines are taken verbatim (a trailing ``\\r`` or newline removed); empty
+    lines at the end of the file are ignored.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The names file, e.g. ``predictor.names`` of the DeepSEA package.
+
+    Returns
+    -------
+    names : ndarray of str
+        One name per line, in file order (919 for the DeepSEA file).
+
+    Raises
+    ------
+    ValueError
+        If a line is empty (before the end of the file) or does not have
+        exactly three ``|``-separated fields with a non-empty Feature; the
+        message names the file and the line number.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skdeepsea.targets import read_target_names
+    >>> path = os.path.join(tempfile.mkdtemp(), "predictor.names")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("8988T|DNase|None\\nGM12878|CTCF|None\\nK562|H3K4me3|None\\n")
+    >>> read_target_names(path).tolist()
+    ['8988T|DNase|None', 'GM12878|CTCF|None', 'K562|H3K4me3|None']
+    """
+    path = os.fspath(path)
+    names, blank = [], None
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f, delimiter="|", quoting=csv.QUOTE_NONE, strict=True)
+        for fields in reader:
+            line = reader.line_num
+            if not fields or fields == [""]:
+                blank = blank or line
+                continue
+            if blank is not None:
+                raise ValueError(
+                    f"{path}, line {blank}: empty line among the target names; every line "
+                    "must hold one Cell|Feature|Treatment name (the line number is the "
+                    "output index + 1)."
+                )
+            if len(fields) != 3 or not fields[1].strip():
+                raise ValueError(
+                    f"{path}, line {line}: expected a Cell|Feature|Treatment name (three "
+                    f"'|'-separated fields, the Feature not empty), got {'|'.join(fields)!r}."
+                )
+            names.append("|".join(fields))
+    if not names:
+        raise ValueError(f"{path} holds no target names.")
+    return np.array(names)
+
+
+def feature_class(name):
+    """The class a target's name suggests: "DNase", "histone" or "TF".
+
+    The Feature field (the second of ``Cell|Feature|Treatment``, or the whole
+    name if it has no ``|``) decides: a name starting with "DNase" is DNase, a
+    histone mark or variant (H3K4me3, H2AZ, ...) is histone, anything else TF.
+
+    Parameters
+    ----------
+    name : str
+        Target name.
+
+    Returns
+    -------
+    cls : {"DNase", "TF", "histone"}
+
+    Examples
+    --------
+    >>> from skdeepsea.targets import feature_class
+    >>> [feature_class(n) for n in ["HeLa-S3|DNase|None", "K562|H3K27ac|None", "K562|GATA-1|None"]]
+    ['DNase', 'histone', 'TF']
+    """
+    feature = _feature(name)
+    if _DNASE.match(feature):
+        return "DNase"
+    if _HISTONE.match(feature):
+        return "histone"
+    return "TF"
+
+
+def _feature(name):
+    fields = str(name).split("|")
+    return (fields[1] if len(fields) > 1 else fields[0]).strip()
+
+
+def target_classes(names, *, by="auto"):
+    """The class of each target: "DNase", "TF" or "histone".
+
+    For DeepSEA's 919 outputs the class follows from the position (125
+    DNase, 690 TF, 104 histone, in that order); each name is checked against
+    its position, so a names file in another order is caught. For any other
+    number of targets the class comes from the name (see
+    :func:`feature_class`).
+
+    Parameters
+    ----------
+    names : sequence of str
+        Target names, e.g. from :func:`read_target_names` or a fitted
+        estimator's ``target_names_``.
+    by : {"auto", "position", "name"}, default="auto"
+        "position" (919 names only), "name", or "auto": position for 919
+        names, name otherwise.
+
+    Returns
+    -------
+    classes : ndarray of str
+        One of ``TARGET_CLASSES`` per target.
+
+    Raises
+    ------
+    ValueError
+        If ``by="position"`` and there are not 919 names, or a name's Feature
+        (DNase, a histone mark, a TF) contradicts its position; the message
+        names the first such target by index and line of ``predictor.names``.
+
+    Examples
+    --------
+    >>> from skdeepsea.targets import target_classes
+    >>> names = ["c|DNase|None"] * 125 + ["c|CTCF|None"] * 690 + ["c|H3K4me3|None"] * 104
+    >>> classes = target_classes(names)
+    >>> [int((classes == c).sum()) for c in ("DNase", "TF", "histone")]
+    [125, 690, 104]
+    >>> target_classes(["GM12878|CTCF|None", "K562|H3K9ac|None"]).tolist()
+    ['TF', 'histone']
+    """
+    if by not in ("auto", "position", "name"):
+        raise ValueError(f"by must be 'auto', 'position' or 'name', got {by!r}.")
+    names = [str(n) for n in np.asarray(names, dtype=object).ravel()]
+    if by == "name" or (by == "auto" and len(names) != N_TARGETS):
+        return np.array([feature_class(n) for n in names], dtype="<U7")
+    if len(names) != N_TARGETS:
+        raise ValueError(
+            f"by='position' needs DeepSEA's {N_TARGETS} targets in their published order; "
+            f"got {len(names)} names."
+        )
+    classes = np.empty(N_TARGETS, dtype="<U7")
+    for cls, (start, stop) in CLASS_RANGES.items():
+        classes[start:stop] = cls
+    for i, (name, cls) in enumerate(zip(names, classes)):
+        if _feature(name).upper() in _UNINFORMATIVE:
+            continue
+        suggested = feature_class(name)
+        if suggested != cls:
+            raise ValueError(
+                f"Target {i} ({name!r}, line {i + 1} of predictor.names) is named like a "
+                f"{suggested} profile but sits among DeepSEA's {cls} outputs (indices "
+                f"{CLASS_RANGES[cls][0]}-{CLASS_RANGES[cls][1] - 1}): these names are not in "
+                "DeepSEA's order. Pass by='name' to classify by name alone."
+            )
+    return classes

@@ -1,0 +1,110 @@
+"""Target names (predictor.names) and the class of each DeepSEA target."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skdeepsea.targets import (
+    CLASS_RANGES,
+    N_TARGETS,
+    feature_class,
+    read_target_names,
+    target_classes,
+)
+
+
+def deepsea_like_names():
+    """919 names in DeepSEA's layout (DNase, TF, histone), including its oddities."""
+    names = [f"Cell{i}|DNase|None" for i in range(125)]
+    tfs = ["CTCF", "Pol2(phosphoS2)", "HA-E2F1", "HDAC2", "HNF4A", "eGFP-FOS", "GATA-1", "c-Myc"]
+    names += [f"Cell{i}|{tfs[i % len(tfs)]}|None" for i in range(690)]
+    names[125 + 400] = "NA|NA|NA"  # the released file has such a row among the TFs
+    marks = ["H2AK5ac", "H2AZ", "H2BK120ac", "H3K4me3", "H3K27ac", "H4K20me1", "H3K9me3"]
+    names += [f"Monocytes-CD14+RO01746 |{marks[i % len(marks)]}|None" for i in range(104)]
+    return names
+
+
+def write(tmp_path, text, name="predictor.names"):
+    path = tmp_path / name
+    path.write_bytes(text.encode())
+    return path
+
+
+def test_read_round_trip(tmp_path):
+    names = deepsea_like_names()
+    path = write(tmp_path, "\n".join(names) + "\n\n")
+    read = read_target_names(path)
+    assert read.tolist() == names
+    assert len(read) == N_TARGETS
+
+
+def test_read_crlf(tmp_path):
+    path = write(tmp_path, "a|DNase|None\r\nb|CTCF|None\r\n")
+    assert read_target_names(path).tolist() == ["a|DNase|None", "b|CTCF|None"]
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("a|DNase|None\nb|CTCF\n", 2),
+        ("a|DNase|None\nb|CTCF|None|x\n", 2),
+        ("a||None\n", 1),
+        ("a|DNase|None\n\nb|CTCF|None\n", 2),
+        ("justaname\n", 1),
+    ],
+)
+def test_read_malformed_names_file_and_line(tmp_path, text, line):
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError, match=rf"predictor\.names, line {line}:"):
+        read_target_names(path)
+
+
+def test_read_empty(tmp_path):
+    with pytest.raises(ValueError, match="no target names"):
+        read_target_names(write(tmp_path, "\n"))
+
+
+def test_classes_by_position():
+    classes = target_classes(deepsea_like_names())
+    for cls, (start, stop) in CLASS_RANGES.items():
+        assert (classes[start:stop] == cls).all()
+    assert classes[125 + 400] == "TF"  # "NA|NA|NA": position decides
+    assert [int((classes == c).sum()) for c in ("DNase", "TF", "histone")] == [125, 690, 104]
+
+
+def test_classes_position_contradicted_by_name():
+    names = deepsea_like_names()
+    names[130] = "K562|H3K4me3|None"
+    with pytest.raises(ValueError, match=r"Target 130 .*line 131.*histone.*TF outputs"):
+        target_classes(names)
+    assert target_classes(names, by="name")[130] == "histone"
+
+
+def test_classes_position_needs_919():
+    with pytest.raises(ValueError, match="919"):
+        target_classes(["a|DNase|None"], by="position")
+    with pytest.raises(ValueError, match="by must be"):
+        target_classes(["a|DNase|None"], by="index")
+
+
+def test_classes_by_name_for_other_lengths():
+    names = ["GM12878|DNase|None", "HeLa-S3|H2A.Z|None", "K562|Pol2|None", "GATA1", "H3K27ac"]
+    assert target_classes(names).tolist() == ["DNase", "histone", "TF", "TF", "histone"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.permutations(list(range(N_TARGETS))))
+def test_classes_invariant_under_name_content_when_uninformative(order):
+    # Uninformative names (NA features) anywhere: the class is the position's, for any order.
+    names = np.array(deepsea_like_names(), dtype=object)
+    names[list(order[:50])] = "NA|NA|NA"
+    classes = target_classes(names)
+    expected = np.repeat(["DNase", "TF", "histone"], [125, 690, 104])
+    assert (classes == expected).all()
+
+
+@given(st.text(alphabet="ACDEGHIKLMNOPRSTXYZ0123456789-.", min_size=1, max_size=12))
+def test_feature_class_is_one_of_three(feature):
+    assert feature_class(f"cell|{feature}|None") in ("DNase", "TF", "histone")
+    assert feature_class(f"cell|{feature}|None") == feature_class(feature)
