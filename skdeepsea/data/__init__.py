@@ -1,0 +1,323 @@
+"""Training data at DeepSEA scale: the DeepSEA bundle, the streaming file, genome + peaks.
+
+The contract every reader here keeps, and that ``DeepSEAClassifier.fit``
+streams from: :func:`open_dataset` returns a :class:`Dataset` whose ``X`` and
+``Y`` are :class:`LazyArray` objects of shape ``(n, L, 4)`` and ``(n, T)``,
+dtype uint8, read from the file only when indexed (an int, a slice, or an
+array of indices), in the base order asked for.
+
+Three kinds of file open this way:
+
+- ``train.mat`` of the DeepSEA bundle (MATLAB v7.3 = HDF5, read lazily with
+  h5py; one sample is scattered over the whole file, so only blocks of
+  consecutive samples read fast: random access is slow);
+- ``valid.mat`` / ``test.mat`` (MATLAB v5, read whole by scipy.io.loadmat);
+- the streaming file written by :func:`write_dataset`, :func:`convert_bundle`
+  (``skdeepsea convert-bundle``) and :func:`build_dataset`
+  (``skdeepsea build-dataset``): samples one after another, chunked, bit-packed.
+  This is the one to train from.
+"""
+
+import os
+
+import h5py
+import numpy as np
+
+from ..preprocessing import ALPHABET_DEFAULT, check_alphabet
+from ._lazy import LazyArray
+from ._matfile import BUNDLE_ALPHABET, Mat5Reader, Mat73Reader
+from ._stream import DEFAULT_CHUNK_ROWS, StreamReader, StreamWriter, is_stream_file
+
+__all__ = [
+    "BUNDLE_ALPHABET",
+    "Dataset",
+    "LazyArray",
+    "convert_bundle",
+    "open_dataset",
+    "write_dataset",
+]
+
+_BUNDLE_SPLITS = ("train", "valid", "test")
+
+
+class Dataset:
+    """One-hot sequences and their targets, read lazily from a file.
+
+    Made by :func:`open_dataset`; not meant to be built directly. Close it
+    (or use it as a context manager) to release the file.
+
+    Attributes
+    ----------
+    X : LazyArray of shape (n_samples, sequence_length, 4), dtype uint8
+        One-hot sequences, channels in ``alphabet`` order; indexing returns a
+        :class:`~skdeepsea.OneHotArray`.
+    Y : LazyArray of shape (n_samples, n_targets), dtype uint8
+        0/1 targets.
+    target_names : list of str or None
+        One name per target, when the file has them (the DeepSEA bundle has
+        none: see :func:`skdeepsea.targets.read_target_names`).
+    alphabet : str
+        Base order of the channels of ``X``.
+    path : str
+        The file.
+    format : {"stream", "mat-v7.3", "mat-v5"}
+        What the file is.
+    """
+
+    def __init__(self, reader, path, format, target_names=None, intervals=None):
+        self._reader = reader
+        self.path = path
+        self.format = format
+        self.alphabet = reader.alphabet
+        self.X = LazyArray(reader.read_x, (reader.n_samples, reader.sequence_length, 4),
+                           np.uint8, reader.chunk_rows, alphabet=reader.alphabet)
+        self.Y = LazyArray(reader.read_y, (reader.n_samples, reader.n_targets), np.uint8,
+                           reader.chunk_rows)
+        self.target_names = target_names
+        self._intervals = intervals
+
+    @property
+    def sequence_length(self):
+        """Length of every sequence."""
+        return self.X.shape[1]
+
+    @property
+    def n_targets(self):
+        """Number of targets."""
+        return self.Y.shape[1]
+
+    @property
+    def intervals(self):
+        """Where each sample's window lies, as a DataFrame (chrom, start, end), or None.
+
+        Files from :func:`build_dataset` have them; the DeepSEA bundle does not.
+        """
+        return self._intervals() if callable(self._intervals) else self._intervals
+
+    def __len__(self):
+        return len(self.X)
+
+    def __repr__(self):
+        return (
+            f"Dataset({self.path!r}, format={self.format!r}, n_samples={len(self)}, "
+            f"sequence_length={self.sequence_length}, n_targets={self.n_targets}, "
+            f"alphabet={self.alphabet!r})"
+        )
+
+    def close(self):
+        """Release the file."""
+        self._reader.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def open_dataset(path, alphabet=ALPHABET_DEFAULT, *, x_key=None, y_key=None):
+    """Open a training data file for lazy reading.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A streaming file (from :func:`write_dataset`, ``skdeepsea
+        convert-bundle`` or ``skdeepsea build-dataset``), the DeepSEA bundle's
+        ``train.mat`` (MATLAB v7.3, HDF5) or its ``valid.mat`` / ``test.mat``
+        (MATLAB v5).
+    alphabet : str, default="ATGC"
+        Base order of the channels of ``X`` (the bundle's own order is
+        "AGCT"; the channels are permuted on reading).
+    x_key, y_key : str or None, default=None
+        Variable names in a MATLAB file; by default the one named
+        ``<split>xdata`` and its ``<split>data``.
+
+    Returns
+    -------
+    dataset : Dataset
+        With ``X`` (n, L, 4) and ``Y`` (n, T), both lazy uint8 arrays.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError, KeyError
+        If the file is of none of these kinds, or a variable is missing or
+        has the wrong shape; the message names the file, variable and shape.
+
+    Notes
+    -----
+    Contiguous slices (``X[i:j]``) are fast for every kind of file. Reading
+    scattered samples is fast for a streaming file and slow for ``train.mat``,
+    where each sample is spread over the whole file (h5py reads 4000 separate
+    values for it); ``valid.mat`` and ``test.mat`` are loaded into memory whole
+    (test.mat takes 1.8 GB). Convert the bundle once with ``skdeepsea
+    convert-bundle`` and train from the streaming files.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from skdeepsea import OneHotDNA
+    >>> from skdeepsea.data import open_dataset, write_dataset
+    >>> X = OneHotDNA(dtype="uint8").fit_transform(["ACGTAC", "GGTTAN"])
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny.h5")
+    >>> write_dataset(path, X, np.array([[1, 0], [0, 1]]), target_names=["a", "b"])
+    >>> with open_dataset(path, alphabet="ACGT") as data:
+    ...     print(data.X.shape, data.Y.shape, data.target_names)
+    ...     print(data.X[0][:2])
+    ...     print(data.Y[1:])
+    (2, 6, 4) (2, 2) ['a', 'b']
+    [[1 0 0 0]
+     [0 1 0 0]]
+    [[0 1]]
+    """
+    path = os.fspath(path)
+    alphabet = check_alphabet(alphabet)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such data file: {path}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"{path} is a folder; open one of its files (train.mat, valid.mat, test.mat or a "
+            "streaming .h5 file)."
+        )
+    if h5py.is_hdf5(path):
+        with h5py.File(path, "r") as f:
+            stream = is_stream_file(f)
+        if stream:
+            if x_key is not None or y_key is not None:
+                raise ValueError(f"{path} is a streaming file: x_key and y_key do not apply.")
+            reader = StreamReader(path, alphabet)
+            return Dataset(reader, path, "stream", reader.target_names(), reader.intervals)
+        return Dataset(Mat73Reader(path, alphabet, x_key, y_key), path, "mat-v7.3")
+    return Dataset(Mat5Reader(path, alphabet, x_key, y_key), path, "mat-v5")
+
+
+def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
+                  chunk_rows=DEFAULT_CHUNK_ROWS, compression=None, block_size=8192,
+                  progress=False):
+    """Write one-hot sequences and targets to a streaming file.
+
+    The file stores the samples one after another in HDF5 chunks of
+    ``chunk_rows`` samples, by default bit-packed (one bit per 0/1 value), so
+    that reading consecutive samples costs one small read and one
+    ``np.unpackbits``. It is written to a temporary name beside ``path`` and
+    renamed when complete.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination file (conventionally ``.h5``).
+    X : array-like of shape (n_samples, sequence_length, 4)
+        One-hot sequences: an array, a :class:`~skdeepsea.OneHotArray`, or a
+        lazy array such as ``open_dataset(...).X`` (read ``block_size``
+        samples at a time).
+    Y : array-like of shape (n_samples, n_targets)
+        0/1 targets (a 1-D array is one target).
+    target_names : list of str or None, default=None
+        One name per target, stored in the file.
+    alphabet : str or None, default=None
+        Base order in which to store the channels; None keeps the order of
+        ``X`` (``X.alphabet``, else "ATGC"). Readers permute on demand, but
+        storing the order you train in saves that copy.
+    packed : bool, default=True
+        Bit-pack X and Y (8 times smaller than uint8). Needs 0/1 values.
+    chunk_rows : int, default=1024
+        Samples per HDF5 chunk.
+    compression : {None, "lzf", "gzip"}, default=None
+        HDF5 compression on top of packing (smaller, slower to read).
+    block_size : int, default=8192
+        Samples read from ``X`` and ``Y`` at a time.
+    progress : bool, default=False
+        Show a tqdm progress bar.
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, or ``packed`` and a value is not 0 or 1 (the
+        message names the sample).
+    """
+    from tqdm.auto import tqdm
+
+    source_alphabet = check_alphabet(getattr(X, "alphabet", None) or ALPHABET_DEFAULT)
+    alphabet = check_alphabet(alphabet) if alphabet is not None else source_alphabet
+    channels = [source_alphabet.index(base) for base in alphabet]
+    if len(getattr(Y, "shape", ())) == 1:
+        Y = np.asarray(Y).reshape(-1, 1)
+    x_shape, y_shape = tuple(X.shape), tuple(Y.shape)
+    if len(x_shape) != 3 or x_shape[2] != 4:
+        raise ValueError(f"X must have shape (n_samples, sequence_length, 4), got {x_shape}.")
+    if len(y_shape) != 2 or y_shape[0] != x_shape[0]:
+        raise ValueError(
+            f"Y must have shape ({x_shape[0]}, n_targets) to match X, got {y_shape}."
+        )
+    n_samples = x_shape[0]
+    with StreamWriter(path, n_samples, x_shape[1], y_shape[1], alphabet=alphabet,
+                      target_names=target_names, packed=packed, chunk_rows=chunk_rows,
+                      compression=compression) as writer, \
+            tqdm(total=n_samples, unit=" samples", disable=not progress,
+                 desc=os.path.basename(os.fspath(path))) as bar:
+        for start in range(0, n_samples, block_size):
+            stop = min(start + block_size, n_samples)
+            block = np.asarray(X[start:stop])
+            if channels != [0, 1, 2, 3]:
+                block = block[..., channels]
+            writer.write(start, block, np.asarray(Y[start:stop]))
+            bar.update(stop - start)
+
+
+def convert_bundle(source, output, *, alphabet=ALPHABET_DEFAULT, target_names=None,
+                   packed=True, chunk_rows=DEFAULT_CHUNK_ROWS, compression=None,
+                   block_size=8192, progress=False):
+    """Convert the DeepSEA bundle (or one of its files) into streaming files.
+
+    Parameters
+    ----------
+    source : str or path-like
+        ``train.mat``, ``valid.mat`` or ``test.mat``, or a folder holding
+        them (the unpacked ``deepsea_train_bundle.v0.9``).
+    output : str or path-like
+        The streaming file for one source file; for a folder, a folder that
+        receives ``train.h5``, ``valid.h5`` and ``test.h5`` (created if
+        needed).
+    alphabet : str, default="ATGC"
+        Base order to store (the estimator's default, so that training needs
+        no channel permutation).
+    target_names : list of str, str, path-like or None, default=None
+        Names of the targets, or a ``predictor.names`` file holding them.
+    packed, chunk_rows, compression, block_size, progress
+        As for :func:`write_dataset`.
+
+    Returns
+    -------
+    written : list of str
+        The streaming files written.
+    """
+    source = os.fspath(source)
+    output = os.fspath(output)
+    if isinstance(target_names, (str, os.PathLike)):
+        from ..targets import read_target_names
+
+        target_names = read_target_names(target_names).tolist()
+    if os.path.isdir(source):
+        pairs = [
+            (os.path.join(source, f"{split}.mat"), os.path.join(output, f"{split}.h5"))
+            for split in _BUNDLE_SPLITS
+            if os.path.exists(os.path.join(source, f"{split}.mat"))
+        ]
+        if not pairs:
+            raise FileNotFoundError(f"{source} holds none of train.mat, valid.mat, test.mat.")
+        os.makedirs(output, exist_ok=True)
+    else:
+        pairs = [(source, output)]
+    for mat_path, out_path in pairs:
+        with open_dataset(mat_path, alphabet=alphabet) as data:
+            if target_names is not None and len(target_names) != data.n_targets:
+                raise ValueError(
+                    f"{len(target_names)} target names given, but {mat_path} has "
+                    f"{data.n_targets} targets."
+                )
+            write_dataset(out_path, data.X, data.Y, target_names=target_names,
+                          packed=packed, chunk_rows=chunk_rows, compression=compression,
+                          block_size=block_size, progress=progress)
+    return [out_path for _, out_path in pairs]
