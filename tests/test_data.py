@@ -1,0 +1,247 @@
+"""skdeepsea.data: the DeepSEA bundle in its original layouts, the streaming file, the contract."""
+
+import os
+import pickle
+
+import h5py
+import numpy as np
+import pytest
+import scipy.io
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skdeepsea import OneHotArray, OneHotDNA
+from skdeepsea.data import LazyArray, convert_bundle, open_dataset, write_dataset
+
+MATLAB_HEADER = (
+    b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Tue Mar 31 10:00:00 2015 "
+    b"HDF5 schema 1.00 ."
+)
+
+
+def random_bundle(n, length=20, n_targets=5, seed=0):
+    """Sequences (with N), their strings and 0/1 targets."""
+    rng = np.random.default_rng(seed)
+    seqs = ["".join(rng.choice(list("ACGTN"), length, p=[0.24, 0.24, 0.24, 0.24, 0.04]))
+            for _ in range(n)]
+    Y = (rng.random((n, n_targets)) < 0.3).astype(np.uint8)
+    return np.array(seqs, dtype=object), Y
+
+
+def bundle_x(seqs):
+    """(N, 4, L): the MATLAB array of the bundle, base order A, G, C, T."""
+    X = OneHotDNA(alphabet="AGCT", dtype="uint8").fit_transform(seqs)
+    return np.ascontiguousarray(np.asarray(X).transpose(0, 2, 1))
+
+
+def write_mat73(path, seqs, Y, split="train", chunks=None):
+    """A MATLAB v7.3 file laid out as DeepSEA's train.mat: a 512-byte user block then HDF5,
+    arrays with their axes reversed ((L, 4, N) and (T, N) as h5py sees them)."""
+    with h5py.File(path, "w", userblock_size=512) as f:
+        x = bundle_x(seqs).T  # (L, 4, N)
+        f.create_dataset(f"{split}xdata", data=x, chunks=chunks and (x.shape[0], 4, chunks))
+        f.create_dataset(f"{split}data", data=np.ascontiguousarray(Y.T))
+        for name in (f"{split}xdata", f"{split}data"):
+            f[name].attrs["MATLAB_class"] = np.bytes_(b"uint8")
+    header = MATLAB_HEADER.ljust(116, b" ") + b"\x00" * 8 + b"\x00\x02" + b"IM"
+    with open(path, "r+b") as f:
+        f.write(header)
+
+
+def write_mat5(path, seqs, Y, split="valid"):
+    scipy.io.savemat(path, {f"{split}xdata": bundle_x(seqs), f"{split}data": Y}, format="5")
+
+
+def encode(seqs, alphabet="ATGC"):
+    return np.asarray(OneHotDNA(alphabet=alphabet, dtype="uint8").fit_transform(seqs))
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bundle")
+    seqs, Y = random_bundle(300, seed=1)
+    write_mat73(folder / "train.mat", seqs[:200], Y[:200], chunks=16)
+    write_mat5(folder / "valid.mat", seqs[200:250], Y[200:250], "valid")
+    write_mat5(folder / "test.mat", seqs[250:], Y[250:], "test")
+    return folder, seqs, Y
+
+
+def test_mat73_file_has_matlab_layout(bundle):
+    folder, _, _ = bundle
+    with open(folder / "train.mat", "rb") as f:
+        head = f.read(128)
+    assert head.startswith(b"MATLAB 7.3 MAT-file")
+    assert head[126:128] == b"IM"
+    assert h5py.is_hdf5(folder / "train.mat")
+    with h5py.File(folder / "train.mat", "r") as f:
+        assert f.userblock_size == 512
+        assert f["trainxdata"].shape == (20, 4, 200)
+        assert f["traindata"].shape == (5, 200)
+
+
+@pytest.mark.parametrize("alphabet", ["ATGC", "AGCT", "ACGT", "TCAG"])
+def test_train_mat_reads_in_requested_alphabet(bundle, alphabet):
+    folder, seqs, Y = bundle
+    with open_dataset(folder / "train.mat", alphabet=alphabet) as data:
+        assert data.format == "mat-v7.3"
+        assert data.X.shape == (200, 20, 4) and data.Y.shape == (200, 5)
+        assert data.X.dtype == np.uint8 and data.Y.dtype == np.uint8 and data.X.ndim == 3
+        assert data.target_names is None and data.alphabet == alphabet
+        block = data.X[10:60]
+        assert isinstance(block, OneHotArray) and block.alphabet == alphabet
+        np.testing.assert_array_equal(block, encode(seqs[10:60], alphabet))
+        np.testing.assert_array_equal(data.Y[10:60], Y[10:60])
+        assert OneHotDNA(alphabet=alphabet).fit(["A"]).inverse_transform(data.X[3:4])[0] == seqs[3]
+
+
+def test_v5_files_read_in_requested_alphabet(bundle):
+    folder, seqs, Y = bundle
+    for name, rows in (("valid.mat", slice(200, 250)), ("test.mat", slice(250, 300))):
+        with open_dataset(folder / name) as data:
+            assert data.format == "mat-v5" and data.alphabet == "ATGC"
+            assert data.X.shape == (50, 20, 4) and data.Y.shape == (50, 5)
+            np.testing.assert_array_equal(data.X[:], encode(seqs[rows]))
+            np.testing.assert_array_equal(np.asarray(data.Y), Y[rows])
+
+
+def test_bundle_base_order_is_agct(tmp_path):
+    # One sequence "AGCT": in the file, base i is on channel i.
+    path = tmp_path / "valid.mat"
+    write_mat5(path, np.array(["AGCTN"], dtype=object), np.zeros((1, 1), np.uint8))
+    raw = scipy.io.loadmat(path)["validxdata"]
+    np.testing.assert_array_equal(raw[0, :, :4], np.eye(4))
+    with open_dataset(path, alphabet="ATGC") as data:
+        np.testing.assert_array_equal(
+            data.X[0], [[1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0, 1, 0, 0], [0, 0, 0, 0]]
+        )
+
+
+def test_indexing_protocol(bundle):
+    folder, seqs, Y = bundle
+    expected = encode(seqs[:200])
+    with open_dataset(folder / "train.mat") as data:
+        X = data.X
+        assert len(X) == 200
+        np.testing.assert_array_equal(X[5], expected[5])
+        np.testing.assert_array_equal(X[-1], expected[-1])
+        np.testing.assert_array_equal(X[190:500], expected[190:])
+        np.testing.assert_array_equal(X[::37], expected[::37])
+        np.testing.assert_array_equal(X[50:10:-7], expected[50:10:-7])
+        idx = np.array([0, 1, 17, 18, 100, 199])
+        np.testing.assert_array_equal(X[idx], expected[idx])
+        np.testing.assert_array_equal(X[np.array([5, 3, 5, -1])], expected[[5, 3, 5, -1]])
+        np.testing.assert_array_equal(data.Y[idx], Y[idx])
+        np.testing.assert_array_equal(X[np.arange(200) % 3 == 0], expected[::3])
+        np.testing.assert_array_equal(X[4:9, 2:5, 0], expected[4:9, 2:5, 0])
+        np.testing.assert_array_equal(X[7, 3], expected[7, 3])
+        assert X[np.array([], dtype=int)].shape == (0, 20, 4)
+        assert X[10:10].shape == (0, 20, 4)
+        with pytest.raises(IndexError, match="200 samples"):
+            X[200]
+        with pytest.raises(IndexError, match="index -201"):
+            X[np.array([3, -201])]
+        with pytest.raises(IndexError, match="does not match"):
+            X[np.ones(5, dtype=bool)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(indices=st.lists(st.integers(0, 199), max_size=40), chunk_rows=st.sampled_from([1, 7, 64]))
+def test_lazy_array_matches_numpy(indices, chunk_rows):
+    data = np.arange(200 * 3, dtype=np.uint8).reshape(200, 3)
+    reads = []
+
+    def read(start, stop):
+        reads.append((start, stop))
+        return data[start:stop]
+
+    lazy = LazyArray(read, data.shape, data.dtype, chunk_rows=chunk_rows)
+    idx = np.array(indices, dtype=np.int64)
+    np.testing.assert_array_equal(lazy[idx], data[idx])
+    # Sorted indices: each storage chunk is read at most once.
+    reads.clear()
+    unique = np.unique(idx)
+    np.testing.assert_array_equal(lazy[unique], data[unique])
+    assert len(reads) <= len(np.unique(unique // chunk_rows))
+
+
+@pytest.mark.parametrize("packed", [True, False])
+def test_streaming_round_trip(tmp_path, packed):
+    seqs, Y = random_bundle(123, length=21, n_targets=11, seed=2)
+    X = OneHotDNA(alphabet="ACGT", dtype="uint8").fit_transform(seqs)
+    names = [f"cell|tf{i}|None" for i in range(11)]
+    path = tmp_path / "data.h5"
+    write_dataset(path, X, Y, target_names=names, packed=packed, chunk_rows=10, block_size=17)
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp-")]
+    with open_dataset(path, alphabet="ATGC") as data:
+        assert data.format == "stream" and data.target_names == names
+        assert data.X.shape == (123, 21, 4) and data.Y.shape == (123, 11)
+        np.testing.assert_array_equal(data.X[:], encode(seqs, "ATGC"))
+        np.testing.assert_array_equal(data.Y[:], Y)
+        idx = np.array([0, 9, 10, 11, 55, 122])
+        np.testing.assert_array_equal(data.X[idx], encode(seqs[idx], "ATGC"))
+        assert data.intervals is None
+    with h5py.File(path, "r") as f:
+        assert f.attrs["alphabet"] == "ACGT"
+        assert f["x"].chunks[0] == 10
+        assert f["x"].shape == ((123, 11) if packed else (123, 21, 4))
+
+
+def test_streaming_dataset_pickles_and_reopens(tmp_path):
+    seqs, Y = random_bundle(30, seed=3)
+    path = tmp_path / "data.h5"
+    write_dataset(path, encode(seqs), Y)
+    with open_dataset(path) as data:
+        X = pickle.loads(pickle.dumps(data.X))
+        np.testing.assert_array_equal(X[3:9], encode(seqs[3:9]))
+
+
+def test_convert_bundle_folder(bundle, tmp_path):
+    folder, seqs, Y = bundle
+    names_file = tmp_path / "predictor.names"
+    names_file.write_text("".join(f"K562|TF{i}|None\n" for i in range(5)))
+    written = convert_bundle(folder, tmp_path / "out", target_names=names_file, chunk_rows=32)
+    assert sorted(os.path.basename(p) for p in written) == ["test.h5", "train.h5", "valid.h5"]
+    with open_dataset(tmp_path / "out" / "train.h5") as data:
+        assert data.target_names == [f"K562|TF{i}|None" for i in range(5)]
+        np.testing.assert_array_equal(data.X[:], encode(seqs[:200]))
+        np.testing.assert_array_equal(data.Y[:], Y[:200])
+    with open_dataset(tmp_path / "out" / "test.h5", alphabet="AGCT") as data:
+        np.testing.assert_array_equal(data.X[:], encode(seqs[250:], "AGCT"))
+
+
+def test_write_rejects_non_binary_when_packed(tmp_path):
+    X = np.zeros((4, 5, 4), np.uint8)
+    X[2, 1, 0] = 3
+    with pytest.raises(ValueError, match="sample 2 has X values other than 0 and 1"):
+        write_dataset(tmp_path / "bad.h5", X, np.zeros((4, 1)))
+    assert os.listdir(tmp_path) == []
+
+
+def test_errors_name_file_key_and_shape(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.mat"):
+        open_dataset(tmp_path / "missing.mat")
+    bad = tmp_path / "bad.mat"
+    scipy.io.savemat(bad, {"validxdata": np.zeros((3, 5, 10), np.uint8),
+                           "validdata": np.zeros((3, 2), np.uint8)})
+    with pytest.raises(ValueError, match=r"bad.mat: variable 'validxdata' has shape \(3, 5, 10\)"):
+        open_dataset(bad)
+    mismatch = tmp_path / "mismatch.mat"
+    scipy.io.savemat(mismatch, {"testxdata": np.zeros((3, 4, 10), np.uint8),
+                                "testdata": np.zeros((4, 2), np.uint8)})
+    with pytest.raises(ValueError, match=r"mismatch.mat: variable 'testdata' has shape \(4, 2\)"):
+        open_dataset(mismatch)
+    nokey = tmp_path / "nokey.mat"
+    scipy.io.savemat(nokey, {"sequences": np.zeros((3, 4, 10), np.uint8)})
+    with pytest.raises(ValueError, match=r"nokey.mat: expected one variable named .*sequences"):
+        open_dataset(nokey)
+    seqs, Y = random_bundle(4)
+    train = tmp_path / "train.mat"
+    write_mat73(train, seqs, Y[:, :2])
+    with pytest.raises(KeyError, match="train.mat has no variable 'labels'"):
+        open_dataset(train, y_key="labels")
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="notes.txt is not a readable MATLAB file"):
+        open_dataset(text)
+    with pytest.raises(ValueError, match="alphabet"):
+        open_dataset(train, alphabet="ACGU")
