@@ -65,6 +65,7 @@ def model_from_bytes(data):
     import keras
 
     from . import losses  # noqa: F401  (registers the custom loss for deserialisation)
+    from . import pretrained  # noqa: F401  (registers torch_threshold, of imported weights)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.keras")
@@ -148,7 +149,18 @@ def load_estimator(cls, path):
     -------
     estimator : cls
         The fitted estimator.
+
+    Notes
+    -----
+    The published DeepSEA weights (``.pth``, ``.t7``, ``deepsea.cpu``, see
+    :func:`skdeepsea.pretrained.looks_like_weights_file`) are imported with
+    :func:`skdeepsea.pretrained.load_deepsea` and its defaults instead, so
+    every command that takes a model accepts them.
     """
+    from .pretrained import load_deepsea, looks_like_weights_file
+
+    if looks_like_weights_file(path):
+        return load_deepsea(path)
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as e:

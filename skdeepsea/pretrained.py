@@ -1,0 +1,590 @@
+"""The published DeepSEA weights as a fitted :class:`DeepSEAClassifier`.
+
+Two sources are read:
+
+- the PyTorch state dicts of the model zoo's conversion (Kipoi,
+  ``deepsea_predict.pth`` and ``deepsea_variant_effects.pth``): a
+  ``torch.nn.Sequential`` with ``Conv2d`` layers of (1, 8) kernels at indices
+  0, 4 and 8 and ``Linear`` layers at 12.1 and 14.1, under a prefix that
+  differs per file ("2." and "1."); read with ``torch.load(weights_only=True)``
+  (PyTorch is needed for these files only);
+- the original Torch7 model file of the DeepSEA v0.94 package
+  (``deepsea.cpu``), read with the ``torchfile`` package (the ``pretrained``
+  extra).
+
+What the conversion reconciles (details in docs/pretrained.md):
+
+- base order: the weights read A, G, C, T; the first convolution's input
+  channels are permuted to the estimator's ``alphabet`` (default "ATGC",
+  that of :class:`skdeepsea.OneHotDNA`), so no input needs re-encoding;
+- kernels: Conv2d ``(out, in, 1, 8)`` (Torch7: ``(out, in, 8, 1)`` or
+  ``(out, in * 8)``) becomes a Conv1D kernel ``(8, in, out)``;
+- flatten order: Torch flattens the last convolution's ``960 x 53`` output
+  channel-major, channels-last Keras position-major; the rows of the
+  50,880-wide dense layer are reordered accordingly;
+- activation: Torch's ``Threshold(0, 1e-6)`` (1e-6, not 0, for inputs <= 0)
+  is reproduced exactly by the registered activation :func:`torch_threshold`
+  (``activation="relu"`` gives plain ReLU instead);
+- strands: the "predict" file averages each sequence's predictions with its
+  reverse complement's (``average_strands=True``), the "variantEffects" file
+  does not; the Torch7 model itself does not either, but the DeepSEA package
+  averages its outputs, so it is imported with ``average_strands=True``.
+"""
+
+import hashlib
+import os
+import re
+import warnings
+
+import keras
+import numpy as np
+
+from .targets import read_target_names
+
+__all__ = [
+    "KNOWN_FILES",
+    "TORCH_BASE_ORDER",
+    "load_deepsea",
+    "looks_like_weights_file",
+    "torch_threshold",
+    "verify_weights",
+]
+
+TORCH_BASE_ORDER = "AGCT"
+NAMES_FILE = "predictor.names"
+
+# The published files this module accepts without verify=False. A value of None is not known
+# (no public source gives it) and is not checked; each entry has at least one published hash.
+KNOWN_FILES = {
+    "deepsea_predict.pth": {
+        "description": "Kipoi DeepSEA/predict: PyTorch conversion of DeepSEA v0.94, strands averaged",
+        "source": "https://zenodo.org/record/1466993/files/deepsea_predict.pth",
+        "size": None,
+        "md5": "89e640bf6bdbe1ff165f484d9796efc7",  # Kipoi models, DeepSEA/predict/model.yaml
+        "sha256": None,
+        "format": "pth",
+        "average_strands": True,
+    },
+    "deepsea_variant_effects.pth": {
+        "description": "Kipoi DeepSEA/variantEffects: the same weights, strands not averaged",
+        "source": "https://zenodo.org/record/1466993/files/deepsea_variant_effects.pth",
+        "size": None,
+        "md5": "35956ab9c28960b5a3693f470fe980c1",  # Kipoi models, DeepSEA/variantEffects/model.yaml
+        "sha256": None,
+        "format": "pth",
+        "average_strands": False,
+    },
+    "deepsea.cpu": {
+        "description": "DeepSEA v0.94b package: the original Torch7 model (DeepSEA-v0.94b/deepsea.cpu)",
+        "source": "deepsea.v0.94b.tar.gz from the DeepSEA website, member DeepSEA-v0.94b/deepsea.cpu",
+        "size": None,
+        "md5": None,
+        # As recorded by the MultiMolecule project's fixture generator for that file.
+        "sha256": "2af6abe4f422839c56ddbb9f9b14771a62ec49378903035c4212acdd1a370129",
+        "format": "t7",
+        "average_strands": True,
+    },
+}
+
+_TORCH7_SUFFIXES = (".t7", ".cpu", ".th", ".net")
+_PTH_SUFFIXES = (".pth", ".pt")
+
+
+@keras.saving.register_keras_serializable(package="skdeepsea", name="torch_threshold")
+def torch_threshold(x):
+    """Torch's ``Threshold(0, 1e-6)``: ``x`` where ``x > 0``, else 1e-6.
+
+    The activation of the released DeepSEA network, a ReLU whose floor is
+    1e-6 instead of 0. Registered with Keras, so a model that uses it saves
+    and loads (in safe mode) like any other.
+
+    Parameters
+    ----------
+    x : tensor
+        Pre-activations.
+
+    Returns
+    -------
+    y : tensor
+        Same shape and dtype as ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepsea.pretrained import torch_threshold
+    >>> np.asarray(torch_threshold(np.array([-1.0, 0.0, 0.5], dtype="float32"))).tolist()
+    [9.999999974752427e-07, 9.999999974752427e-07, 0.5]
+    """
+    x = keras.ops.convert_to_tensor(x)
+    return keras.ops.where(x > 0, x, keras.ops.full_like(x, 1e-6))
+
+
+# ---------------------------------------------------------------------------------- verification
+
+
+def _file_hashes(path):
+    md5, sha256 = hashlib.md5(), hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            md5.update(block)
+            sha256.update(block)
+    return md5.hexdigest(), sha256.hexdigest()
+
+
+def verify_weights(path, known=None):
+    """Check a weights file against the published files by size and checksums.
+
+    The file matches an entry of ``KNOWN_FILES`` when its size (where known)
+    and every known checksum (md5, sha256) agree. A file named like a known
+    file must match that entry; a file of another name may match any entry
+    (a renamed copy).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The weights file.
+    known : dict or None, default=None
+        The table to check against; None uses ``KNOWN_FILES``.
+
+    Returns
+    -------
+    name : str
+        The key of the matching entry.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file matches no entry; the message gives its size and
+        checksums and how to import a file of your own (``verify=False``).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skdeepsea.pretrained import verify_weights
+    >>> path = os.path.join(tempfile.mkdtemp(), "weights.pth")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"weights")
+    >>> table = {"weights.pth": {"size": 7, "md5": "f5d30be6c0aa7a6b4d17d0c3e8afd91e",
+    ...                          "sha256": None}}
+    >>> verify_weights(path, known=table)
+    'weights.pth'
+    """
+    known = KNOWN_FILES if known is None else known
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No weights file at {path}.")
+    size = os.path.getsize(path)
+    md5, sha256 = _file_hashes(path)
+
+    def matches(entry):
+        return (
+            (entry.get("size") is None or entry["size"] == size)
+            and (entry.get("md5") is None or entry["md5"] == md5)
+            and (entry.get("sha256") is None or entry["sha256"] == sha256)
+            and any(entry.get(k) is not None for k in ("size", "md5", "sha256"))
+        )
+
+    base = os.path.basename(path)
+    if base in known:
+        if matches(known[base]):
+            return base
+        candidates = [base]
+    else:
+        for name, entry in known.items():
+            if matches(entry):
+                return name
+        candidates = list(known)
+    expected = "; ".join(
+        f"{name}: " + ", ".join(
+            f"{k} {known[name][k]}" for k in ("size", "md5", "sha256")
+            if known[name].get(k) is not None
+        )
+        for name in candidates
+    )
+    raise ValueError(
+        f"{path} (size {size} bytes, md5 {md5}, sha256 {sha256}) is not a published DeepSEA "
+        f"weights file this version knows ({expected}). If it is damaged, download it again; "
+        "if it is a conversion of your own, import it with load_deepsea(..., verify=False) "
+        "(skdeepsea import-weights --no-verify)."
+    )
+
+
+# ---------------------------------------------------------------------------------- readers
+
+
+def _read_state_dict(path):
+    """The six parameter arrays of a Kipoi-layout PyTorch state dict, in Torch layout."""
+    try:
+        import torch
+    except ImportError as e:
+        raise ImportError(
+            f"Reading {path} (a PyTorch state dict) needs PyTorch: pip install torch "
+            "(the CPU build is enough), or import the Torch7 file deepsea.cpu instead."
+        ) from e
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # pickle and zip errors of any kind
+        raise ValueError(f"{path} is not a PyTorch state dict torch.load can read: {e}") from e
+    if not isinstance(state, dict):
+        raise ValueError(
+            f"{path} holds a {type(state).__name__}, not a state dict (a dict of tensors)."
+        )
+    prefixes = sorted(
+        k[: -len("12.1.weight")] for k in state if isinstance(k, str) and k.endswith("12.1.weight")
+    )
+    prefixes = [p for p in prefixes if p == "" or p.endswith(".")]
+    if len(prefixes) != 1:
+        raise ValueError(
+            f"{path} is not in the layout of the DeepSEA model zoo conversion: expected exactly one "
+            "'<prefix>12.1.weight' key (Linear layers at 12.1 and 14.1, Conv2d at 0, 4 and 8), "
+            f"found {len(prefixes)} among {len(state)} keys: {sorted(state)[:8]}..."
+        )
+    prefix = prefixes[0]
+    arrays = {}
+    for index in ("0", "4", "8", "12.1", "14.1"):
+        for kind in ("weight", "bias"):
+            key = f"{prefix}{index}.{kind}"
+            if key not in state:
+                raise ValueError(f"{path} lacks the tensor {key!r} of the DeepSEA layout.")
+            arrays[f"{index}.{kind}"] = state[key].detach().cpu().numpy().astype(np.float32)
+    convs = []
+    for index in ("0", "4", "8"):
+        weight = arrays[f"{index}.weight"]
+        if weight.ndim != 4 or weight.shape[2] != 1:
+            raise ValueError(
+                f"{path}: {prefix}{index}.weight has shape {weight.shape}; expected a Conv2d kernel "
+                "(out, in, 1, width)."
+            )
+        convs.append((weight[:, :, 0, :], arrays[f"{index}.bias"]))  # (out, in, width)
+    dense = [(arrays["12.1.weight"], arrays["12.1.bias"]), (arrays["14.1.weight"], arrays["14.1.bias"])]
+    return {"convs": convs, "dense": dense, "threshold": 1e-6, "prefix": prefix}
+
+
+def _torch7_leaves(obj, torchfile, seen):
+    """The leaf nn modules of a Torch7 object, depth first, containers expanded."""
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, torchfile.TorchObject):
+        modules = obj["modules"]
+        if modules is not None:
+            for module in modules:
+                yield from _torch7_leaves(module, torchfile, seen)
+        else:
+            yield obj.torch_typename().decode("latin-1"), obj
+    elif isinstance(obj, list):
+        for item in obj:
+            yield from _torch7_leaves(item, torchfile, seen)
+    elif isinstance(obj, dict):  # a wrapper table such as {model = ...}
+        for key in (b"model", b"net", b"network", b"module"):
+            if key in obj:
+                yield from _torch7_leaves(obj[key], torchfile, seen)
+                return
+
+
+def _read_torch7(path):
+    """The parameter arrays of the original Torch7 DeepSEA model, in Torch layout."""
+    try:
+        import torchfile
+    except ImportError as e:
+        raise ImportError(
+            f"Reading {path} (a Torch7 model file) needs the torchfile package: "
+            "pip install 'skdeepsea[pretrained]'."
+        ) from e
+    try:
+        obj = torchfile.load(os.fspath(path))
+    except Exception as e:  # struct, numpy and torchfile errors alike
+        raise ValueError(f"{path} is not a Torch7 file torchfile can read: {e}") from e
+    leaves = list(_torch7_leaves(obj, torchfile, set()))
+    if not leaves:
+        raise ValueError(f"{path} holds no Torch7 nn modules.")
+    convs, dense, floors = [], [], set()
+    for name, module in leaves:
+        if module["weight"] is not None and "Convolution" in name:
+            weight = np.asarray(module["weight"], dtype=np.float32)
+            n_out, n_in = int(module["nOutputPlane"]), int(module["nInputPlane"])
+            kh, kw = int(module["kH"]), int(module["kW"])
+            # DeepSEA's input is (N, 4, 1000, 1): the kernel runs along the height.
+            if kw != 1 or (module["dH"] or 1) != 1 or (module["dW"] or 1) != 1:
+                raise ValueError(
+                    f"{path}: {name} has a {kh} x {kw} kernel with strides "
+                    f"({module['dH']}, {module['dW']}); DeepSEA's convolutions are width x 1, "
+                    "stride 1."
+                )
+            convs.append((weight.reshape(n_out, n_in, kh), np.asarray(module["bias"], np.float32)))
+        elif module["weight"] is not None and "Linear" in name:
+            dense.append((np.asarray(module["weight"], np.float32),
+                          np.asarray(module["bias"], np.float32)))
+        elif name.endswith("Threshold"):
+            floors.add(float(module["val"]))
+            if float(module["threshold"]) != 0:
+                raise ValueError(f"{path}: a Threshold at {module['threshold']}, not 0.")
+        elif name.endswith("ReLU"):
+            floors.add(0.0)
+        elif module["weight"] is not None:
+            raise ValueError(f"{path}: unexpected module with weights: {name}.")
+    if len(floors) > 1:
+        raise ValueError(f"{path}: activations with different floors {sorted(floors)}.")
+    if len(convs) != 3 or len(dense) != 2:
+        raise ValueError(
+            f"{path}: found {len(convs)} convolution(s) and {len(dense)} linear layer(s); the "
+            "DeepSEA network has 3 and 2."
+        )
+    return {"convs": convs, "dense": dense, "threshold": floors.pop() if floors else 0.0,
+            "prefix": None}
+
+
+# ---------------------------------------------------------------------------------- conversion
+
+
+def _file_format(path):
+    lower = os.fspath(path).lower()
+    if lower.endswith(_PTH_SUFFIXES):
+        return "pth"
+    if lower.endswith(_TORCH7_SUFFIXES):
+        return "t7"
+    raise ValueError(
+        f"{path}: cannot tell the weights format from the name; expected a PyTorch state dict "
+        f"({', '.join(_PTH_SUFFIXES)}) or a Torch7 file ({', '.join(_TORCH7_SUFFIXES)})."
+    )
+
+
+def _resolve_names(target_names, path, n_outputs):
+    if target_names is None:
+        beside = os.path.join(os.path.dirname(os.path.abspath(path)), NAMES_FILE)
+        if os.path.isfile(beside):
+            target_names = beside
+        else:
+            warnings.warn(
+                f"No target names given and no {NAMES_FILE} beside {path}: the outputs are named "
+                "target_0, target_1, ... Pass target_names= (the predictor.names file) to name "
+                "them.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return np.array([f"target_{i}" for i in range(n_outputs)])
+    if isinstance(target_names, (str, os.PathLike)):
+        names = read_target_names(target_names)
+        source = os.fspath(target_names)
+    else:
+        names = np.array([str(n) for n in target_names])
+        source = "target_names"
+    if len(names) != n_outputs:
+        raise ValueError(
+            f"{source} has {len(names)} names but the network in {path} has {n_outputs} outputs."
+        )
+    return names
+
+
+def _sequence_length_for(path, fc_inputs, last_filters, sequence_length, n_convs, kernel_size):
+    from .network import conv_output_length
+
+    positions = conv_output_length(sequence_length, n_convs, kernel_size, 4)
+    if positions * last_filters != fc_inputs:
+        raise ValueError(
+            f"{path}: the first dense layer takes {fc_inputs} inputs, but sequences of length "
+            f"{sequence_length} leave {positions} positions x {last_filters} filters = "
+            f"{positions * last_filters} after the convolutions; pass the sequence_length the "
+            "network was trained on."
+        )
+    return positions
+
+
+def load_deepsea(
+    path,
+    target_names=None,
+    *,
+    alphabet="ATGC",
+    average_strands=None,
+    sequence_length=1000,
+    activation="threshold",
+    verify=True,
+    batch_size=64,
+):
+    """Import the published DeepSEA weights into a fitted :class:`DeepSEAClassifier`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``deepsea_predict.pth`` or ``deepsea_variant_effects.pth`` (the model
+        zoo's PyTorch conversion; needs PyTorch), or the Torch7 model
+        ``deepsea.cpu`` of the DeepSEA v0.94 package (needs ``torchfile``).
+        ``.pth``/``.pt`` files are read as state dicts, ``.t7``/``.cpu``/
+        ``.th``/``.net`` files as Torch7.
+    target_names : str, path-like, sequence of str or None, default=None
+        The ``predictor.names`` file (or the names themselves), one per
+        output. None: the ``predictor.names`` file beside ``path`` if there
+        is one, else ``target_0``, ... with a warning.
+    alphabet : str, default="ATGC"
+        Base order of the estimator's input (``alphabet_``): the first
+        convolution's input channels are permuted from the weights' A, G, C,
+        T to this order. "ATGC" is :class:`skdeepsea.OneHotDNA`'s default.
+    average_strands : bool or None, default=None
+        Average each prediction with the reverse complement's. None: as the
+        source does (True for ``deepsea_predict.pth`` and the Torch7 file,
+        whose package averages; False for ``deepsea_variant_effects.pth`` and
+        other state dicts).
+    sequence_length : int, default=1000
+        Input length the weights were trained on; checked against the width
+        of the first dense layer (50,880 = 53 x 960 for 1000 bp).
+    activation : {"threshold", "relu"}, default="threshold"
+        "threshold": Torch's ``Threshold(0, 1e-6)`` exactly, as
+        :func:`torch_threshold`, so the outputs are the original network's.
+        "relu": plain ReLU, the estimator's own activation (outputs then
+        differ slightly; see docs/pretrained.md).
+    verify : bool, default=True
+        Check the file against ``KNOWN_FILES`` (size and checksums) first;
+        False for a conversion of your own.
+    batch_size : int, default=64
+        The estimator's ``batch_size`` (sequences per forward pass).
+
+    Returns
+    -------
+    estimator : DeepSEAClassifier
+        Fitted: ``model_`` holds the network (919 sigmoid outputs for the
+        published files), ``target_names_`` the names, ``classes_``
+        ``arange(n_outputs)``, ``target_type_`` "multilabel-indicator",
+        ``alphabet_``, ``sequence_length_``, ``n_features_in_``; its
+        ``history_`` is empty.
+
+    Raises
+    ------
+    ValueError
+        If the file fails verification, is not in the DeepSEA layout, or the
+        names do not match the outputs in number.
+    ImportError
+        If PyTorch (state dicts) or torchfile (Torch7) is missing.
+
+    Examples
+    --------
+    >>> from skdeepsea.pretrained import load_deepsea
+    >>> clf = load_deepsea("deepsea_predict.pth", "predictor.names")  # doctest: +SKIP
+    >>> clf.predict_proba(X).shape  # X: (n, 1000, 4) one-hot in "ATGC" order  # doctest: +SKIP
+    (n, 919)
+    """
+    from .classifier import DeepSEAClassifier
+    from .network import build_deepsea
+    from .preprocessing import check_alphabet
+
+    path = os.fspath(path)
+    alphabet = check_alphabet(alphabet)
+    if activation not in ("threshold", "relu"):
+        raise ValueError(f"activation must be 'threshold' or 'relu', got {activation!r}.")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No weights file at {path}.")
+    fmt = _file_format(path)
+    known = verify_weights(path) if verify else None
+    weights = _read_state_dict(path) if fmt == "pth" else _read_torch7(path)
+    if average_strands is None:
+        if known is not None:
+            average_strands = KNOWN_FILES[known]["average_strands"]
+        else:  # Kipoi's prefixes: "2." wraps the network in strand averaging, "1." does not
+            average_strands = fmt == "t7" or weights["prefix"] == "2."
+
+    (w1, _), (w2, _), (w3, _) = weights["convs"]
+    (fc_w, _), (out_w, _) = weights["dense"]
+    kernel_size = w1.shape[2]
+    conv_filters = tuple(int(w.shape[0]) for w, _ in weights["convs"])
+    if w1.shape[1] != 4:
+        raise ValueError(f"{path}: the first convolution has {w1.shape[1]} input channels, not 4.")
+    for (w, _), (prev, _) in zip(weights["convs"][1:], weights["convs"][:-1]):
+        if w.shape[1] != prev.shape[0] or w.shape[2] != kernel_size:
+            raise ValueError(f"{path}: convolution shapes {w.shape} after {prev.shape} do not chain.")
+    if out_w.shape[1] != fc_w.shape[0]:
+        raise ValueError(f"{path}: dense shapes {fc_w.shape} and {out_w.shape} do not chain.")
+    positions = _sequence_length_for(
+        path, fc_w.shape[1], conv_filters[-1], sequence_length, len(conv_filters), kernel_size
+    )
+    n_outputs, fc_units = int(out_w.shape[0]), int(fc_w.shape[0])
+    names = _resolve_names(target_names, path, n_outputs)
+
+    dropout = (0.2,) * (len(conv_filters) - 1) + (0.5,)
+    clf = DeepSEAClassifier(
+        conv_filters=conv_filters,
+        kernel_size=int(kernel_size),
+        pool_size=4,
+        fc_units=fc_units,
+        dropout=dropout,
+        alphabet=alphabet,
+        average_strands=bool(average_strands),
+        batch_size=batch_size,
+    )
+    model = build_deepsea(
+        sequence_length,
+        n_outputs,
+        conv_filters=conv_filters,
+        kernel_size=int(kernel_size),
+        pool_size=4,
+        fc_units=fc_units,
+        dropout=dropout,
+        l2=clf.l2,
+        l1_sparsity=clf.l1_sparsity,
+        max_kernel_norm=clf.max_kernel_norm,
+    )
+    if activation == "threshold" and weights["threshold"] != 0.0:
+        if weights["threshold"] != 1e-6:
+            raise ValueError(
+                f"{path}: Threshold floor {weights['threshold']}; only 1e-6 (DeepSEA) or 0 (ReLU) "
+                "are supported."
+            )
+        model = _with_activation(model, torch_threshold)
+
+    # Torch layouts -> Keras layouts.
+    channel_order = [TORCH_BASE_ORDER.index(base) for base in alphabet]
+    for i, (w, b) in enumerate(weights["convs"]):
+        kernel = np.transpose(w, (2, 1, 0))  # (out, in, width) -> (width, in, out)
+        if i == 0:
+            kernel = kernel[:, channel_order, :]
+        model.get_layer(f"conv{i + 1}").set_weights([kernel, b])
+    # Torch flattens (channels, positions); Keras (positions, channels).
+    fc_kernel = fc_w.reshape(fc_units, conv_filters[-1], positions).transpose(2, 1, 0)
+    model.get_layer("fc").set_weights([fc_kernel.reshape(-1, fc_units), weights["dense"][0][1]])
+    model.get_layer("output").set_weights([out_w.T, weights["dense"][1][1]])
+
+    clf.model_ = model
+    clf.classes_ = np.arange(n_outputs)
+    clf.target_type_ = "multilabel-indicator"
+    clf.target_names_ = np.asarray(names)
+    clf.alphabet_ = alphabet
+    clf.sequence_length_ = int(sequence_length)
+    clf.n_features_in_ = int(sequence_length) * 4
+    clf.history_ = {}
+    return clf
+
+
+def _with_activation(model, activation):
+    """A copy of ``model`` whose ReLU layers use ``activation`` instead."""
+
+    def clone(layer):
+        config = layer.get_config()
+        if config.get("activation") == "relu":
+            config["activation"] = activation
+        return layer.__class__.from_config(config)
+
+    return keras.models.clone_model(model, clone_function=clone)
+
+
+def looks_like_weights_file(path):
+    """Whether :func:`skdeepsea.load` should read ``path`` with :func:`load_deepsea`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file name.
+
+    Returns
+    -------
+    bool
+        True for the published files' names and the ``.pth``, ``.pt``,
+        ``.t7``, ``.cpu``, ``.th`` and ``.net`` suffixes.
+
+    Examples
+    --------
+    >>> from skdeepsea.pretrained import looks_like_weights_file
+    >>> looks_like_weights_file("deepsea.cpu"), looks_like_weights_file("model.skdeepsea")
+    (True, False)
+    """
+    name = os.path.basename(os.fspath(path)).lower()
+    return name in KNOWN_FILES or bool(re.search(r"\.(pth|pt|t7|cpu|th|net)$", name))
