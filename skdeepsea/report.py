@@ -1,0 +1,725 @@
+"""Evaluation reports: per-target accuracy as the DeepSEA paper reports it, plots and an HTML page.
+
+:func:`evaluation_table` scores every target (ROC AUC and PR AUC, with its
+positives and negatives and its class: DNase, TF or histone);
+:func:`class_summary` gives the medians per class, the numbers of the
+DeepSEA paper's table (:data:`PUBLISHED_MEDIANS`). The plots draw ROC and PR
+curves, the distribution of AUCs per class and a target-by-target comparison
+of two models. :func:`write_report` puts it all in a folder: TSV tables, PNG
+figures and an ``index.html`` page that shows them; ``skdeepsea evaluate``
+does it from the command line.
+
+matplotlib (the ``plot`` extra) is needed for the figures only, and is
+imported when first used. Figures are made with
+``matplotlib.figure.Figure`` directly, not pyplot, so no GUI backend and no
+global state are involved.
+"""
+
+import html
+import os
+import shutil
+import tempfile
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .metrics import pr_auc_per_target, roc_auc_per_target
+
+__all__ = [
+    "DEFAULT_MIN_POSITIVES",
+    "PUBLISHED_MEDIANS",
+    "evaluation_table",
+    "class_summary",
+    "target_classes_or_none",
+    "predict_proba_batches",
+    "plot_roc_curves",
+    "plot_pr_curves",
+    "plot_auc_distribution",
+    "plot_model_comparison",
+    "write_report",
+]
+
+# Selene's evaluation default (report_gt_feature_n_positives=10): with fewer positives an AUC
+# swings by tenths from one sample to another.
+DEFAULT_MIN_POSITIVES = 10
+
+#: Median test-set AUCs of DeepSEA per class (Zhou & Troyanskaya 2015; PR AUCs recomputed from
+#: DanQ's per-target table): see the reference sheet, section 5.
+PUBLISHED_MEDIANS = pd.DataFrame(
+    {"median_roc_auc": [0.923, 0.958, 0.856], "median_pr_auc": [0.448, 0.304, 0.338]},
+    index=pd.Index(["DNase", "TF", "histone"], name="class"),
+)
+
+_COLUMNS = ["target", "class", "positives", "negatives", "roc_auc", "pr_auc", "status"]
+_CLASS_ORDER = ["DNase", "TF", "histone"]
+
+
+# ---------------------------------------------------------------------------------------- tables
+
+
+def _check_scores(y_true, y_score):
+    y_true = np.asarray(y_true)
+    y_score = np.asarray(y_score, dtype=np.float64)
+    if y_true.ndim == 1:
+        y_true = y_true[:, None]
+    if y_score.ndim == 1:
+        y_score = y_score[:, None]
+    if y_true.shape != y_score.shape:
+        raise ValueError(
+            f"y_true has shape {y_true.shape} but y_score has shape {y_score.shape}; "
+            "they must match (n_samples, n_targets)."
+        )
+    if y_true.size and not np.isin(y_true, (0, 1)).all():
+        raise ValueError("y_true must hold 0/1 labels only.")
+    return y_true, y_score
+
+
+def target_classes_or_none(target_names):
+    """The class (DNase, TF, histone) of each target where the names tell it, else None.
+
+    DeepSEA's 919 outputs get their class from their position (see
+    :func:`skdeepsea.targets.target_classes`); other targets only when every
+    name has the ``Cell|Feature|Treatment`` form of DeepSEA's names. Names
+    such as ``"target_0"`` or ``"GATA1"`` say nothing about the class.
+
+    Parameters
+    ----------
+    target_names : sequence of str
+        The targets' names.
+
+    Returns
+    -------
+    classes : list of str, or None
+        None when the classes are unknown.
+
+    Examples
+    --------
+    >>> from skdeepsea.report import target_classes_or_none
+    >>> target_classes_or_none(["GM12878|CTCF|None", "K562|H3K4me3|None"])
+    ['TF', 'histone']
+    >>> target_classes_or_none(["target_0", "target_1"]) is None
+    True
+    """
+    from .targets import N_TARGETS, target_classes
+
+    names = [str(n) for n in target_names]
+    deepsea_form = all(n.count("|") == 2 for n in names)
+    if len(names) != N_TARGETS and not deepsea_form:
+        return None
+    try:
+        return target_classes(names).tolist()
+    except ValueError as e:
+        if not deepsea_form:
+            return None
+        warnings.warn(f"{e} Classifying the targets by name instead.", stacklevel=2)
+        return target_classes(names, by="name").tolist()
+
+
+def evaluation_table(y_true, y_score, target_names=None, target_classes=None, *,
+                     min_positives=DEFAULT_MIN_POSITIVES):
+    """Per-target ROC AUC and PR AUC with the counts behind them.
+
+    A target with fewer than ``min_positives`` positives (or no negatives)
+    gets NaN AUCs and a ``status`` saying why: its AUC would be noise, and
+    it is left out of :func:`class_summary`'s medians.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_targets)
+        0/1 labels.
+    y_score : array-like of the same shape
+        Predicted probabilities.
+    target_names : sequence of str, default=None
+        One name per target; None: ``"target_0"``, ...
+    target_classes : sequence of str or None, default=None
+        The class of each target ("DNase", "TF", "histone"; see
+        :func:`target_classes_or_none`); None leaves the column empty.
+    min_positives : int, default=10
+        Fewest positives for a target to be scored (Selene's default; the
+        DeepSEA paper does not state its rule).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per target, columns ``target``, ``class``, ``positives``,
+        ``negatives``, ``roc_auc``, ``pr_auc`` and ``status`` ("ok",
+        "too few positives" or "no negatives"). ``table.attrs`` records
+        ``min_positives``.
+
+    Examples
+    --------
+    >>> from skdeepsea.report import evaluation_table
+    >>> y = [[1, 0], [0, 0], [1, 1], [0, 0]]
+    >>> p = [[0.9, 0.2], [0.1, 0.1], [0.8, 0.3], [0.3, 0.4]]
+    >>> evaluation_table(y, p, ["a", "b"], min_positives=2)
+      target class  positives  negatives  roc_auc  pr_auc             status
+    0      a  None          2          2      1.0     1.0                 ok
+    1      b  None          1          3      NaN     NaN  too few positives
+    """
+    y_true, y_score = _check_scores(y_true, y_score)
+    if isinstance(min_positives, bool) or not isinstance(min_positives, (int, np.integer)) \
+            or min_positives < 1:
+        raise ValueError(f"min_positives must be an integer >= 1, got {min_positives!r}.")
+    n_targets = y_true.shape[1]
+    names = ([f"target_{i}" for i in range(n_targets)] if target_names is None
+             else [str(n) for n in target_names])
+    if len(names) != n_targets:
+        raise ValueError(f"{len(names)} target names for {n_targets} targets.")
+    classes = [None] * n_targets if target_classes is None else list(target_classes)
+    if len(classes) != n_targets:
+        raise ValueError(f"{len(classes)} target classes for {n_targets} targets.")
+
+    positives = y_true.sum(axis=0).astype(np.int64)
+    negatives = len(y_true) - positives
+    status = np.where(positives < min_positives, "too few positives",
+                      np.where(negatives == 0, "no negatives", "ok")).astype(object)
+    scored = np.flatnonzero(status == "ok")
+    roc = np.full(n_targets, np.nan)
+    pr = np.full(n_targets, np.nan)
+    if scored.size:
+        roc[scored] = roc_auc_per_target(y_true[:, scored], y_score[:, scored])
+        pr[scored] = pr_auc_per_target(y_true[:, scored], y_score[:, scored])
+    table = pd.DataFrame({
+        "target": names, "class": pd.Series(classes, dtype=object), "positives": positives,
+        "negatives": negatives, "roc_auc": roc, "pr_auc": pr, "status": status,
+    }, columns=_COLUMNS)
+    table.attrs["min_positives"] = int(min_positives)
+    return table
+
+
+def class_summary(table):
+    """Median ROC AUC and PR AUC per class, as the DeepSEA paper's table.
+
+    Only targets with ``status == "ok"`` enter the medians.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`evaluation_table`.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        Indexed by class (DNase, TF, histone, any other, then "all"), with
+        columns ``targets``, ``scored``, ``median_roc_auc``,
+        ``median_pr_auc``. Without classes, the "all" row only.
+
+    Examples
+    --------
+    >>> from skdeepsea.report import class_summary, evaluation_table
+    >>> y = [[1, 1, 0], [0, 1, 1], [1, 0, 1], [0, 0, 0]]
+    >>> p = [[0.9, 0.6, 0.2], [0.2, 0.7, 0.9], [0.6, 0.4, 0.7], [0.1, 0.5, 0.1]]
+    >>> table = evaluation_table(y, p, ["a", "b", "c"], ["TF", "TF", "DNase"], min_positives=2)
+    >>> class_summary(table)
+           targets  scored  median_roc_auc  median_pr_auc
+    class
+    DNase        1       1             1.0           1.00
+    TF           2       2             1.0           1.00
+    all          3       3             1.0           1.00
+    """
+    ok = table["status"] == "ok"
+    classes = table["class"]
+    known = [c for c in pd.unique(classes.dropna())]
+    order = [c for c in _CLASS_ORDER if c in known] + sorted(c for c in known
+                                                             if c not in _CLASS_ORDER)
+    rows = {}
+    for name in order + ["all"]:
+        member = np.ones(len(table), bool) if name == "all" else (classes == name).to_numpy()
+        chosen = table[member & ok.to_numpy()]
+        rows[name] = {
+            "targets": int(member.sum()),
+            "scored": len(chosen),
+            "median_roc_auc": float(chosen["roc_auc"].median()) if len(chosen) else np.nan,
+            "median_pr_auc": float(chosen["pr_auc"].median()) if len(chosen) else np.nan,
+        }
+    summary = pd.DataFrame.from_dict(rows, orient="index")
+    summary.index.name = "class"
+    return summary
+
+
+# ---------------------------------------------------------------------------------- prediction
+
+
+def predict_proba_batches(estimator, X, *, batch_size=1024, progress=True, encode=None):
+    """Predicted probabilities of one-hot sequences read and predicted a batch at a time.
+
+    ``X`` may be a lazy array (an h5py dataset, ``open_dataset(...).X``) far
+    larger than memory: only one batch of it is read at a time.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        Has ``predict_proba`` (e.g. a ``DeepSEAClassifier``).
+    X : array-like of shape (n_samples, ...)
+        Inputs, sliced ``X[i:j]``.
+    batch_size : int, default=1024
+        Samples read and predicted at a time.
+    progress : bool, default=True
+        Show a tqdm progress bar.
+    encode : callable or None, default=None
+        Applied to each batch before ``predict_proba`` (e.g. one-hot
+        encoding of strings).
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_outputs)
+        The probabilities; for binary labels the positive class only.
+    """
+    from tqdm.auto import tqdm
+
+    n = len(X)
+    parts = []
+    with tqdm(total=n, desc="predicting", unit="seq", disable=not progress) as bar:
+        for start in range(0, n, batch_size):
+            batch = X[start:start + batch_size]
+            if encode is not None:
+                batch = encode(batch)
+            proba = np.asarray(estimator.predict_proba(batch), dtype=np.float32)
+            if getattr(estimator, "target_type_", None) == "binary":
+                proba = proba[:, 1:]
+            parts.append(proba)
+            bar.update(len(proba))
+    return np.concatenate(parts)
+
+
+# ---------------------------------------------------------------------------------------- plots
+
+
+def _axes(ax, figsize):
+    if ax is not None:
+        return ax.figure, ax
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as e:
+        raise ImportError("Plots need matplotlib: pip install 'skdeepsea[plot]'.") from e
+    figure = Figure(figsize=figsize, layout="constrained")
+    return figure, figure.subplots()
+
+
+def _target_indices(targets, names, n_targets):
+    indices = []
+    for t in targets:
+        if isinstance(t, str):
+            if names is None or t not in names:
+                raise ValueError(f"No target named {t!r}.")
+            indices.append(list(names).index(t))
+        else:
+            if not 0 <= int(t) < n_targets:
+                raise ValueError(f"Target index {t} out of range: there are {n_targets} targets.")
+            indices.append(int(t))
+    return indices
+
+
+def _curves(kind, y_true, y_score, targets, target_names, ax):
+    from sklearn.metrics import auc, precision_recall_curve, roc_curve
+
+    y_true, y_score = _check_scores(y_true, y_score)
+    names = None if target_names is None else [str(n) for n in target_names]
+    indices = _target_indices(targets, names, y_true.shape[1])
+    figure, ax = _axes(ax, (5, 4.5))
+    for i in indices:
+        label = names[i] if names is not None else f"target_{i}"
+        labels = y_true[:, i]
+        if labels.min() == labels.max():
+            ax.plot([], [], label=f"{label} (one class only)")
+            continue
+        if kind == "roc":
+            fpr, tpr, _ = roc_curve(labels, y_score[:, i])
+            ax.plot(fpr, tpr, label=f"{label} (AUC {auc(fpr, tpr):.3f})")
+        else:
+            precision, recall, _ = precision_recall_curve(labels, y_score[:, i])
+            score = pr_auc_per_target(labels, y_score[:, i])[0]
+            ax.step(recall, precision, where="post", label=f"{label} (AUC {score:.3f})")
+    if kind == "roc":
+        ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1)
+        ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curves")
+    else:
+        ax.set(xlabel="recall", ylabel="precision", title="Precision-recall curves")
+    ax.set(xlim=(0, 1), ylim=(0, 1.02))
+    if indices:
+        ax.legend(fontsize=7, loc="lower right" if kind == "roc" else "upper right")
+    return figure
+
+
+def plot_roc_curves(y_true, y_score, targets, target_names=None, *, ax=None):
+    """ROC curves of chosen targets, with their AUC in the legend.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_targets)
+        0/1 labels.
+    y_score : array-like of the same shape
+        Predicted probabilities.
+    targets : list of int or str
+        Targets to draw, by index or by name.
+    target_names : sequence of str, default=None
+        Names of the columns (needed to pick targets by name).
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new Figure.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    """
+    return _curves("roc", y_true, y_score, targets, target_names, ax)
+
+
+def plot_pr_curves(y_true, y_score, targets, target_names=None, *, ax=None):
+    """Precision-recall curves of chosen targets, with their PR AUC in the legend.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_targets)
+        0/1 labels.
+    y_score : array-like of the same shape
+        Predicted probabilities.
+    targets : list of int or str
+        Targets to draw, by index or by name.
+    target_names : sequence of str, default=None
+        Names of the columns (needed to pick targets by name).
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new Figure.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    """
+    return _curves("pr", y_true, y_score, targets, target_names, ax)
+
+
+def _groups(table):
+    ok = table[table["status"] == "ok"]
+    if ok["class"].notna().any():
+        summary_order = [c for c in class_summary(table).index if c != "all"]
+        return [(c, ok[ok["class"] == c]) for c in summary_order]
+    return [("all targets", ok)]
+
+
+def plot_auc_distribution(table, metric="roc_auc", *, ax=None):
+    """Distribution of a per-target AUC within each class (box plot and points).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`evaluation_table`; only scored targets are drawn.
+    metric : {"roc_auc", "pr_auc"}, default="roc_auc"
+        Which AUC.
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new Figure.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    """
+    if metric not in ("roc_auc", "pr_auc"):
+        raise ValueError(f"metric must be 'roc_auc' or 'pr_auc', got {metric!r}.")
+    groups = _groups(table)
+    figure, ax = _axes(ax, (1.6 + 1.4 * len(groups), 4))
+    rng = np.random.default_rng(0)
+    values = [g[metric].to_numpy() for _, g in groups]
+    positions = np.arange(1, len(groups) + 1)
+    nonempty = [i for i, v in enumerate(values) if len(v)]
+    if nonempty:
+        ax.boxplot([values[i] for i in nonempty], positions=positions[nonempty], widths=0.5,
+                   showfliers=False, medianprops={"color": "black"})
+    for x, v in zip(positions, values):
+        ax.scatter(x + rng.uniform(-0.15, 0.15, len(v)), v, s=6, alpha=0.5, color="tab:blue")
+    ax.set_xticks(positions, [f"{name}\n(n={len(v)})" for (name, _), v in zip(groups, values)])
+    label = "ROC AUC" if metric == "roc_auc" else "PR AUC"
+    ax.set(ylabel=label, title=f"{label} per target", xlim=(0.4, len(groups) + 0.6))
+    if metric == "roc_auc":
+        ax.axhline(0.5, color="0.6", linestyle="--", linewidth=1)
+        lowest = min([0.5] + [float(v.min()) for v in values if len(v)])
+        ax.set_ylim(lowest - 0.02, 1.01)
+    else:
+        ax.set_ylim(0, 1.01)
+    return figure
+
+
+def plot_model_comparison(table, other, metric="roc_auc", *, labels=("model", "other"),
+                          ax=None):
+    """Target-by-target comparison of two models: a scatter of their AUCs.
+
+    Targets are matched by name; only those scored in both tables are drawn.
+
+    Parameters
+    ----------
+    table, other : pandas.DataFrame
+        From :func:`evaluation_table`, for the first (x axis) and second
+        (y axis) model.
+    metric : {"roc_auc", "pr_auc"}, default="roc_auc"
+        Which AUC.
+    labels : tuple of str, default=("model", "other")
+        Names of the two models.
+    ax : matplotlib Axes, default=None
+        Where to draw; None makes a new Figure.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        The title says on how many targets the second model scores higher.
+    """
+    if metric not in ("roc_auc", "pr_auc"):
+        raise ValueError(f"metric must be 'roc_auc' or 'pr_auc', got {metric!r}.")
+    merged = table[table["status"] == "ok"].merge(
+        other[other["status"] == "ok"][["target", metric]], on="target", suffixes=("", "_other"))
+    figure, ax = _axes(ax, (5, 5))
+    x, y = merged[metric].to_numpy(), merged[f"{metric}_other"].to_numpy()
+    if merged["class"].notna().any():
+        for cls in class_summary(table).index.drop("all"):
+            chosen = (merged["class"] == cls).to_numpy()
+            ax.scatter(x[chosen], y[chosen], s=8, alpha=0.6, label=f"{cls} ({chosen.sum()})")
+        ax.legend(fontsize=8, loc="lower right")
+    else:
+        ax.scatter(x, y, s=8, alpha=0.6)
+    low = float(np.nanmin(np.concatenate([x, y, [0.5 if metric == "roc_auc" else 0.0]])))
+    ax.plot([low, 1], [low, 1], color="0.6", linestyle="--", linewidth=1)
+    name = "ROC AUC" if metric == "roc_auc" else "PR AUC"
+    ax.set(xlabel=f"{labels[0]} {name}", ylabel=f"{labels[1]} {name}",
+           xlim=(low - 0.01, 1.01), ylim=(low - 0.01, 1.01), aspect="equal")
+    ax.set_title(f"{labels[1]} higher on {int((y > x).sum())} of {len(merged)} targets",
+                 fontsize=10)
+    return figure
+
+
+def default_curve_targets(table, n=5):
+    """Targets spread over the range of ROC AUC: best, worst and quantiles between.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`evaluation_table`.
+    n : int, default=5
+        How many targets (fewer if fewer are scored).
+
+    Returns
+    -------
+    indices : list of int
+        Row indices of ``table``, best first.
+    """
+    ok = table.index[table["status"] == "ok"]
+    if len(ok) == 0:
+        return []
+    ranked = ok[np.argsort(-table.loc[ok, "roc_auc"].to_numpy(), kind="stable")]
+    picks = np.unique(np.round(np.linspace(0, len(ranked) - 1, min(n, len(ranked)))).astype(int))
+    return [int(ranked[i]) for i in picks]
+
+
+# ---------------------------------------------------------------------------------------- report
+
+
+class _AtomicDirectory:
+    """Files written under a temporary folder, moved into ``path`` only on success.
+
+    A new ``path`` appears whole with one rename. Into an existing folder the
+    files are moved one by one (each an atomic rename), ``last`` after all
+    others, so a page never refers to a figure not yet there.
+    """
+
+    def __init__(self, path, last="index.html"):
+        self.path = os.path.abspath(os.fspath(path))
+        self.last = last
+
+    def __enter__(self):
+        parent = os.path.dirname(self.path)
+        os.makedirs(parent, exist_ok=True)
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise NotADirectoryError(f"{self.path} exists and is not a folder.")
+        self.tmp = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(self.path)}-", dir=parent)
+        return self.tmp
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return False
+        try:
+            if not os.path.exists(self.path):
+                os.replace(self.tmp, self.path)
+                return False
+            files = []
+            for root, _, names in os.walk(self.tmp):
+                files += [os.path.relpath(os.path.join(root, n), self.tmp) for n in names]
+            files.sort(key=lambda f: f == self.last)
+            for relative in files:
+                target = os.path.join(self.path, relative)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.replace(os.path.join(self.tmp, relative), target)
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        return False
+
+
+def _save_figure(figure, folder, name):
+    os.makedirs(os.path.join(folder, "figures"), exist_ok=True)
+    relative = f"figures/{name}.png"
+    figure.savefig(os.path.join(folder, relative), dpi=110)
+    return relative
+
+
+def _table_html(frame, float_format="{:.3f}".format, index=True):
+    return frame.to_html(float_format=float_format, na_rep="", index=index, border=0,
+                         classes="data", escape=True)
+
+
+_STYLE = """
+body { font-family: sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
+table.data { border-collapse: collapse; font-size: 0.85em; }
+table.data th, table.data td { border-bottom: 1px solid #ddd; padding: 0.2em 0.6em;
+  text-align: right; }
+figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; }
+figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: 0.85em; color: #555; }
+.note { color: #555; font-size: 0.9em; }
+"""
+
+
+def write_report(directory, y_true, y_score, target_names=None, target_classes=None, *,
+                 min_positives=DEFAULT_MIN_POSITIVES, curve_targets=None, other_score=None,
+                 labels=("model", "other"), motifs=None, title="skdeepsea evaluation",
+                 details=None):
+    """Write an evaluation report: TSV tables, PNG figures and an HTML page.
+
+    The folder gets ``evaluation.tsv`` (:func:`evaluation_table`),
+    ``summary.tsv`` (:func:`class_summary`), ``figures/*.png`` and
+    ``index.html``, which shows the summary (beside the DeepSEA paper's
+    medians when the targets have classes), the figures and the whole table.
+    With ``other_score`` a second model's table (``evaluation_other.tsv``)
+    and a comparison scatter are added; with ``motifs`` the logos of the
+    most informative first-layer filters and ``filters.meme``. Everything is
+    written to a temporary folder first: if anything fails, nothing is left
+    behind (see the notes).
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Output folder (created; files already there are replaced).
+    y_true : array-like of shape (n_samples, n_targets)
+        0/1 labels.
+    y_score : array-like of the same shape
+        The model's probabilities.
+    target_names, target_classes : sequence of str, default=None
+        As for :func:`evaluation_table`.
+    min_positives : int, default=10
+        Fewest positives for a target to be scored.
+    curve_targets : list of int or str, default=None
+        Targets whose ROC and PR curves are drawn; None: five spread over the
+        range of ROC AUC (:func:`default_curve_targets`).
+    other_score : array-like of the same shape, default=None
+        A second model's probabilities for the same samples.
+    labels : tuple of str, default=("model", "other")
+        Names of the model and of the other model.
+    motifs : skdeepsea.motifs.FilterMotifs, default=None
+        First-layer filter matrices to show as logos and write as MEME.
+    title : str, default="skdeepsea evaluation"
+        Title of the page.
+    details : dict of str to str, default=None
+        Lines shown at the top of the page (model file, data file, ...).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        The per-target table.
+
+    Notes
+    -----
+    A new folder appears whole, with one rename. Into an existing folder the
+    files are moved one by one, each with an atomic rename and
+    ``index.html`` last.
+    """
+    table = evaluation_table(y_true, y_score, target_names, target_classes,
+                             min_positives=min_positives)
+    summary = class_summary(table)
+    other = None
+    if other_score is not None:
+        other = evaluation_table(y_true, other_score, target_names, target_classes,
+                                 min_positives=min_positives)
+    y_true, y_score = _check_scores(y_true, y_score)
+    if curve_targets is None:
+        curve_targets = default_curve_targets(table)
+    names = table["target"].tolist()
+
+    with _AtomicDirectory(directory) as folder:
+        table.to_csv(os.path.join(folder, "evaluation.tsv"), sep="\t", index=False,
+                     float_format="%.6g")
+        summary.to_csv(os.path.join(folder, "summary.tsv"), sep="\t", float_format="%.6g")
+        figures = []
+
+        def add(figure, name, caption):
+            figures.append((_save_figure(figure, folder, name), caption))
+
+        add(plot_roc_curves(y_true, y_score, curve_targets, names), "roc_curves",
+            "ROC curves of chosen targets")
+        add(plot_pr_curves(y_true, y_score, curve_targets, names), "pr_curves",
+            "Precision-recall curves of the same targets")
+        add(plot_auc_distribution(table, "roc_auc"), "roc_auc_distribution",
+            "ROC AUC of every scored target, per class")
+        add(plot_auc_distribution(table, "pr_auc"), "pr_auc_distribution",
+            "PR AUC of every scored target, per class")
+        if other is not None:
+            other.to_csv(os.path.join(folder, "evaluation_other.tsv"), sep="\t", index=False,
+                         float_format="%.6g")
+            for metric in ("roc_auc", "pr_auc"):
+                add(plot_model_comparison(table, other, metric, labels=labels),
+                    f"comparison_{metric}",
+                    f"{labels[1]} against {labels[0]}, target by target")
+        motif_section = ""
+        if motifs is not None:
+            from .motifs import plot_filter_logos, write_meme
+
+            n_written = write_meme(motifs, os.path.join(folder, "filters.meme"))
+            logo = _save_figure(plot_filter_logos(motifs), folder, "filter_logos")
+            motif_section = (
+                "<h2>What the first-layer filters learned</h2>\n"
+                f"<p class=\"note\">Each filter's windows activating above {motifs.threshold:g} "
+                "of its maximum over these sequences, counted into a position frequency matrix; "
+                f"the most informative filters are drawn. All {n_written} filters with sites are "
+                "in <a href=\"filters.meme\">filters.meme</a> (MEME format, for TOMTOM).</p>\n"
+                f"<figure><img src=\"{logo}\" alt=\"sequence logos of the filters\"></figure>\n"
+            )
+
+        page = _page(title, details, table, summary, other, labels, figures, motif_section)
+        with open(os.path.join(folder, "index.html"), "w", encoding="utf-8") as f:
+            f.write(page)
+    return table
+
+
+def _page(title, details, table, summary, other, labels, figures, motif_section):
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>", "<html lang=\"en\">", "<head>", "<meta charset=\"utf-8\">",
+        f"<title>{esc(title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
+        f"<h1>{esc(title)}</h1>",
+    ]
+    if details:
+        parts.append("<ul>" + "".join(
+            f"<li>{esc(str(k))}: {esc(str(v))}</li>" for k, v in details.items()) + "</ul>")
+    counts = table["status"].value_counts()
+    parts.append(
+        f"<p>{len(table)} targets; {counts.get('ok', 0)} scored. Targets with fewer than "
+        f"{table.attrs['min_positives']} positives ({counts.get('too few positives', 0)}) or no "
+        f"negatives ({counts.get('no negatives', 0)}) are listed without AUCs and left out of the "
+        "medians.</p>"
+    )
+    shown = summary.copy()
+    published = PUBLISHED_MEDIANS.reindex(shown.index)
+    if published.notna().any().any():
+        shown["DeepSEA paper ROC AUC"] = published["median_roc_auc"]
+        shown["DeepSEA paper PR AUC"] = published["median_pr_auc"]
+    if other is not None:
+        other_summary = class_summary(other)
+        shown[f"{labels[1]} median ROC AUC"] = other_summary["median_roc_auc"]
+        shown[f"{labels[1]} median PR AUC"] = other_summary["median_pr_auc"]
+    parts += ["<h2>Median AUC per class</h2>", _table_html(shown)]
+    parts.append("<h2>Figures</h2>")
+    for src, caption in figures:
+        parts.append(f"<figure><img src=\"{esc(src)}\" alt=\"{esc(caption)}\">"
+                     f"<figcaption>{esc(caption)}</figcaption></figure>")
+    parts.append(motif_section)
+    parts += [
+        "<h2>Every target</h2>",
+        "<p class=\"note\">Also in <a href=\"evaluation.tsv\">evaluation.tsv</a>.</p>",
+        _table_html(table, index=False), "</body>", "</html>", "",
+    ]
+    return "\n".join(parts)
