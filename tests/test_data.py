@@ -245,3 +245,153 @@ def test_errors_name_file_key_and_shape(tmp_path):
         open_dataset(text)
     with pytest.raises(ValueError, match="alphabet"):
         open_dataset(train, alphabet="ACGU")
+
+
+# --- Building a data set from a genome and peaks ------------------------------------------
+
+from skdeepsea.data import build_dataset, label_bins, profile_name, read_peaks  # noqa: E402
+
+CONTIGS = {"chr1": 5000, "chr7": 2000, "chr8": 2000, "chr9": 1000}
+
+
+@pytest.fixture(scope="module")
+def genome_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("genome")
+    rng = np.random.default_rng(5)
+    sequences = {name: "".join(rng.choice(list("ACGTacgt"), length))
+                 for name, length in CONTIGS.items()}
+    path = folder / "genome.fa"
+    with open(path, "w") as f:
+        for name, seq in sequences.items():
+            f.write(f">{name}\n")
+            f.writelines(seq[i:i + 60] + "\n" for i in range(0, len(seq), 60))
+    return path, {name: seq.upper() for name, seq in sequences.items()}
+
+
+def write_bed(path, rows, header=True):
+    with open(path, "w") as f:
+        if header:
+            f.write("track name=peaks\n# a comment\n")
+        for row in rows:
+            f.write("\t".join(map(str, row)) + "\n")
+    return path
+
+
+def window(sequences, chrom, start, length=1000):
+    seq = sequences[chrom]
+    return "".join(seq[i] if 0 <= i < len(seq) else "N" for i in range(start, start + length))
+
+
+def frame(rows):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["chrom", "start", "end"])
+
+
+def test_label_bins_more_than_half_rule():
+    # Bin 0 [0, 200): exactly half covered -> 0. Bin 2 [400, 600): 101 bp -> 1.
+    # Bin 5 [1000, 1200): two overlapping peaks covering 90 bp in all (not 120) -> 0.
+    # Bin 7 [1400, 1600): two touching peaks, 60 + 50 = 110 bp -> 1.
+    peaks = frame([("chr1", 100, 200), ("chr1", 499, 600), ("chr1", 1000, 1060),
+                   ("chr1", 1030, 1090), ("chr1", 1400, 1460), ("chr1", 1460, 1510),
+                   ("chr2", 0, 1000)])
+    bins = label_bins(peaks)
+    assert bins["chr1"].tolist() == [2, 7]
+    assert bins["chr2"].tolist() == [0, 1, 2, 3, 4]
+    assert label_bins(frame([("chr1", 5, 5)])) == {}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1200), st.integers(0, 300)), min_size=1, max_size=8),
+       st.sampled_from([10, 200, 7]))
+def test_label_bins_matches_base_by_base_coverage(intervals, bin_size):
+    covered = np.zeros(1600, dtype=bool)
+    for start, width in intervals:
+        covered[start:start + width] = True
+    expected = [b for b in range(1600 // bin_size)
+                if 2 * covered[b * bin_size:(b + 1) * bin_size].sum() > bin_size]
+    peaks = frame([("chr1", s, s + w) for s, w in intervals])
+    got = label_bins(peaks, bin_size).get("chr1", np.array([], dtype=int))
+    assert got.tolist() == expected
+
+
+def test_read_peaks_and_profile_names(tmp_path):
+    path = write_bed(tmp_path / "a.narrowPeak", [("chr1", 10, 20, "p", 5, "."), ("1", 30, 40)])
+    peaks = read_peaks(path)
+    assert peaks[["chrom", "start", "end"]].values.tolist() == [["chr1", 10, 20], ["1", 30, 40]]
+    assert peaks["line"].tolist() == [3, 4]
+    assert profile_name("x/HeLa|DNase|None.bed.gz") == "HeLa|DNase|None"
+    write_bed(tmp_path / "bad.bed", [("chr1", 10, 20), ("chr1", "ten", 20)])
+    with pytest.raises(ValueError, match="bad.bed, line 4: expected a BED line"):
+        read_peaks(tmp_path / "bad.bed")
+    write_bed(tmp_path / "rev.bed", [("chr1", 50, 20)])
+    with pytest.raises(ValueError, match="rev.bed, line 3: peak chr1:50-20"):
+        read_peaks(tmp_path / "rev.bed")
+
+
+def test_build_dataset_deepsea_recipe(genome_file, tmp_path):
+    fasta, sequences = genome_file
+    beds = {
+        "K562|CTCF|None": write_bed(tmp_path / "ctcf.bed", [
+            ("chr1", 0, 101), ("chr1", 1000, 1150), ("7", 200, 400), ("chr8", 399, 501), ("chr8", 1000, 1100)]),
+        "K562|DNase|None": write_bed(tmp_path / "dnase.bed", [
+            ("chr1", 1000, 1100), ("chr1", 4200, 4400), ("chr9", 0, 150)]),
+        "K562|H3K4me3|None": write_bed(tmp_path / "h3.bed", [("chr1", 4300, 4900)]),
+    }
+    summary = build_dataset(fasta, beds, tmp_path / "out", progress=False, random_state=1)
+    assert summary["n_samples"] == {"train": 5, "valid": 1, "test": 2}
+    expected_rows = {
+        # (chrom, bin): targets
+        ("chr1", 0): [1, 0, 0], ("chr1", 5): [1, 0, 0], ("chr1", 21): [0, 1, 0],
+        ("chr1", 22): [0, 0, 1], ("chr1", 23): [0, 0, 1],
+        ("chr7", 1): [1, 0, 0], ("chr8", 2): [1, 0, 0], ("chr9", 0): [0, 1, 0],
+    }
+    seen = {}
+    for split in ("train", "valid", "test"):
+        with open_dataset(summary["paths"][split]) as data:
+            assert data.target_names == list(beds)
+            intervals = data.intervals
+            X, Y = data.X[:], data.Y[:]
+            for i, row in enumerate(intervals.itertuples()):
+                bin_index = (row.start + 400) // 200
+                assert row.end - row.start == 1000
+                seen[(row.chrom, bin_index)] = (split, Y[i].tolist())
+                np.testing.assert_array_equal(X[i], encode([window(sequences, row.chrom, row.start)]
+                                                           )[0])
+    assert {key: value[1] for key, value in seen.items()} == expected_rows
+    assert {key for key, value in seen.items() if value[0] == "test"} == {("chr8", 2), ("chr9", 0)}
+    assert {key for key, value in seen.items() if value[0] == "valid"} == {("chr7", 1)}
+    # The first window runs off the start of chr1: N-padded (all-zero rows).
+    with open_dataset(summary["paths"]["train"]) as data:
+        first = int(np.flatnonzero(data.intervals["start"] == -400)[0])
+        assert data.X[first][:400].sum() == 0 and data.X[first][400:].sum() == 600
+        # Training samples are shuffled, not in genome order.
+        assert data.intervals["start"].tolist() != sorted(data.intervals["start"])
+
+
+def test_build_dataset_keep_tf_and_errors(genome_file, tmp_path):
+    fasta, _ = genome_file
+    beds = {
+        "K562|CTCF|None": write_bed(tmp_path / "ctcf.bed", [("chr1", 0, 200)]),
+        "K562|DNase|None": write_bed(tmp_path / "dnase.bed", [("chr1", 0, 200), ("chr1", 400, 600)]),
+    }
+    summary = build_dataset(fasta, beds, tmp_path / "tf", keep="tf", valid_chromosomes=(),
+                            test_chromosomes=("chr9",), progress=False)
+    assert summary["n_samples"] == {"train": 1, "test": 0}
+    assert not os.path.exists(tmp_path / "tf" / "valid.h5")
+    with open_dataset(summary["paths"]["train"]) as data:
+        assert data.Y[:].tolist() == [[1, 1]]
+    with open_dataset(summary["paths"]["test"]) as data:
+        assert len(data) == 0 and data.X[:].shape == (0, 1000, 4)
+    summary = build_dataset(fasta, beds, tmp_path / "tf2", keep="tf",
+                            tf_targets=["K562|DNase|None"], progress=False)
+    assert summary["n_samples"]["train"] == 2
+    with pytest.raises(ValueError, match="none of the profiles is one"):
+        build_dataset(fasta, {"K562|DNase|None": beds["K562|DNase|None"]}, tmp_path / "x",
+                      keep="tf", progress=False)
+    stray = write_bed(tmp_path / "stray.bed", [("chr1", 0, 200), ("chrUn_gl1", 5, 10)])
+    with pytest.raises(KeyError, match="stray.bed, line 4: peak on contig 'chrUn_gl1'"):
+        build_dataset(fasta, [stray], tmp_path / "x", progress=False)
+    with pytest.raises(KeyError, match="chr22"):
+        build_dataset(fasta, [stray], tmp_path / "x", test_chromosomes=("chr22",), progress=False)
+    assert not os.path.exists(tmp_path / "x")
