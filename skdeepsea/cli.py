@@ -132,7 +132,9 @@ def _run_demo_command(args):
 # Each entry adds one subcommand: ``register(commands)`` calls ``commands.add_parser`` and
 # sets ``run``, a function of the parsed arguments that returns the exit status (None = 0).
 # Registration must stay cheap: heavy imports belong inside ``run``.
-_COMMANDS = [_add_demo_command]
+from ._data_cli import register as _add_data_commands  # noqa: E402
+
+_COMMANDS = [_add_demo_command, _add_data_commands]
 
 
 def build_parser():
