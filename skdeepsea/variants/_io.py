@@ -1,0 +1,280 @@
+"""Reading variants: VCF files (through pysam) and tables, one row per ALT allele."""
+
+import gzip
+import os
+import shutil
+import threading
+
+import numpy as np
+import pandas as pd
+
+VARIANT_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line"]
+
+_MALFORMED_MODES = ("error", "skip")
+_COLUMN_ALIASES = {
+    "chrom": ("chrom", "#chrom", "chr", "chromosome", "contig", "seqname"),
+    "pos": ("pos", "position", "start", "pos1"),
+    "id": ("id", "name", "variant_id", "rsid"),
+    "ref": ("ref", "reference"),
+    "alt": ("alt", "alts", "alternative"),
+}
+
+
+class MalformedVariantError(ValueError):
+    """A variant line or row that cannot be read; the message names the file and line."""
+
+
+class ReadReport:
+    """Counts of what a variant reader skipped.
+
+    Attributes
+    ----------
+    malformed : int
+        Lines (or rows) that could not be read and were skipped.
+    malformed_lines : list of int
+        The first 100 of their 1-based line numbers.
+    """
+
+    def __init__(self):
+        self.malformed = 0
+        self.malformed_lines = []
+
+    def add(self, line):
+        self.malformed += 1
+        if len(self.malformed_lines) < 100:
+            self.malformed_lines.append(line)
+
+    def __repr__(self):
+        return f"ReadReport(malformed={self.malformed})"
+
+
+def _open_text(path):
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rt", errors="replace") if gzipped else open(path, errors="replace")
+
+
+def _is_vcf(path):
+    with open(path, "rb") as f:
+        magic = f.read(3)
+    if magic[:2] == b"\x1f\x8b":
+        with gzip.open(path, "rb") as f:
+            magic = f.read(16)
+        return magic.startswith(b"##fileformat=VCF") or magic.startswith(b"BCF")
+    with open(path, "rb") as f:
+        return f.read(16).startswith(b"##fileformat=VCF")
+
+
+def _line_text(path, number):
+    with _open_text(path) as f:
+        for i, line in enumerate(f, 1):
+            if i == number:
+                return line.rstrip("\n")
+    return ""
+
+
+def _header_lines(path):
+    with _open_text(path) as f:
+        count = 0
+        for line in f:
+            if not line.startswith("#"):
+                break
+            count += 1
+    return count
+
+
+class _GzipPipe:
+    """Decompress a plain (not bgzip) gzip file into a pipe that htslib reads.
+
+    htslib only seeks in bgzip files, and pysam seeks when it opens one, so a
+    plain gzip VCF is streamed to it through a pipe by a thread.
+    """
+
+    def __init__(self, path):
+        self.read_fd, write_fd = os.pipe()
+
+        def feed():
+            try:
+                with gzip.open(path, "rb") as src, os.fdopen(write_fd, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except (BrokenPipeError, OSError):
+                pass  # the reader stopped early
+
+        self.thread = threading.Thread(target=feed, daemon=True)
+        self.thread.start()
+
+
+def _is_bgzip(path):
+    with open(path, "rb") as f:
+        header = f.read(4)
+    return header[:2] == b"\x1f\x8b" and bool(header[3] & 4)
+
+
+def _iter_vcf_rows(path, on_malformed, report):
+    import pysam
+
+    previous = pysam.set_verbosity(0)  # htslib's own warnings would interleave with ours
+    gzipped = False
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    source = _GzipPipe(path) if gzipped and not _is_bgzip(path) else None
+    try:
+        try:
+            vcf = pysam.VariantFile(source.read_fd if source else path)
+        except (OSError, ValueError) as error:
+            raise MalformedVariantError(f"{path}: not a readable VCF file ({error}).") from error
+        line = _header_lines(path)
+        records = iter(vcf)
+        try:
+            while True:
+                line += 1
+                try:
+                    record = next(records)
+                except StopIteration:
+                    break
+                except (OSError, ValueError) as error:
+                    if on_malformed == "skip":
+                        report.add(line)
+                        continue
+                    raise MalformedVariantError(
+                        f"{path}, line {line}: malformed VCF record ({error}): "
+                        f"{_line_text(path, line)[:200]!r}. Pass on_malformed='skip' to skip "
+                        "such lines and count them."
+                    ) from error
+                alts = record.alts or (".",)
+                for alt in alts:
+                    yield (record.chrom, record.pos, record.id or ".", record.ref.upper(),
+                           alt.upper(), line)
+        finally:
+            vcf.close()
+    finally:
+        pysam.set_verbosity(previous)
+
+
+def _standard_columns(frame, where):
+    lower = {str(c).lower(): c for c in frame.columns}
+    mapping = {}
+    for name, aliases in _COLUMN_ALIASES.items():
+        found = next((lower[a] for a in aliases if a in lower), None)
+        if found is None and name != "id":
+            raise ValueError(
+                f"{where} has no {name!r} column (columns: {list(frame.columns)}); variant "
+                "tables need chrom, pos (1-based), ref and alt, and optionally id."
+            )
+        if found is not None:
+            mapping[found] = name
+    return mapping
+
+
+def _iter_table_rows(frame, first_line, where, on_malformed, report, mapping):
+    frame = frame.rename(columns=mapping)
+    ids = frame["id"] if "id" in frame else pd.Series(".", index=frame.index)
+    for k, (chrom, pos, id_, ref, alt) in enumerate(
+        zip(frame["chrom"], frame["pos"], ids, frame["ref"], frame["alt"])
+    ):
+        line = first_line + k
+        problem = None
+        try:
+            pos_int = int(pos)
+            if pos_int != pos and not isinstance(pos, str):
+                raise ValueError
+            if pos_int < 1:
+                problem = f"pos {pos!r} is not a 1-based position"
+        except (TypeError, ValueError):
+            problem = f"pos {pos!r} is not an integer"
+        if problem is None:
+            for field, value in (("chrom", chrom), ("ref", ref), ("alt", alt)):
+                if not isinstance(value, str) or not value.strip():
+                    problem = f"{field} is missing"
+                    break
+        if problem:
+            if on_malformed == "skip":
+                report.add(line)
+                continue
+            raise MalformedVariantError(
+                f"{where}, {'line' if first_line > 1 else 'row'} {line}: {problem}. Pass "
+                "on_malformed='skip' to skip such rows and count them."
+            )
+        id_ = "." if id_ is None or (isinstance(id_, float) and np.isnan(id_)) else str(id_)
+        for allele in str(alt).split(","):
+            yield (str(chrom), pos_int, id_, ref.strip().upper(), allele.strip().upper(), line)
+
+
+def _iter_rows(source, on_malformed, report):
+    if isinstance(source, pd.DataFrame):
+        mapping = _standard_columns(source, "The variant DataFrame")
+        yield from _iter_table_rows(source, 1, "The variant DataFrame", on_malformed, report,
+                                    mapping)
+        return
+    path = os.fspath(source)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"Variant file not found: {path!r}.")
+    if _is_vcf(path):
+        yield from _iter_vcf_rows(path, on_malformed, report)
+        return
+    separator = "," if path.lower().removesuffix(".gz").endswith(".csv") else "\t"
+    reader = pd.read_csv(path, sep=separator, dtype=str, chunksize=10_000,
+                         keep_default_na=False, na_values=[""])
+    line, mapping = 2, None  # line 1 is the header
+    for frame in reader:
+        if mapping is None:
+            mapping = _standard_columns(frame, path)
+        yield from _iter_table_rows(frame, line, path, on_malformed, report, mapping)
+        line += len(frame)
+
+
+def read_variants(source, *, chunk_size=10_000, on_malformed="error", report=None):
+    """Read variants in chunks, one row per ALT allele.
+
+    Parameters
+    ----------
+    source : str, path-like or pandas.DataFrame
+        A VCF file (plain, gzip or bgzip; recognised by its
+        ``##fileformat=VCF`` header, whatever its name), a tab-separated table
+        (comma-separated if named ``.csv``) with a header, or a DataFrame.
+        Tables need the columns chrom, pos (1-based), ref and alt, and may
+        have id; an alt of ``"G,T"`` is split in two rows.
+    chunk_size : int, default=10_000
+        Rows per chunk.
+    on_malformed : {"error", "skip"}, default="error"
+        A line that cannot be read raises :class:`MalformedVariantError`
+        naming its line number, or with "skip" is skipped and counted in
+        ``report``.
+    report : ReadReport or None, default=None
+        Collects the count of skipped lines.
+
+    Yields
+    ------
+    chunk : pandas.DataFrame
+        Columns chrom, pos, id, ref, alt (uppercase) and line (the 1-based
+        line of the VCF or table, or the row of a DataFrame).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"chrom": ["1"], "pos": [5], "ref": ["A"], "alt": ["C,g"]})
+    >>> next(read_variants(table))[["chrom", "pos", "id", "ref", "alt"]]
+      chrom  pos id ref alt
+    0     1    5  .   A   C
+    1     1    5  .   A   G
+    """
+    if on_malformed not in _MALFORMED_MODES:
+        raise ValueError(f"on_malformed must be one of {_MALFORMED_MODES}, got {on_malformed!r}.")
+    if int(chunk_size) < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size!r}.")
+    report = ReadReport() if report is None else report
+    rows = []
+    for row in _iter_rows(source, on_malformed, report):
+        rows.append(row)
+        if len(rows) == chunk_size:
+            yield _frame(rows)
+            rows = []
+    if rows:
+        yield _frame(rows)
+
+
+def _frame(rows):
+    frame = pd.DataFrame(rows, columns=VARIANT_COLUMNS)
+    frame["pos"] = frame["pos"].astype(np.int64)
+    frame["line"] = frame["line"].astype(np.int64)
+    return frame

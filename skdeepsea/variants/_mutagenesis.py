@@ -1,0 +1,368 @@
+"""In silico saturation mutagenesis: every single-base substitution of a sequence."""
+
+import numpy as np
+import pandas as pd
+
+from ..preprocessing import OneHotDNA, reverse_complement
+from ._scoring import ModelTargets, effect_scores, network_predict
+
+BASES = "ACGT"
+_METHODS = ("auto", "naive", "fast")
+_CHUNK = 512  # mutants held in memory at once
+
+
+class MutagenesisResult:
+    """Predictions for all single-base substitutions of a sequence.
+
+    Attributes
+    ----------
+    sequence : str
+        The (uppercase) sequence mutated.
+    positions : ndarray of int
+        The 0-based positions mutated (``start`` to ``end - 1``).
+    bases : str
+        "ACGT": the order of the base axis.
+    target_names : list of str
+        The targets scored.
+    reference : ndarray of shape (n_targets,)
+        Probabilities of the unmutated sequence.
+    proba : ndarray of shape (n_positions, 4, n_targets)
+        Probability of each target with the base at each position replaced by
+        each base (the reference base's entry is ``reference``).
+    epsilon : float
+        Clipping of the probabilities in ``logfc``.
+    """
+
+    def __init__(self, sequence, positions, target_names, reference, proba, epsilon):
+        self.sequence = sequence
+        self.positions = positions
+        self.bases = BASES
+        self.target_names = list(target_names)
+        self.reference = reference
+        self.proba = proba
+        self.epsilon = epsilon
+
+    def score(self, name="diff"):
+        """One score for every position, base and target.
+
+        Parameters
+        ----------
+        name : {"diff", "logfc", "abs_diff", "effect", "alt"}, default="diff"
+            As in :func:`skdeepsea.variants.score_variants`, with the mutant
+            as the ALT allele.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_positions, 4, n_targets)
+            Zero at each position's reference base (except for "alt").
+        """
+        ref = np.broadcast_to(self.reference, self.proba.shape)
+        return effect_scores(ref, self.proba, self.epsilon)[name]
+
+    def to_frame(self):
+        """A long table: one row per position, substituted base and target.
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            Columns position, ref_base, alt_base, target, ref, alt, diff,
+            logfc, effect (reference bases left out).
+        """
+        P, _, T = self.proba.shape
+        ref_bases = np.array([self.sequence[p] for p in self.positions])
+        position, base, target = np.meshgrid(np.arange(P), np.arange(4), np.arange(T),
+                                             indexing="ij")
+        scores = effect_scores(np.broadcast_to(self.reference, self.proba.shape),
+                               self.proba, self.epsilon)
+        frame = pd.DataFrame({
+            "position": self.positions[position.ravel()],
+            "ref_base": ref_bases[position.ravel()],
+            "alt_base": np.array(list(BASES))[base.ravel()],
+            "target": np.array(self.target_names)[target.ravel()],
+            **{s: scores[s].ravel() for s in ("ref", "alt", "diff", "logfc", "effect")},
+        })
+        return frame[frame["ref_base"] != frame["alt_base"]].reset_index(drop=True)
+
+
+def _mutants(onehot, positions, alphabet):
+    """One-hot mutants (3 per position, in BASES order without the reference)."""
+    codes, rows = [], []
+    for p in positions:
+        for b, base in enumerate(BASES):
+            channel = alphabet.index(base)
+            if onehot[p, channel] != 1:
+                codes.append((p, channel))
+                rows.append((p, b))
+    return codes, rows
+
+
+def _materialise(onehot, codes):
+    batch = np.repeat(onehot[None], len(codes), axis=0)
+    for m, (p, channel) in enumerate(codes):
+        batch[m, p] = 0
+        batch[m, p, channel] = 1
+    return batch
+
+
+def _naive(model, onehot, codes, batch_size):
+    out = []
+    for start in range(0, len(codes), _CHUNK):
+        out.append(network_predict(model, _materialise(onehot, codes[start:start + _CHUNK]),
+                                   batch_size))
+    return np.concatenate(out)
+
+
+def _conv_stages(network):
+    """(stages, tail) when the network is valid Conv1D / MaxPooling1D layers then Flatten."""
+    import keras
+
+    stages = []
+    layers = [layer for layer in network.layers if not isinstance(layer, keras.layers.InputLayer)]
+    for i, layer in enumerate(layers):
+        if isinstance(layer, keras.layers.Dropout):
+            continue
+        if isinstance(layer, keras.layers.Flatten):
+            return stages, layers[i:]
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.Conv1D) and config["padding"] == "valid" and \
+                tuple(config["strides"]) == (1,) and tuple(config["dilation_rate"]) == (1,) and \
+                config.get("groups", 1) == 1:
+            stages.append(("conv", layer, int(config["kernel_size"][0])))
+        elif isinstance(layer, keras.layers.MaxPooling1D) and config["padding"] == "valid" and \
+                tuple(config["pool_size"]) == tuple(config["strides"]):
+            stages.append(("pool", layer, int(config["pool_size"][0])))
+        else:
+            return None
+    return None
+
+
+class _FastISM:
+    """Recompute only the convolution outputs that a substitution changes (as fastISM).
+
+    A substitution at position i changes the outputs of each valid convolution
+    or pooling within its receptive field only. For a block of positions the
+    changed range of the last convolution stage is found forwards; the input
+    slice it depends on, backwards; each mutant of the block runs the
+    convolution stack on that slice only, and its result is spliced into the
+    reference's last-stage output, which the dense layers then read whole.
+    """
+
+    def __init__(self, network, stages, tail, length):
+        import keras
+
+        self.stages, self.tail = stages, tail
+        self.lengths = [length]
+        for kind, _, size in stages:
+            self.lengths.append(self.lengths[-1] - size + 1 if kind == "conv"
+                                else self.lengths[-1] // size)
+        shape = network.get_layer(stages[-1][1].name).output.shape
+        inputs = keras.Input(tuple(shape[1:]))
+        x = inputs
+        for layer in tail:
+            x = layer(x)
+        self.tail_model = keras.Model(inputs, x)
+        self.local_models = {}
+        self.block = int(np.prod([s for kind, _, s in stages if kind == "pool"] or [1]))
+
+    def _local_model(self, width):
+        import keras
+
+        if width not in self.local_models:
+            inputs = keras.Input((width, 4))
+            x = inputs
+            for _, layer, _ in self.stages:
+                x = layer(x)
+            self.local_models[width] = keras.Model(inputs, x)
+        return self.local_models[width]
+
+    def ranges(self, first, last):
+        """Input slice and last-stage output range changed by positions [first, last)."""
+        a, b = first, last
+        for (kind, _, size), out_length in zip(self.stages, self.lengths[1:]):
+            if kind == "conv":
+                a, b = max(0, a - size + 1), min(out_length, b)
+            else:
+                a, b = a // size, min(out_length, (b - 1) // size + 1)
+        changed = (a, b)
+        for kind, _, size in reversed(self.stages):
+            a, b = (a, b + size - 1) if kind == "conv" else (a * size, b * size)
+        return (a, b), changed
+
+    def predict(self, onehot, codes, batch_size):
+        reference_stages = self._local_model(len(onehot)).predict(onehot[None], verbose=0)[0]
+        groups = {}
+        positions = np.array([p for p, _ in codes])
+        for start in range(0, len(onehot), self.block):
+            members = np.flatnonzero((positions >= start) & (positions < start + self.block))
+            if members.size:
+                (a, b), (c, d) = self.ranges(start, min(start + self.block, len(onehot)))
+                # d <= c: the positions lie past the last pooling window and change nothing.
+                groups.setdefault(b - a if d > c else None, []).append((members, a, c, d))
+        out = np.empty((len(codes), int(self.tail_model.outputs[0].shape[-1])), dtype=np.float64)
+        unchanged = groups.pop(None, [])
+        if unchanged:
+            out[np.concatenate([members for members, *_ in unchanged])] = self.tail_model.predict(
+                reference_stages[None], verbose=0)[0]
+        for width, blocks in groups.items():
+            model = self._local_model(width)
+            items = [(m, a, c, d) for members, a, c, d in blocks for m in members]
+            for begin in range(0, len(items), _CHUNK):
+                part = items[begin:begin + _CHUNK]
+                slices = np.stack([onehot[a:a + width] for _, a, _, _ in part])
+                for k, (m, a, _, _) in enumerate(part):
+                    p, channel = codes[m]
+                    # Outside the slice (past the last pooling window): no effect at all.
+                    if a <= p < a + width:
+                        slices[k, p - a] = 0
+                        slices[k, p - a, channel] = 1
+                local = model.predict(slices, batch_size=batch_size, verbose=0)
+                spliced = np.repeat(reference_stages[None], len(part), axis=0)
+                for k, (_, _, c, d) in enumerate(part):
+                    # The slice was chosen so that its local output is exactly [c, d).
+                    spliced[k, c:d] = local[k]
+                out[[m for m, _, _, _ in part]] = self.tail_model.predict(
+                    spliced, batch_size=batch_size, verbose=0)
+        return out
+
+
+def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None,
+                          strand="mean", method="auto", batch_size=None, epsilon=1e-6):
+    """Predict every single-base substitution of a sequence (saturation mutagenesis).
+
+    Parameters
+    ----------
+    model : DeepSEAClassifier
+        A fitted classifier of one-hot DNA.
+    sequence : str
+        A DNA sequence of the model's ``sequence_length_``.
+    start, end : int or None, default=None
+        Mutate only positions ``start`` to ``end - 1`` (0-based); None: all.
+    targets : list of str or int, or None, default=None
+        Targets to report; None: all.
+    strand : {"mean", "forward"}, default="mean"
+        Average each mutant's probabilities with its reverse complement's
+        (as ``predict_proba`` with ``average_strands=True``), or the forward
+        strand only.
+    method : {"auto", "naive", "fast"}, default="auto"
+        "naive" runs the whole network on each of the ``3 x n_positions``
+        mutants; "fast" recomputes only the convolution outputs within each
+        substitution's receptive field (fastISM's idea; the result equals the
+        naive one to float precision); "auto" uses "fast" when the network
+        is valid convolutions and poolings followed by Flatten, as DeepSEA's.
+    batch_size : int or None, default=None
+        Sequences per forward pass; None: the model's ``batch_size``.
+    epsilon : float, default=1e-6
+        Probability clipping in ``logfc``.
+
+    Returns
+    -------
+    result : MutagenesisResult
+        Mutant probabilities of shape ``(n_positions, 4, n_targets)``, with
+        ``score("diff")`` etc. and ``to_frame()``.
+    """
+    if strand not in ("mean", "forward"):
+        raise ValueError(f"strand must be 'mean' or 'forward', got {strand!r}.")
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
+    info = ModelTargets(model, targets)
+    if not isinstance(sequence, str):
+        raise TypeError(f"sequence must be a str, got {type(sequence).__name__}.")
+    sequence = sequence.upper()
+    L = info.sequence_length
+    if len(sequence) != L:
+        raise ValueError(f"sequence has length {len(sequence)}, but the model takes "
+                         f"{L} bp sequences.")
+    start = 0 if start is None else int(start)
+    end = L if end is None else int(end)
+    if not 0 <= start < end <= L:
+        raise ValueError(f"start={start}, end={end} must satisfy 0 <= start < end <= {L}.")
+    batch_size = batch_size or model.batch_size
+    alphabet = info.alphabet
+    onehot = np.asarray(OneHotDNA(alphabet=alphabet).fit(["A"]).transform([sequence])[0])
+    positions = np.arange(start, end)
+    codes, rows = _mutants(onehot, positions, alphabet)
+
+    stack = _conv_stages(model.model_) if method != "naive" else None
+    if method == "fast" and stack is None:
+        raise ValueError("method='fast' needs a network of valid Conv1D and MaxPooling1D "
+                         "layers followed by Flatten; use method='naive'.")
+    if stack is not None:
+        fast = _FastISM(model.model_, *stack, L)
+
+        def run(x, mutant_codes):
+            return fast.predict(x, mutant_codes, batch_size)
+    else:
+        def run(x, mutant_codes):
+            return _naive(model, x, mutant_codes, batch_size)
+
+    forward = np.asarray(network_predict(model, onehot[None], batch_size))[0]
+    mutant = run(onehot, codes)
+    if strand == "mean":
+        rc = np.asarray(reverse_complement(onehot[None], alphabet=alphabet))[0]
+        # The reverse complement of a mutant at p is the mutant at L - 1 - p of the
+        # reverse complement, with the complementary base.
+        complement = {alphabet.index(b): alphabet.index(c) for b, c in zip("ACGT", "TGCA")}
+        rc_codes = [(L - 1 - p, complement[channel]) for p, channel in codes]
+        forward = (forward + np.asarray(network_predict(model, rc[None], batch_size))[0]) / 2
+        mutant = (mutant + run(rc, rc_codes)) / 2
+    forward = forward[info.indices]
+    mutant = mutant[:, info.indices]
+    proba = np.repeat(np.repeat(forward[None, None], 4, axis=1), len(positions), axis=0)
+    for (p, b), values in zip(rows, mutant):
+        proba[p - start, b] = values
+    return MutagenesisResult(sequence, positions, info.names, forward, proba, epsilon)
+
+
+def plot_mutagenesis(result, target=0, *, score="diff", ax=None, cmap="RdBu_r"):
+    """Heatmap of one target's mutagenesis scores: bases x positions.
+
+    Parameters
+    ----------
+    result : MutagenesisResult
+        From :func:`in_silico_mutagenesis`.
+    target : str or int, default=0
+        Target name or index in ``result.target_names``.
+    score : str, default="diff"
+        Score to show (see :meth:`MutagenesisResult.score`).
+    ax : matplotlib Axes or None, default=None
+        Where to draw; None makes a new figure.
+    cmap : str, default="RdBu_r"
+        Colour map, centred on zero for signed scores.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The heatmap, with the reference base of each position outlined.
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:  # pragma: no cover - depends on the installation
+        raise ImportError("Plots need matplotlib: pip install 'skdeepsea[plot]'.") from error
+    if isinstance(target, str):
+        if target not in result.target_names:
+            raise ValueError(f"Unknown target {target!r}; the result has {result.target_names}.")
+        index = result.target_names.index(target)
+    else:
+        index = int(target)
+        if not 0 <= index < len(result.target_names):
+            raise ValueError(f"Target index {index} out of range: the result has "
+                             f"{len(result.target_names)} target(s).")
+    values = result.score(score)[:, :, index].T  # (4, n_positions)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(4.0, len(result.positions) / 12), 2.2))
+    limit = float(np.nanmax(np.abs(values))) or 1.0
+    signed = score in ("diff", "logfc")
+    image = ax.imshow(values, aspect="auto", cmap=cmap if signed else "viridis",
+                      vmin=-limit if signed else 0, vmax=limit, interpolation="nearest",
+                      extent=(result.positions[0] - 0.5, result.positions[-1] + 0.5, 3.5, -0.5))
+    ref_rows = [BASES.index(result.sequence[p]) if result.sequence[p] in BASES else -1
+                for p in result.positions]
+    for p, row in zip(result.positions, ref_rows):
+        if row >= 0:
+            ax.add_patch(plt.Rectangle((p - 0.5, row - 0.5), 1, 1, fill=False, lw=0.5,
+                                       edgecolor="black"))
+    ax.set_yticks(range(4), list(BASES))
+    ax.set_xlabel("position")
+    ax.set_title(f"{result.target_names[index]}: {score}")
+    ax.figure.colorbar(image, ax=ax, label=score)
+    return ax

@@ -1,0 +1,135 @@
+"""Plain prediction on the sequences of a FASTA file or the regions of a BED file."""
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from ..preprocessing import OneHotDNA
+from ._scoring import ModelTargets
+
+
+def _predict_frame(model, sequences, index, targets, chunk_size):
+    info = ModelTargets(model, targets)
+    encoder = OneHotDNA(alphabet=info.alphabet, sequence_length=info.sequence_length).fit(["A"])
+    parts = []
+    for start in range(0, len(sequences), chunk_size):
+        X = encoder.transform(sequences[start:start + chunk_size])
+        parts.append(model.predict_proba(X)[:, info.indices] if model.target_type_ !=
+                     "binary" else model.predict_proba(X)[:, 1:][:, info.indices])
+    values = np.concatenate(parts) if parts else np.empty((0, len(info.names)))
+    return pd.DataFrame(values, index=index, columns=info.names)
+
+
+def predict_fasta(model, path, *, targets=None, chunk_size=10_000):
+    """Predict each sequence of a FASTA file.
+
+    Sequences of another length than the model's are centre-cropped or
+    padded with N (as :class:`skdeepsea.OneHotDNA` with ``sequence_length``
+    does); strands are handled as the model's ``average_strands`` says.
+
+    Parameters
+    ----------
+    model : DeepSEAClassifier
+        A fitted classifier of one-hot DNA.
+    path : str or path-like
+        FASTA file (plain or gzip), read with pysam.
+    targets : list of str or int, or None, default=None
+        Targets to predict; None: all.
+    chunk_size : int, default=10_000
+        Sequences encoded at a time.
+
+    Returns
+    -------
+    proba : pandas.DataFrame
+        One row per record, indexed by its name; one column per target.
+    """
+    import pysam
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"FASTA file not found: {path!r}.")
+    names, sequences = [], []
+    with pysam.FastxFile(path) as records:
+        for record in records:
+            names.append(record.name)
+            sequences.append(record.sequence.upper())
+    if not sequences:
+        raise ValueError(f"{path!r} holds no FASTA records.")
+    return _predict_frame(model, sequences, pd.Index(names, name="name"), targets, chunk_size)
+
+
+def read_bed(path):
+    """The first three (and fourth, name) columns of a BED file, as a DataFrame."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"BED file not found: {path!r}.")
+    frame = pd.read_csv(path, sep="\t", header=None, comment="#", dtype={0: str},
+                        skip_blank_lines=True)
+    frame = frame[~frame[0].str.startswith(("track", "browser"))]
+    if frame.shape[1] < 3:
+        raise ValueError(f"{path!r}: a BED file needs at least 3 tab-separated columns.")
+    bed = pd.DataFrame({"chrom": frame[0].astype(str)})
+    for column, name in ((1, "start"), (2, "end")):
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() | (values < 0)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(f"{path!r}, region {row + 1}: {name} {frame[column].iloc[row]!r} "
+                             "is not a non-negative integer.")
+        bed[name] = values.astype(np.int64)
+    if frame.shape[1] > 3:
+        bed["name"] = frame[3].astype(str)
+    bed = bed.reset_index(drop=True)
+    bad = np.flatnonzero((bed["end"] < bed["start"]).to_numpy())
+    if bad.size:
+        raise ValueError(f"{path!r}, region {bad[0] + 1}: end is before start.")
+    return bed
+
+
+def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
+    """Predict a window centred on each region of a BED file.
+
+    The window of region ``[start, end)`` is the model's ``sequence_length_``
+    bases starting at ``(start + end) // 2 - sequence_length_ // 2``, padded
+    with N past the contig's ends.
+
+    Parameters
+    ----------
+    model : DeepSEAClassifier
+        A fitted classifier of one-hot DNA.
+    regions : str, path-like or pandas.DataFrame
+        A BED file, or a DataFrame with chrom, start, end (0-based,
+        half-open) and optionally name.
+    genome : Genome, str or path-like
+        The reference genome or its FASTA file.
+    targets : list of str or int, or None, default=None
+        Targets to predict; None: all.
+    chunk_size : int, default=10_000
+        Regions encoded at a time.
+
+    Returns
+    -------
+    proba : pandas.DataFrame
+        Columns chrom, start, end (and name) of the regions, then one column
+        per target.
+    """
+    from ..genome import Genome
+
+    bed = regions if isinstance(regions, pd.DataFrame) else read_bed(regions)
+    missing = {"chrom", "start", "end"} - set(bed.columns)
+    if missing:
+        raise ValueError(f"The regions lack column(s) {sorted(missing)}.")
+    L = ModelTargets(model, targets).sequence_length
+    own = not isinstance(genome, Genome)
+    genome = Genome(genome) if own else genome
+    try:
+        sequences = []
+        for chrom, start, end in zip(bed["chrom"], bed["start"], bed["end"]):
+            first = (int(start) + int(end)) // 2 - L // 2
+            sequences.append(genome.fetch(chrom, first, first + L))
+    finally:
+        if own:
+            genome.close()
+    proba = _predict_frame(model, sequences, bed.index, targets, chunk_size)
+    return pd.concat([bed.reset_index(drop=True), proba.reset_index(drop=True)], axis=1)
