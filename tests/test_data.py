@@ -395,3 +395,39 @@ def test_build_dataset_keep_tf_and_errors(genome_file, tmp_path):
     with pytest.raises(KeyError, match="chr22"):
         build_dataset(fasta, [stray], tmp_path / "x", test_chromosomes=("chr22",), progress=False)
     assert not os.path.exists(tmp_path / "x")
+
+
+# --- Command line -------------------------------------------------------------------------
+
+
+def test_cli_convert_bundle(bundle, tmp_path, capsys):
+    from skdeepsea.cli import main
+
+    folder, seqs, Y = bundle
+    out = tmp_path / "valid.h5"
+    assert main(["convert-bundle", str(folder / "valid.mat"), str(out), "--alphabet", "acgt",
+                 "--compression", "lzf"]) == 0
+    captured = capsys.readouterr()
+    assert f"Wrote {out}" in captured.out
+    assert "50/50" in captured.err  # the tqdm bar
+    with open_dataset(out, alphabet="ACGT") as data:
+        np.testing.assert_array_equal(data.X[:], encode(seqs[200:250], "ACGT"))
+        np.testing.assert_array_equal(data.Y[:], Y[200:250])
+    assert sorted(os.listdir(tmp_path)) == ["valid.h5"]
+
+
+def test_cli_build_dataset(genome_file, tmp_path, capsys):
+    from skdeepsea.cli import main
+
+    fasta, _ = genome_file
+    write_bed(tmp_path / "ctcf.bed", [("chr1", 0, 200), ("chr8", 0, 200)])
+    write_bed(tmp_path / "dnase.bed", [("chr1", 400, 600)])
+    (tmp_path / "profiles.tsv").write_text("K562|CTCF|None\tctcf.bed\nK562|DNase|None\tdnase.bed\n")
+    assert main(["build-dataset", str(fasta), str(tmp_path / "out"), "--peak-table",
+                 str(tmp_path / "profiles.tsv"), "--valid-chromosomes", "--keep", "tf"]) == 0
+    captured = capsys.readouterr()
+    assert "train.h5: 1 samples, 2 targets" in captured.out
+    assert "test.h5: 1 samples" in captured.out
+    assert "samples" in captured.err
+    with open_dataset(tmp_path / "out" / "train.h5") as data:
+        assert data.target_names == ["K562|CTCF|None", "K562|DNase|None"]
