@@ -56,9 +56,9 @@ def random_block(rng, n, length, n_targets):
     return X, Y
 
 
-def write_stream(path, n, length, n_targets, seed=0, block=8192):
+def write_stream(path, n, length, n_targets, seed=0, block=8192, compression=None):
     rng = np.random.default_rng(seed)
-    with StreamWriter(path, n, length, n_targets) as writer:
+    with StreamWriter(path, n, length, n_targets, compression=compression) as writer:
         for start in range(0, n, block):
             X, Y = random_block(rng, min(block, n - start), length, n_targets)
             writer.write(start, X, Y)
@@ -165,6 +165,8 @@ def main(argv=None):
     parser.add_argument("--passes", type=int, default=2, help="passes per measurement (best kept)")
     parser.add_argument("--mat73", type=int, default=20_000,
                         help="samples of the train.mat-layout comparison (0: skip)")
+    parser.add_argument("--compression", choices=["lzf", "gzip"],
+                        help="HDF5 compression of the streaming files (default: none)")
     parser.add_argument("--workdir", help="folder for the files (default: temporary)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -181,7 +183,7 @@ def main(argv=None):
         for n in args.sizes:
             path = os.path.join(workdir, f"stream-{n}.h5")
             start = time.perf_counter()
-            write_stream(path, n, args.length, args.targets)
+            write_stream(path, n, args.length, args.targets, compression=args.compression)
             write_s = time.perf_counter() - start
             run = run_child(path, args)
             run.update(write_s=write_s, file_mb=os.path.getsize(path) / 2**20)
