@@ -134,6 +134,10 @@ def test_indexing_protocol(bundle):
         np.testing.assert_array_equal(X[np.arange(200) % 3 == 0], expected[::3])
         np.testing.assert_array_equal(X[4:9, 2:5, 0], expected[4:9, 2:5, 0])
         np.testing.assert_array_equal(X[7, 3], expected[7, 3])
+        blocks = list(X.iter_blocks(64))
+        assert [start for start, _ in blocks] == [0, 64, 128, 192]
+        np.testing.assert_array_equal(np.concatenate([b for _, b in blocks]), expected)
+        np.testing.assert_array_equal(np.asarray(X, dtype=np.float32), expected)
         assert X[np.array([], dtype=int)].shape == (0, 20, 4)
         assert X[10:10].shape == (0, 20, 4)
         with pytest.raises(IndexError, match="200 samples"):
@@ -245,6 +249,14 @@ def test_errors_name_file_key_and_shape(tmp_path):
         open_dataset(text)
     with pytest.raises(ValueError, match="alphabet"):
         open_dataset(train, alphabet="ACGU")
+    with open_dataset(train, x_key="trainxdata", y_key="traindata") as data:
+        assert data.Y.shape == (4, 2)
+    future = tmp_path / "future.h5"
+    write_dataset(future, encode(seqs), Y[:, :1].ravel())
+    with h5py.File(future, "r+") as f:
+        f.attrs["format_version"] = 2
+    with pytest.raises(ValueError, match="future.h5 has streaming format version 2"):
+        open_dataset(future)
 
 
 # --- Building a data set from a genome and peaks ------------------------------------------

@@ -244,10 +244,14 @@ def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
     """
     from tqdm.auto import tqdm
 
+    if not hasattr(X, "shape"):
+        X = np.asarray(X)
+    if not hasattr(Y, "shape"):
+        Y = np.asarray(Y)
     source_alphabet = check_alphabet(getattr(X, "alphabet", None) or ALPHABET_DEFAULT)
     alphabet = check_alphabet(alphabet) if alphabet is not None else source_alphabet
     channels = [source_alphabet.index(base) for base in alphabet]
-    if len(getattr(Y, "shape", ())) == 1:
+    if len(Y.shape) == 1:
         Y = np.asarray(Y).reshape(-1, 1)
     x_shape, y_shape = tuple(X.shape), tuple(Y.shape)
     if len(x_shape) != 3 or x_shape[2] != 4:

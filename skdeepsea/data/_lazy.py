@@ -147,6 +147,8 @@ class LazyArray:
 
     def __array__(self, dtype=None, copy=None):
         # np.asarray reads every sample: fine for a validation set, not for train.mat.
+        if copy is False:
+            raise ValueError("a LazyArray reads from its file: it cannot be viewed without a copy.")
         array = np.asarray(self[:])
         return array if dtype is None else array.astype(dtype, copy=False)
 
