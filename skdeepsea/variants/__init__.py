@@ -9,17 +9,10 @@ saturation mutagenesis with its heatmap. Reading VCF and FASTA files needs
 pysam (the ``genomics`` extra); plots need matplotlib (the ``plot`` extra).
 """
 
-from ._evalues import EValueTransformer
-from ._io import MalformedVariantError, ReadReport, read_variants
-from ._mutagenesis import in_silico_mutagenesis, plot_mutagenesis
-from ._output import read_variant_scores, write_variant_scores
-from ._predict import predict_bed, predict_fasta
-from ._scoring import effect_scores, iter_variant_scores, score_variants
-from ._windows import variant_windows
-
 __all__ = [
     "EValueTransformer",
     "MalformedVariantError",
+    "MutagenesisResult",
     "ReadReport",
     "effect_scores",
     "in_silico_mutagenesis",
@@ -33,3 +26,35 @@ __all__ = [
     "variant_windows",
     "write_variant_scores",
 ]
+
+# Submodules are imported when a name is first used, so that the ``skdeepsea``
+# command registers its subcommands without importing pandas and pysam.
+_HOMES = {
+    "EValueTransformer": "_evalues",
+    "MalformedVariantError": "_io",
+    "ReadReport": "_io",
+    "read_variants": "_io",
+    "in_silico_mutagenesis": "_mutagenesis",
+    "plot_mutagenesis": "_mutagenesis",
+    "MutagenesisResult": "_mutagenesis",
+    "read_variant_scores": "_output",
+    "write_variant_scores": "_output",
+    "predict_bed": "_predict",
+    "predict_fasta": "_predict",
+    "effect_scores": "_scoring",
+    "iter_variant_scores": "_scoring",
+    "score_variants": "_scoring",
+    "variant_windows": "_windows",
+}
+
+
+def __getattr__(name):
+    if name in _HOMES:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

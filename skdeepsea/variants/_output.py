@@ -27,9 +27,8 @@ def _temporary_name(path):
 
 
 class _TSVWriter:
-    def __init__(self, path):
-        opener = gzip.open if path.lower().endswith(".gz") else open
-        self.file = opener(path, "wt", newline="")
+    def __init__(self, path, compress):
+        self.file = (gzip.open if compress else open)(path, "wt", newline="")
         self.header = True
 
     def write(self, frame, names, scores):
@@ -156,7 +155,7 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
                      "strand": options.get("strand", "mean")}
             writer = _HDF5Writer(temporary, names, written_scores, attrs)
         else:
-            writer = _TSVWriter(temporary)
+            writer = _TSVWriter(temporary, compress=path.lower().endswith(".gz"))
         for chunk in iter_variant_scores(model, variants, genome, targets=targets, scores=scores,
                                          evalues=evalues, report=report, progress=bar,
                                          **options):

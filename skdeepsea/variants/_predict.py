@@ -59,34 +59,6 @@ def predict_fasta(model, path, *, targets=None, chunk_size=10_000):
     return _predict_frame(model, sequences, pd.Index(names, name="name"), targets, chunk_size)
 
 
-def read_bed(path):
-    """The first three (and fourth, name) columns of a BED file, as a DataFrame."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"BED file not found: {path!r}.")
-    frame = pd.read_csv(path, sep="\t", header=None, comment="#", dtype={0: str},
-                        skip_blank_lines=True)
-    frame = frame[~frame[0].str.startswith(("track", "browser"))]
-    if frame.shape[1] < 3:
-        raise ValueError(f"{path!r}: a BED file needs at least 3 tab-separated columns.")
-    bed = pd.DataFrame({"chrom": frame[0].astype(str)})
-    for column, name in ((1, "start"), (2, "end")):
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() | (values < 0)
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(f"{path!r}, region {row + 1}: {name} {frame[column].iloc[row]!r} "
-                             "is not a non-negative integer.")
-        bed[name] = values.astype(np.int64)
-    if frame.shape[1] > 3:
-        bed["name"] = frame[3].astype(str)
-    bed = bed.reset_index(drop=True)
-    bad = np.flatnonzero((bed["end"] < bed["start"]).to_numpy())
-    if bad.size:
-        raise ValueError(f"{path!r}, region {bad[0] + 1}: end is before start.")
-    return bed
-
-
 def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
     """Predict a window centred on each region of a BED file.
 
@@ -99,8 +71,8 @@ def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
     model : DeepSEAClassifier
         A fitted classifier of one-hot DNA.
     regions : str, path-like or pandas.DataFrame
-        A BED file, or a DataFrame with chrom, start, end (0-based,
-        half-open) and optionally name.
+        A BED file (read with :func:`skdeepsea.data.read_peaks`), or a
+        DataFrame with chrom, start and end (0-based, half-open).
     genome : Genome, str or path-like
         The reference genome or its FASTA file.
     targets : list of str or int, or None, default=None
@@ -111,12 +83,14 @@ def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
     Returns
     -------
     proba : pandas.DataFrame
-        Columns chrom, start, end (and name) of the regions, then one column
-        per target.
+        The columns of the regions (for a file: chrom, start, end, line),
+        then one column per target.
     """
     from ..genome import Genome
 
-    bed = regions if isinstance(regions, pd.DataFrame) else read_bed(regions)
+    from ..data import read_peaks
+
+    bed = regions if isinstance(regions, pd.DataFrame) else read_peaks(regions)
     missing = {"chrom", "start", "end"} - set(bed.columns)
     if missing:
         raise ValueError(f"The regions lack column(s) {sorted(missing)}.")

@@ -1,0 +1,129 @@
+"""The ``variant-effects`` and ``predict`` commands (registration only; work in ``run``)."""
+
+import sys
+
+
+def _split(text):
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def register(commands):
+    """Add ``variant-effects`` and ``predict`` to the ``skdeepsea`` command.
+
+    Parameters
+    ----------
+    commands : argparse._SubParsersAction
+        The subcommands of the ``skdeepsea`` parser.
+    """
+    effects = commands.add_parser(
+        "variant-effects",
+        help="score the chromatin effects of the variants of a VCF with a trained model",
+        description="Score each ALT allele of a VCF (or a chrom/pos/ref/alt table) the DeepSEA "
+                    "way: reference and alternative windows from the genome, both strands, "
+                    "diff, logfc, effect (and e-values with --background). Streams to a TSV "
+                    "(.tsv, .tsv.gz) or HDF5 (.h5) file written under a temporary name.",
+    )
+    effects.add_argument("--model", required=True, help="a model saved with .save (.skdeepsea)")
+    effects.add_argument("--vcf", required=True,
+                         help="VCF (plain, gzip or bgzip) or a table with chrom, pos, ref, alt")
+    effects.add_argument("--genome", required=True, help="reference FASTA (plain or bgzip)")
+    effects.add_argument("--out", required=True, help="output file: .tsv, .tsv.gz or .h5")
+    effects.add_argument("--format", choices=["tsv", "hdf5"], help="override the format")
+    effects.add_argument("--targets", help="comma-separated target names (default: all)")
+    effects.add_argument("--scores", default="ref,alt,diff,logfc,abs_diff,effect",
+                         help="comma-separated scores to write (default: all six)")
+    effects.add_argument("--strand", choices=["mean", "forward", "max"], default="mean",
+                         help="average both strands (default, as DeepSEA), forward only, or "
+                              "the strand with the larger effect")
+    effects.add_argument("--ref-mismatch", choices=["skip", "score"], default="skip",
+                         help="a REF that disagrees with the genome: report, do not score "
+                              "(default), or score with the VCF's REF")
+    effects.add_argument("--max-indel-length", type=int, default=100,
+                         help="longer indels are reported, not scored (default: 100)")
+    effects.add_argument("--skip-malformed", action="store_true",
+                         help="skip and count malformed lines instead of stopping")
+    effects.add_argument("--background", metavar="VCF",
+                         help="background variants (e.g. common SNPs): adds e-values")
+    effects.add_argument("--chunk-size", type=int, default=10_000,
+                         help="variants scored at a time (bounds memory; default 10000)")
+    effects.add_argument("--batch-size", type=int, help="sequences per forward pass")
+    effects.add_argument("--no-progress", action="store_true", help="no progress bar")
+    effects.set_defaults(run=_run_variant_effects)
+
+    predict = commands.add_parser(
+        "predict",
+        help="predict the targets of FASTA sequences or of windows centred on BED regions",
+        description="Write a TSV of the model's probabilities for each FASTA record, or for "
+                    "the window centred on each BED region (with --genome).",
+    )
+    predict.add_argument("--model", required=True, help="a model saved with .save")
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--fasta", help="FASTA of sequences")
+    source.add_argument("--bed", help="BED of regions (needs --genome)")
+    predict.add_argument("--genome", help="reference FASTA for --bed")
+    predict.add_argument("--targets", help="comma-separated target names (default: all)")
+    predict.add_argument("--out", required=True, help="output TSV")
+    predict.set_defaults(run=_run_predict)
+
+
+def _run_variant_effects(args):
+    import skdeepsea
+
+    from ..genome import Genome
+    from . import EValueTransformer, score_variants, write_variant_scores
+
+    model = skdeepsea.load(args.model)
+    targets = _split(args.targets)
+    options = dict(strand=args.strand, ref_mismatch=args.ref_mismatch,
+                   max_indel_length=args.max_indel_length,
+                   on_malformed="skip" if args.skip_malformed else "error",
+                   chunk_size=args.chunk_size, batch_size=args.batch_size)
+    with Genome(args.genome) as genome:
+        evalues = None
+        if args.background:
+            print(f"Scoring the background variants of {args.background} ...", file=sys.stderr)
+            background = score_variants(model, args.background, genome, targets=targets,
+                                        scores=("effect",), **options)
+            evalues = EValueTransformer().fit(background)
+            print(f"Background: {int(background['scored'].sum())} scored variants.",
+                  file=sys.stderr)
+        summary = write_variant_scores(
+            model, args.vcf, genome, args.out, format=args.format, targets=targets,
+            scores=tuple(_split(args.scores)), evalues=evalues,
+            progress=not args.no_progress, **options,
+        )
+    print(f"Wrote {args.out}: {summary['variants']} variant(s), {summary['scored']} scored, "
+          f"{summary['padded']} with N-padded windows.", file=sys.stderr)
+    for reason, count in sorted(summary["not_scored"].items(), key=lambda x: -x[1])[:10]:
+        print(f"  not scored ({count}): {reason}", file=sys.stderr)
+    if summary["malformed_skipped"]:
+        print(f"  skipped {summary['malformed_skipped']} malformed line(s)", file=sys.stderr)
+    return 0
+
+
+def _run_predict(args):
+    import os
+
+    import skdeepsea
+
+    from . import predict_bed, predict_fasta
+
+    if args.bed and not args.genome:
+        print("skdeepsea predict: --bed needs --genome", file=sys.stderr)
+        return 2
+    model = skdeepsea.load(args.model)
+    targets = _split(args.targets)
+    if args.fasta:
+        frame = predict_fasta(model, args.fasta, targets=targets)
+    else:
+        frame = predict_bed(model, args.bed, args.genome, targets=targets)
+    folder, name = os.path.split(os.path.abspath(args.out))
+    temporary = os.path.join(folder, f".{name}.partial-{os.getpid()}")
+    try:
+        frame.to_csv(temporary, sep="\t", index=bool(args.fasta), float_format="%.6g")
+        os.replace(temporary, args.out)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    print(f"Wrote {args.out}: {len(frame)} prediction(s).", file=sys.stderr)
+    return 0
