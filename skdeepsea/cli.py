@@ -133,12 +133,10 @@ def _run_demo_command(args):
 # sets ``run``, a function of the parsed arguments that returns the exit status (None = 0).
 # Registration must stay cheap: heavy imports belong inside ``run``.
 from ._report_cli import register as _add_report_commands  # noqa: E402
-from ._pretrained_cli import register as _add_import_weights_command  # noqa: E402
 from ._data_cli import register as _add_data_commands  # noqa: E402
 from .variants._cli import register as _add_variant_commands  # noqa: E402
 
-_COMMANDS = [_add_demo_command, _add_report_commands, _add_import_weights_command, _add_data_commands,
-             _add_variant_commands]
+_COMMANDS = [_add_demo_command, _add_report_commands, _add_data_commands, _add_variant_commands]
 
 
 def build_parser():
