@@ -345,7 +345,8 @@ def test_build_dataset_deepsea_recipe(genome_file, tmp_path):
     fasta, sequences = genome_file
     beds = {
         "K562|CTCF|None": write_bed(tmp_path / "ctcf.bed", [
-            ("chr1", 0, 101), ("chr1", 1000, 1150), ("7", 200, 400), ("chr8", 399, 501), ("chr8", 1000, 1100)]),
+            ("chr1", 0, 101), ("chr1", 1000, 1150), ("7", 200, 400), ("chr8", 399, 501),
+            ("chr8", 1000, 1100)]),
         "K562|DNase|None": write_bed(tmp_path / "dnase.bed", [
             ("chr1", 1000, 1100), ("chr1", 4200, 4400), ("chr9", 0, 150)]),
         "K562|H3K4me3|None": write_bed(tmp_path / "h3.bed", [("chr1", 4300, 4900)]),
@@ -368,8 +369,8 @@ def test_build_dataset_deepsea_recipe(genome_file, tmp_path):
                 bin_index = (row.start + 400) // 200
                 assert row.end - row.start == 1000
                 seen[(row.chrom, bin_index)] = (split, Y[i].tolist())
-                np.testing.assert_array_equal(X[i], encode([window(sequences, row.chrom, row.start)]
-                                                           )[0])
+                expected = encode([window(sequences, row.chrom, row.start)])[0]
+                np.testing.assert_array_equal(X[i], expected)
     assert {key: value[1] for key, value in seen.items()} == expected_rows
     assert {key for key, value in seen.items() if value[0] == "test"} == {("chr8", 2), ("chr9", 0)}
     assert {key for key, value in seen.items() if value[0] == "valid"} == {("chr7", 1)}
@@ -385,7 +386,8 @@ def test_build_dataset_keep_tf_and_errors(genome_file, tmp_path):
     fasta, _ = genome_file
     beds = {
         "K562|CTCF|None": write_bed(tmp_path / "ctcf.bed", [("chr1", 0, 200)]),
-        "K562|DNase|None": write_bed(tmp_path / "dnase.bed", [("chr1", 0, 200), ("chr1", 400, 600)]),
+        "K562|DNase|None": write_bed(tmp_path / "dnase.bed",
+                                     [("chr1", 0, 200), ("chr1", 400, 600)]),
     }
     summary = build_dataset(fasta, beds, tmp_path / "tf", keep="tf", valid_chromosomes=(),
                             test_chromosomes=("chr9",), progress=False)
