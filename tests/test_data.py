@@ -36,10 +36,12 @@ def bundle_x(seqs):
 
 def write_mat73(path, seqs, Y, split="train", chunks=None):
     """A MATLAB v7.3 file laid out as DeepSEA's train.mat: a 512-byte user block then HDF5,
-    arrays with their axes reversed ((L, 4, N) and (T, N) as h5py sees them)."""
+    arrays with their axes reversed ((L, 4, N) and (T, N) as h5py sees them); with ``chunks``,
+    chunked and deflate-compressed as MATLAB writes by default."""
     with h5py.File(path, "w", userblock_size=512) as f:
         x = bundle_x(seqs).T  # (L, 4, N)
-        f.create_dataset(f"{split}xdata", data=x, chunks=chunks and (x.shape[0], 4, chunks))
+        options = dict(chunks=(x.shape[0], 4, chunks), compression="gzip") if chunks else {}
+        f.create_dataset(f"{split}xdata", data=x, **options)
         f.create_dataset(f"{split}data", data=np.ascontiguousarray(Y.T))
         for name in (f"{split}xdata", f"{split}data"):
             f[name].attrs["MATLAB_class"] = np.bytes_(b"uint8")
@@ -188,6 +190,24 @@ def test_streaming_round_trip(tmp_path, packed):
         assert f.attrs["alphabet"] == "ACGT"
         assert f["x"].chunks[0] == 10
         assert f["x"].shape == ((123, 11) if packed else (123, 21, 4))
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(0, 40), length=st.integers(1, 9), n_targets=st.integers(1, 17),
+       packed=st.booleans(), chunk_rows=st.integers(1, 50), seed=st.integers(0, 2**16))
+def test_streaming_round_trip_property(tmp_path_factory, n, length, n_targets, packed,
+                                       chunk_rows, seed):
+    rng = np.random.default_rng(seed)
+    X = np.eye(5, 4, dtype=np.uint8)[rng.integers(0, 5, (n, length))]
+    Y = rng.integers(0, 2, (n, n_targets), dtype=np.uint8)
+    path = tmp_path_factory.mktemp("prop") / "data.h5"
+    write_dataset(path, X, Y, packed=packed, chunk_rows=chunk_rows, block_size=7)
+    with open_dataset(path) as data:
+        assert data.X.shape == (n, length, 4) and data.Y.shape == (n, n_targets)
+        np.testing.assert_array_equal(data.X[:], X)
+        np.testing.assert_array_equal(data.Y[:], Y)
+        idx = np.sort(rng.choice(n, size=min(n, 5), replace=False)) if n else np.array([], int)
+        np.testing.assert_array_equal(data.X[idx], X[idx])
 
 
 def test_streaming_dataset_pickles_and_reopens(tmp_path):
