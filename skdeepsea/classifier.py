@@ -1,6 +1,7 @@
 """DeepSEAClassifier: the DeepSEA network as a scikit-learn classifier."""
 
 import numbers
+import os
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -11,11 +12,20 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted
 
 from . import persistence
+from ._streaming import is_dataset
+from ._streaming import is_lazy as _is_lazy
 from ._validation import check_number
 from .metrics import mean_roc_auc_scorer
 from .preprocessing import check_alphabet, reverse_complement
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+MIXED_PRECISION = {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+DEEPSEA_LEARNING_RATE_DECAY = 8e-7
+
+
+def _streamed(X):
+    """Whether to stream X: lazy arrays, but not memmaps other than (n, L, C)."""
+    return _is_lazy(X) and not (isinstance(X, np.ndarray) and X.ndim != 3)
 
 
 class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
@@ -67,16 +77,32 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         momentum) took with DeepSEA's rate of 1.
     momentum : float, default=0.9
         Momentum of "sgd" and "rmsprop".
+    learning_rate_decay : float, default=0.0
+        Decay of the learning rate with the step count: at step ``t`` the
+        rate is ``learning_rate / (1 + learning_rate_decay * t)``. DeepSEA's
+        schedule is ``8e-7`` (``DEEPSEA_LEARNING_RATE_DECAY``); 0 keeps the
+        rate constant. Resumed fits continue the schedule where they stopped.
     batch_size : int, default=64
         Samples per gradient step, and per forward pass when predicting.
     epochs : int, default=10
-        Passes over the training data (its reverse complements included).
+        Epochs to train: passes over the training data (its reverse
+        complements included), or ``steps_per_epoch`` batches each.
+    steps_per_epoch : int or None, default=None
+        Batches per epoch; None: one pass over the data. Validation, early
+        stopping and history work per epoch, so at DeepSEA scale an epoch of
+        a few thousand steps (the original: 110,000 samples, 6,875 batches of
+        16) gives frequent validation. Epochs follow each other through the
+        shuffled data without restarting it. Setting it streams the data
+        (see ``shuffle_buffer``).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data and stop when
-        its loss has not improved for ``n_iter_no_change`` epochs, keeping the
-        best weights.
+        Stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs, and keep the weights of the best epoch.
+        The validation set is ``validation_data`` given to ``fit``, else
+        ``validation_fraction`` of the training data held out.
     validation_fraction : float, default=0.1
-        Fraction held out for early stopping.
+        Fraction held out for early stopping when ``fit`` gets no
+        ``validation_data`` (samples at random in memory, whole contiguous
+        blocks of samples at random when streaming).
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
     class_weight : dict, "balanced" or None, default=None
@@ -97,6 +123,38 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         or generic numeric features with 1) need ``average_strands=False``
         and ``add_reverse_complement=False``, since only DNA has a reverse
         complement.
+    shuffle_buffer : int, default=10000
+        When streaming (lazy ``X`` such as an ``h5py.Dataset``, a
+        ``numpy.memmap`` or a data set from :func:`skdeepsea.data.open_dataset`;
+        or ``checkpoint_dir`` or ``steps_per_epoch`` set), samples read and
+        shuffled together: the data are read in contiguous blocks (up to 512
+        samples), the blocks are permuted every pass, and each run of
+        blocks adding up to ``shuffle_buffer`` samples is shuffled as a whole,
+        with its reverse complements. Memory: two buffers of raw samples
+        (1000 bp uint8: 4 KB a sample).
+    mixed_precision : {"bfloat16", "float16"} or None, default=None
+        Build the network with Keras' mixed precision policy
+        (``"mixed_bfloat16"`` or ``"mixed_float16"``): computations in 16-bit
+        floats, weights in float32. For GPUs (bfloat16 on Ampere and newer,
+        TPUs; float16 with loss scaling on older GPUs); CPUs gain nothing.
+        The global Keras policy is left as it was.
+    data_parallel : bool, default=False
+        Train on all devices Keras sees (``keras.distribution.list_devices()``:
+        every GPU, or every host of a multi-host JAX setup) with Keras'
+        ``DataParallel`` distribution: weights replicated, each batch split
+        across devices. JAX backend only; ``batch_size`` must be a multiple
+        of the device count. See docs/training-at-scale.md.
+    checkpoint_dir : str, path-like or None, default=None
+        Directory for training checkpoints. Every ``checkpoint_every`` steps
+        and at each epoch's end, ``checkpoint.npz`` there is replaced
+        atomically with the model's variables, the optimizer state, the step
+        and shuffle position, the history and the best weights. A ``fit``
+        that finds a checkpoint of the same training there resumes from it
+        (after a crash, or with more ``epochs``) and ends after the same
+        number of steps as an uninterrupted fit; a checkpoint of another
+        training raises ValueError. Setting it streams the data.
+    checkpoint_every : int, default=1000
+        Steps between checkpoints.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, dropout, shuffling and the early
         stopping split; an int makes ``fit`` reproducible on the CPU for a
@@ -125,7 +183,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         another order (a plain array is taken to be in this order). None
         when ``input_channels != 4``.
     history_ : dict
-        Per-epoch losses (and validation losses) of the last fit.
+        Per-epoch losses (and validation losses) of the last fit (of all
+        its runs, when resumed from a checkpoint).
+    n_steps_ : int
+        Gradient steps taken by the last fit (resumed runs included).
 
     Examples
     --------
@@ -158,8 +219,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         optimizer="sgd",
         learning_rate=None,
         momentum=0.9,
+        learning_rate_decay=0.0,
         batch_size=64,
         epochs=10,
+        steps_per_epoch=None,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
@@ -168,6 +231,11 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         add_reverse_complement=True,
         alphabet=None,
         input_channels=4,
+        shuffle_buffer=10_000,
+        mixed_precision=None,
+        data_parallel=False,
+        checkpoint_dir=None,
+        checkpoint_every=1000,
         random_state=None,
         verbose=0,
     ):
@@ -182,8 +250,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.momentum = momentum
+        self.learning_rate_decay = learning_rate_decay
         self.batch_size = batch_size
         self.epochs = epochs
+        self.steps_per_epoch = steps_per_epoch
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -192,6 +262,11 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.add_reverse_complement = add_reverse_complement
         self.alphabet = alphabet
         self.input_channels = input_channels
+        self.shuffle_buffer = shuffle_buffer
+        self.mixed_precision = mixed_precision
+        self.data_parallel = data_parallel
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         self.random_state = random_state
         self.verbose = verbose
 
@@ -215,6 +290,21 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         check_number("n_iter_no_change", self.n_iter_no_change, low=1, integer=True)
         check_number("verbose", self.verbose, low=0, high=2, integer=True)
         check_number("input_channels", self.input_channels, low=1, integer=True)
+        check_number("learning_rate_decay", self.learning_rate_decay, low=0)
+        check_number("steps_per_epoch", self.steps_per_epoch, low=1, integer=True, allow_none=True)
+        check_number("shuffle_buffer", self.shuffle_buffer, low=1, integer=True)
+        check_number("checkpoint_every", self.checkpoint_every, low=1, integer=True)
+        if self.mixed_precision is not None and self.mixed_precision not in MIXED_PRECISION:
+            raise ValueError(
+                f"mixed_precision must be None, 'bfloat16' or 'float16', got "
+                f"{self.mixed_precision!r}."
+            )
+        if not isinstance(self.data_parallel, (bool, np.bool_)):
+            raise ValueError(f"data_parallel must be True or False, got {self.data_parallel!r}.")
+        if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, (str, os.PathLike)):
+            raise ValueError(
+                f"checkpoint_dir must be a directory path or None, got {self.checkpoint_dir!r}."
+            )
         if self.input_channels != 4 and (self.average_strands or self.add_reverse_complement):
             raise ValueError(
                 f"input_channels={self.input_channels}: only one-hot DNA (4 channels) has a "
@@ -341,7 +431,13 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
     def _positive_weights(self, targets):
         if self.class_weight == "balanced":
-            positives = targets.sum(axis=0)
+            if _is_lazy(targets):  # count by blocks, never loading the whole matrix
+                positives = sum(
+                    np.asarray(targets[i:i + 65536], dtype=np.int64).sum(axis=0)
+                    for i in range(0, len(targets), 65536)
+                )
+            else:
+                positives = targets.sum(axis=0)
             negatives = len(targets) - positives
             return np.where(positives > 0, negatives / np.maximum(positives, 1), 1.0)
         weights = np.ones(targets.shape[1])
@@ -356,27 +452,180 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     def _optimizer(self):
         import keras
 
+        rate = self.learning_rate or (0.1 if self.optimizer == "sgd" else 0.001)
+        if self.learning_rate_decay:
+            # lr / (1 + decay * step), DeepSEA's schedule with decay=8e-7.
+            rate = keras.optimizers.schedules.InverseTimeDecay(
+                rate, decay_steps=1, decay_rate=self.learning_rate_decay
+            )
         if self.optimizer == "sgd":
-            return keras.optimizers.SGD(self.learning_rate or 0.1, momentum=self.momentum)
-        rate = self.learning_rate or 0.001
+            return keras.optimizers.SGD(rate, momentum=self.momentum)
         if self.optimizer == "rmsprop":
             return keras.optimizers.RMSprop(rate, momentum=self.momentum)
         if self.optimizer == "adamw":
             return keras.optimizers.AdamW(rate)
         return keras.optimizers.Adam(rate)
 
-    def fit(self, X, y, sample_weight=None):
-        """Train the network from scratch.
+    def _check_lazy_X(self, X, *, fitting, input_alphabet=None):
+        """Validate a lazy (n, L, C) array without reading it; return it and its alphabet."""
+        input_alphabet = input_alphabet or getattr(X, "alphabet", None)
+        channels = self.input_channels
+        shape = tuple(X.shape)
+        if len(shape) != 3 or shape[2] != channels:
+            raise ValueError(
+                f"A lazy X ({type(X).__name__}) must have shape (n, L, {channels}); got "
+                f"{shape}. Flattened (n, L*{channels}) input must be in memory."
+            )
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"X must hold numbers (float, uint8 or bool), got dtype {X.dtype}.")
+        if shape[0] == 0:
+            raise ValueError(f"X has 0 samples (shape {shape}); at least 1 is required.")
+        if not fitting and shape[1] != self.sequence_length_:
+            raise ValueError(
+                f"X has sequences of length {shape[1]}, but this DeepSEAClassifier was fitted "
+                f"on length {self.sequence_length_}."
+            )
+        if channels != 4:
+            return X, None
+        if fitting:
+            alphabet = check_alphabet(self.alphabet or input_alphabet or "ATGC")
+            if input_alphabet and self.alphabet and check_alphabet(input_alphabet) != alphabet:
+                raise ValueError(
+                    f"X is encoded in alphabet {input_alphabet!r} but alphabet={self.alphabet!r}."
+                )
+            return X, alphabet
+        if input_alphabet and check_alphabet(input_alphabet) != self.alphabet_:
+            raise ValueError(
+                f"X is encoded in alphabet {input_alphabet!r}, but this DeepSEAClassifier was "
+                f"fitted on alphabet {self.alphabet_!r}."
+            )
+        return X, self.alphabet_
+
+    def _unpack(self, X, y, where):
+        """Split a data set object into (X, y, alphabet, target names)."""
+        if not is_dataset(X):
+            return X, y, None, None
+        if y is not None:
+            raise ValueError(
+                f"{where} is a data set that holds its own targets ({where}.Y); pass no y with it."
+            )
+        return X.X, X.Y, getattr(X, "alphabet", None), list(X.target_names)
+
+    def _encode_lazy_targets(self, y, names):
+        """Multilabel targets left on disk: check the first rows, set the target attributes."""
+        head = np.asarray(y[: min(len(y), 1024)])
+        if not np.isin(head, (0, 1)).all():
+            raise ValueError(
+                "A lazy y must be a 0/1 indicator matrix (n_samples, n_targets); its first rows "
+                f"hold other values, e.g. {head[~np.isin(head, (0, 1))][:3].tolist()}."
+            )
+        self.target_type_ = "multilabel-indicator"
+        self.classes_ = np.arange(y.shape[1])
+        self.target_names_ = np.array(
+            [str(n) for n in names] if names is not None
+            else [f"target_{i}" for i in range(y.shape[1])]
+        )
+        return y, y.shape[1], "sigmoid"
+
+    def _validation_targets(self, y):
+        """Encode validation targets as the training targets were."""
+        if self.target_type_ == "multilabel-indicator":
+            if _is_lazy(y):
+                return y
+            y = np.asarray(y)
+            if y.ndim != 2 or y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"validation_data's y must have shape (n, {len(self.classes_)}), got {y.shape}."
+                )
+            return y.astype(np.float32)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        unknown = np.setdiff1d(y, self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"validation_data's y holds labels not seen in training: {unknown[:5].tolist()}."
+            )
+        codes = np.searchsorted(self.classes_, y)
+        if self.target_type_ == "binary":
+            return codes.astype(np.float32)[:, None]
+        return codes
+
+    def _build_model(self, n_outputs, activation, seed):
+        import keras
+
+        from .network import build_deepsea
+
+        previous = keras.config.dtype_policy()
+        if self.mixed_precision is not None:
+            keras.config.set_dtype_policy(MIXED_PRECISION[self.mixed_precision])
+        try:
+            return build_deepsea(
+                self.sequence_length_,
+                n_outputs,
+                input_channels=self.input_channels,
+                output_activation=activation,
+                conv_filters=tuple(self.conv_filters),
+                kernel_size=self.kernel_size,
+                pool_size=self.pool_size,
+                fc_units=self.fc_units,
+                dropout=tuple(self.dropout),
+                l2=self.l2,
+                l1_sparsity=self.l1_sparsity,
+                max_kernel_norm=self.max_kernel_norm,
+                seed=seed,
+            )
+        finally:
+            keras.config.set_dtype_policy(previous)
+
+    def _distribution(self):
+        """A context manager: Keras' DataParallel scope, or nothing."""
+        import contextlib
+
+        import keras
+
+        if not self.data_parallel:
+            return contextlib.nullcontext()
+        if keras.backend.backend() != "jax":
+            raise ValueError(
+                "data_parallel=True uses Keras' distribution API, which needs the JAX backend; "
+                f"the current backend is {keras.backend.backend()!r} (set KERAS_BACKEND=jax)."
+            )
+        devices = keras.distribution.list_devices()
+        if self.batch_size % len(devices):
+            raise ValueError(
+                f"data_parallel=True splits each batch over {len(devices)} devices: batch_size="
+                f"{self.batch_size} must be a multiple of {len(devices)}."
+            )
+        return keras.distribution.DataParallel(devices=devices).scope()
+
+    def fit(self, X, y=None, sample_weight=None, *, validation_data=None):
+        """Train the network, from scratch or from the checkpoint in ``checkpoint_dir``.
+
+        In-memory arrays are trained on as they are. Lazy inputs (an
+        ``h5py.Dataset``, a ``numpy.memmap``, a data set from
+        :func:`skdeepsea.data.open_dataset`) are streamed from disk in
+        shuffled batches (see ``shuffle_buffer``) and never loaded whole.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4)
-            One-hot sequences (float, uint8 or bool), e.g. from ``OneHotDNA``.
+        X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4), or data set
+            One-hot sequences (float, uint8 or bool), e.g. from ``OneHotDNA``;
+            or a lazy array of shape (n_samples, L, 4); or a data set object
+            with ``.X``, ``.Y``, ``.target_names`` and ``.alphabet`` (then ``y``
+            is None, and ``target_names_`` and the alphabet come from it).
         y : array-like of shape (n_samples, n_targets) or (n_samples,)
             A 0/1 indicator matrix (one sigmoid output per column; a DataFrame's
-            columns become ``target_names_``) or binary / multiclass labels.
+            columns become ``target_names_``) or binary / multiclass labels. A
+            lazy 2-D ``y`` is streamed too (0/1 indicator matrix only).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss.
+        validation_data : tuple (X_val, y_val) or data set, default=None
+            A validation set, in memory or lazy, evaluated after every epoch
+            (``val_loss`` in ``history_``); with ``early_stopping=True`` it
+            decides when to stop and which weights to keep, instead of a
+            ``validation_fraction`` split. It is used as given: no reverse
+            complements are added.
 
         Returns
         -------
@@ -385,13 +634,23 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         """
         import keras
 
-        from .network import build_deepsea
-
+        X, y, data_alphabet, names = self._unpack(X, y, "X")
         if y is None:
             raise ValueError("DeepSEAClassifier requires y to be passed, but the target y is None.")
         self._check_params()
-        X, self.alphabet_ = self._check_X(X, fitting=True)
-        targets, n_outputs, activation = self._encode_targets(y)
+        lazy_X = _streamed(X)
+        if lazy_X:
+            X, self.alphabet_ = self._check_lazy_X(X, fitting=True, input_alphabet=data_alphabet)
+        else:
+            X, self.alphabet_ = self._check_X(X, fitting=True)
+        if _is_lazy(y) and len(y.shape) == 2 and y.shape[1] > 1:
+            targets, n_outputs, activation = self._encode_lazy_targets(y, names)
+        else:
+            targets, n_outputs, activation = self._encode_targets(
+                np.asarray(y) if _is_lazy(y) else y
+            )
+            if names is not None and self.target_type_ == "multilabel-indicator":
+                self.target_names_ = np.array([str(n) for n in names])
         if len(targets) != len(X):
             raise ValueError(f"X has {len(X)} samples but y has {len(targets)}.")
         self.sequence_length_ = X.shape[1]
@@ -408,12 +667,61 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             class_weights = compute_sample_weight(self.class_weight, np.asarray(y).ravel())
             sample_weight = class_weights if sample_weight is None else sample_weight * class_weights
 
+        validation = None
+        if validation_data is not None:
+            if is_dataset(validation_data):
+                X_val, y_val, val_alphabet, _ = self._unpack(
+                    validation_data, None, "validation_data"
+                )
+            else:
+                (X_val, y_val), val_alphabet = self._validation_pair(validation_data), None
+            if _streamed(X_val):
+                X_val, _ = self._check_lazy_X(X_val, fitting=False, input_alphabet=val_alphabet)
+            else:
+                X_val, _ = self._check_X(X_val, fitting=False)
+            y_val = self._validation_targets(y_val)
+            if len(y_val) != len(X_val):
+                raise ValueError(
+                    f"validation_data has {len(X_val)} samples in X but {len(y_val)} in y."
+                )
+            validation = (X_val, y_val)
+
         rng = check_random_state(self.random_state)
         seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
         if seed is not None:
             keras.utils.set_random_seed(seed)
-        validation_data = None
-        if self.early_stopping:
+        streaming = (
+            lazy_X or _is_lazy(targets) or self.checkpoint_dir is not None
+            or self.steps_per_epoch is not None
+            or (validation is not None and _streamed(validation[0]))
+        )
+        with self._distribution():
+            if streaming:
+                self._fit_streaming(X, targets, sample_weight, validation, rng, seed,
+                                    n_outputs, activation)
+            else:
+                self._fit_in_memory(X, targets, sample_weight, validation, rng, seed,
+                                    n_outputs, activation)
+        return self
+
+    @staticmethod
+    def _validation_pair(validation_data):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or a data set object, got "
+                f"{type(validation_data).__name__}."
+            )
+        return validation_data
+
+    def _compile(self, model, targets):
+        model.compile(optimizer=self._optimizer(), loss=self._loss(targets))
+
+    def _fit_in_memory(self, X, targets, sample_weight, validation, rng, seed, n_outputs,
+                       activation):
+        import keras
+
+        validation_data = validation
+        if self.early_stopping and validation is None:
             arrays = [X, targets] + ([sample_weight] if sample_weight is not None else [])
             split = train_test_split(
                 *arrays, test_size=self.validation_fraction, random_state=rng
@@ -428,22 +736,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             if sample_weight is not None:
                 sample_weight = np.concatenate([sample_weight, sample_weight])
 
-        self.model_ = build_deepsea(
-            self.sequence_length_,
-            n_outputs,
-            input_channels=self.input_channels,
-            output_activation=activation,
-            conv_filters=tuple(self.conv_filters),
-            kernel_size=self.kernel_size,
-            pool_size=self.pool_size,
-            fc_units=self.fc_units,
-            dropout=tuple(self.dropout),
-            l2=self.l2,
-            l1_sparsity=self.l1_sparsity,
-            max_kernel_norm=self.max_kernel_norm,
-            seed=seed,
-        )
-        self.model_.compile(optimizer=self._optimizer(), loss=self._loss(targets))
+        self.model_ = self._build_model(n_outputs, activation, seed)
+        self._compile(self.model_, targets)
         callbacks = []
         if self.early_stopping:
             callbacks.append(
@@ -463,23 +757,146 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
         )
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-        return self
+        self.n_steps_ = int(keras.ops.convert_to_numpy(self.model_.optimizer.iterations))
+
+    def _fingerprint(self, stream, n_val, n_outputs):
+        """What a checkpoint must match to be resumed by this fit."""
+        import json
+
+        skip = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "n_iter_no_change",
+                "data_parallel", "random_state", "early_stopping"}
+        params = {k: v for k, v in self.get_params().items() if k not in skip}
+        params["class_weight"] = (
+            None if params["class_weight"] is None else repr(params["class_weight"])
+        )
+        return json.loads(json.dumps(dict(
+            params=params, n_train=stream.n_samples, n_val=n_val, n_outputs=n_outputs,
+            sequence_length=self.sequence_length_, target_type=self.target_type_,
+            alphabet=self.alphabet_, steps_per_epoch=stream.steps_per_epoch,
+        )))
+
+    def _fit_streaming(self, X, targets, sample_weight, validation, rng, seed, n_outputs,
+                       activation):
+        from ._checkpoint import read_checkpoint
+        from ._streaming import (
+            RowsView, SequentialStream, TrainingState, TrainStream, default_block_size,
+            make_blocks,
+        )
+
+        checkpoint = None
+        if self.checkpoint_dir is not None:
+            checkpoint = read_checkpoint(self.checkpoint_dir)
+        if checkpoint is not None:
+            shuffle_seed = checkpoint[0]["shuffle_seed"]
+        elif seed is not None:
+            shuffle_seed = int(rng.randint(2**31 - 1))
+        else:
+            shuffle_seed = int(np.random.SeedSequence().entropy % (2**31 - 1))
+        target_dtype = "int32" if self.target_type_ == "multiclass" else "float32"
+        blocks = make_blocks(len(X), default_block_size(len(X)))
+        val_stream = None
+        if validation is not None:
+            val_stream = SequentialStream(validation[0], self.batch_size, targets=validation[1],
+                                          target_dtype=target_dtype)
+        elif self.early_stopping:
+            if len(blocks) < 2:
+                raise ValueError(
+                    f"early_stopping with validation_fraction needs at least 2 samples; X has "
+                    f"{len(X)}."
+                )
+            split_rng = np.random.default_rng([shuffle_seed, 2])
+            n_val = min(len(blocks) - 1, max(1, round(self.validation_fraction * len(blocks))))
+            chosen = np.zeros(len(blocks), dtype=bool)
+            chosen[split_rng.choice(len(blocks), n_val, replace=False)] = True
+            val_stream = SequentialStream(
+                RowsView(X, blocks[chosen]), self.batch_size,
+                targets=RowsView(targets, blocks[chosen]), target_dtype=target_dtype,
+            )
+            blocks = blocks[~chosen]
+        stream = TrainStream(
+            X, targets, sample_weight, blocks, batch_size=self.batch_size,
+            shuffle_buffer=self.shuffle_buffer, seed=shuffle_seed,
+            alphabet=self.alphabet_ if self.add_reverse_complement else None,
+            steps_per_epoch=self.steps_per_epoch, target_dtype=target_dtype,
+        )
+        spe = stream.steps_per_epoch
+        fingerprint = self._fingerprint(
+            stream, None if val_stream is None else len(val_stream.X), n_outputs
+        )
+
+        self.model_ = self._build_model(n_outputs, activation, seed)
+        self._compile(self.model_, targets)
+        self.model_.optimizer.build(self.model_.trainable_variables)
+        state = TrainingState(
+            stream, spe, early_stopping=self.early_stopping, patience=self.n_iter_no_change,
+            checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
+            meta={"fingerprint": fingerprint, "shuffle_seed": shuffle_seed},
+        )
+        state.set_model(self.model_)
+        if checkpoint is not None:
+            meta, groups = checkpoint
+            if meta["fingerprint"] != fingerprint:
+                different = sorted(
+                    k for k in set(fingerprint) | set(meta["fingerprint"])
+                    if fingerprint.get(k) != meta["fingerprint"].get(k)
+                )
+                raise ValueError(
+                    f"The checkpoint in {os.fspath(self.checkpoint_dir)!r} was written by another "
+                    f"training (it differs in {different}); use a new checkpoint_dir, or delete "
+                    "the old checkpoint."
+                )
+            state.restore(meta, groups)
+        try:
+            # A checkpoint taken mid-epoch resumes with the rest of that epoch.
+            done = state.step - state.epochs_done * spe
+            segments = []
+            if done and state.epochs_done < self.epochs:
+                segments.append((state.epochs_done, state.epochs_done + 1, spe - done))
+            first = state.epochs_done + (1 if done else 0)
+            if first < self.epochs:
+                segments.append((first, self.epochs, spe))
+            for initial_epoch, end_epoch, length in segments:
+                if state.stopped:
+                    break
+                stream.begin(state.step, length)
+                self.model_.fit(
+                    stream, epochs=end_epoch, initial_epoch=initial_epoch,
+                    validation_data=val_stream, callbacks=[state], verbose=self.verbose,
+                )
+        finally:
+            stream.close()
+        if self.early_stopping and state.best_weights is not None:
+            self.model_.set_weights(state.best_weights)
+        state.save(finished=True)
+        self.history_ = state.history
+        self.n_steps_ = state.step
 
     # ------------------------------------------------------------------ prediction
 
-    def _network_output(self, X):
-        return self.model_.predict(X, batch_size=self.batch_size, verbose=0)
+    def _network_output(self, X, alphabet=None):
+        if _streamed(X):
+            from ._streaming import SequentialStream
+
+            stream = SequentialStream(X, self.batch_size, alphabet=alphabet)
+            return np.asarray(self.model_.predict(stream, verbose=0), dtype=np.float32)
+        if alphabet is not None:
+            X = reverse_complement(X, alphabet=alphabet)
+        return np.asarray(
+            self.model_.predict(X, batch_size=self.batch_size, verbose=0), dtype=np.float32
+        )
 
     def predict_proba(self, X):
         """Probabilities of each target or class.
 
         With ``average_strands=True`` the predictions for each sequence and
-        its reverse complement are averaged.
+        its reverse complement are averaged. Lazy inputs (an ``h5py.Dataset``,
+        a ``numpy.memmap``, a data set object) are read batch by batch.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4)
-            One-hot sequences of the length and alphabet seen in fit.
+        X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4), or data set
+            One-hot sequences of the length and alphabet seen in fit, in
+            memory or lazy.
 
         Returns
         -------
@@ -488,10 +905,14 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             the probability of each class, columns in the order of ``classes_``.
         """
         check_is_fitted(self, "model_")
-        X, alphabet = self._check_X(X, fitting=False)
+        X, _, data_alphabet, _ = self._unpack(X, None, "X")
+        if _streamed(X):
+            X, alphabet = self._check_lazy_X(X, fitting=False, input_alphabet=data_alphabet)
+        else:
+            X, alphabet = self._check_X(X, fitting=False)
         proba = self._network_output(X)
         if self.average_strands:
-            proba = (proba + self._network_output(reverse_complement(X, alphabet=alphabet))) / 2
+            proba = (proba + self._network_output(X, alphabet=alphabet)) / 2
         if self.target_type_ == "binary":
             proba = np.hstack([1 - proba, proba])
         return proba
