@@ -246,15 +246,18 @@ def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False
 
     Examples
     --------
+    With a fitted ``clf = DeepSEAClassifier(...).fit(X, y)``, call
+    ``filter_motifs(clf, X)``; here an untrained network stands in:
+
     >>> import numpy as np
-    >>> from skdeepsea import DeepSEAClassifier, OneHotDNA
+    >>> from skdeepsea import OneHotDNA
     >>> from skdeepsea.motifs import filter_motifs
+    >>> from skdeepsea.network import build_deepsea
     >>> rng = np.random.default_rng(0)
-    >>> seqs = ["".join(rng.choice(list("ACGT"), 30)) for _ in range(20)]
-    >>> X = OneHotDNA().fit_transform(seqs)
-    >>> clf = DeepSEAClassifier(conv_filters=(4,), dropout=(0.1,), kernel_size=5,
-    ...                         fc_units=4, epochs=1, random_state=0)
-    >>> motifs = filter_motifs(clf.fit(X, rng.integers(0, 2, 20)), X)
+    >>> X = OneHotDNA().fit_transform(["".join(rng.choice(list("ACGT"), 30)) for _ in range(20)])
+    >>> model = build_deepsea(30, 1, conv_filters=(4,), kernel_size=5, fc_units=4,
+    ...                       dropout=(0.1,), seed=0)
+    >>> motifs = filter_motifs(model, X)
     >>> motifs.counts.shape, len(motifs.consensus()[0])
     ((4, 5, 4), 5)
     """
@@ -493,7 +496,7 @@ def motif_similarity(motif, reference, *, min_overlap=5):
     Examples
     --------
     >>> from skdeepsea.motifs import motif_similarity
-    >>> motif_similarity("TTATCA", "AGATAAGG")   # GATAA's reverse complement inside
+    >>> motif_similarity("CTTATC", "AGATAAGG")   # the reverse complement of GATAAG, inside
     (1.0, 1, '-')
     """
     motif, reference = _as_pfm(motif), _as_pfm(reference)

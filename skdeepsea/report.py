@@ -211,12 +211,11 @@ def class_summary(table):
     >>> y = [[1, 1, 0], [0, 1, 1], [1, 0, 1], [0, 0, 0]]
     >>> p = [[0.9, 0.6, 0.2], [0.2, 0.7, 0.9], [0.6, 0.4, 0.7], [0.1, 0.5, 0.1]]
     >>> table = evaluation_table(y, p, ["a", "b", "c"], ["TF", "TF", "DNase"], min_positives=2)
-    >>> class_summary(table)
-           targets  scored  median_roc_auc  median_pr_auc
-    class
-    DNase        1       1             1.0           1.00
-    TF           2       2             1.0           1.00
-    all          3       3             1.0           1.00
+    >>> class_summary(table).reset_index()
+       class  targets  scored  median_roc_auc  median_pr_auc
+    0  DNase        1       1             1.0            1.0
+    1     TF        2       2             1.0            1.0
+    2    all        3       3             1.0            1.0
     """
     ok = table["status"] == "ok"
     classes = table["class"]
