@@ -18,6 +18,7 @@ from ._stream import _channel_order
 BUNDLE_ALPHABET = "AGCT"
 # Samples per h5py read of train.mat when the file is not chunked.
 _MAT73_BLOCK_ROWS = 256
+_MAT73_CHUNK_CACHE = 64 * 2**20
 
 
 def _pair_keys(names, path, x_key, y_key):
@@ -62,7 +63,10 @@ class Mat73Reader:
         self._open()
 
     def _open(self):
-        self.file = h5py.File(self.path, "r")
+        # MATLAB chunks and compresses v7.3 arrays; a chunk cache larger than h5py's 1 MB
+        # default keeps a chunk that straddles two consecutive block reads from being
+        # decompressed twice.
+        self.file = h5py.File(self.path, "r", rdcc_nbytes=_MAT73_CHUNK_CACHE, rdcc_nslots=10007)
         try:
             names = [name for name in self.file if isinstance(self.file[name], h5py.Dataset)]
             x_key, y_key = _pair_keys(names, self.path, *self.keys)
