@@ -135,8 +135,10 @@ def _run_demo_command(args):
 from ._report_cli import register as _add_report_commands  # noqa: E402
 from ._data_cli import register as _add_data_commands  # noqa: E402
 from .variants._cli import register as _add_variant_commands  # noqa: E402
+from ._pretrained_cli import register as _add_import_weights_command  # noqa: E402
 
 _COMMANDS = [_add_demo_command, _add_report_commands, _add_data_commands, _add_variant_commands]
+_COMMANDS.append(_add_import_weights_command)
 
 
 def build_parser():

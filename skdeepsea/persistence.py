@@ -64,8 +64,8 @@ def model_from_bytes(data):
     """
     import keras
 
-    from . import losses  # noqa: F401  (registers the custom loss for deserialisation)
-    from . import pretrained  # noqa: F401  (registers torch_threshold, of imported weights)
+    # Registers the custom loss and torch_threshold (of imported weights) for deserialisation.
+    from . import losses, pretrained  # noqa: F401
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.keras")

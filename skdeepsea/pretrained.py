@@ -31,6 +31,7 @@ What the conversion reconciles (details in docs/pretrained.md):
   averages its outputs, so it is imported with ``average_strands=True``.
 """
 
+import functools
 import hashlib
 import os
 import re
@@ -166,7 +167,7 @@ def verify_weights(path, known=None):
     >>> path = os.path.join(tempfile.mkdtemp(), "weights.pth")
     >>> with open(path, "wb") as f:
     ...     _ = f.write(b"weights")
-    >>> table = {"weights.pth": {"size": 7, "md5": "f5d30be6c0aa7a6b4d17d0c3e8afd91e",
+    >>> table = {"weights.pth": {"size": 7, "md5": "63f4f1e9b725370f459720575cd5f953",
     ...                          "sha256": None}}
     >>> verify_weights(path, known=table)
     'weights.pth'
@@ -228,7 +229,7 @@ def _read_state_dict(path):
     except Exception as e:  # pickle and zip errors of any kind
         raise ValueError(f"{path} is not a PyTorch state dict torch.load can read: {e}") from e
     if not isinstance(state, dict):
-        raise ValueError(
+        raise ValueError(  # noqa: TRY004 (a file of the wrong content, not a wrong argument)
             f"{path} holds a {type(state).__name__}, not a state dict (a dict of tensors)."
         )
     prefixes = sorted(
@@ -262,13 +263,21 @@ def _read_state_dict(path):
     return {"convs": convs, "dense": dense, "threshold": 1e-6, "prefix": prefix}
 
 
+def _field(module, name):
+    """A field of a Torch7 module; None if absent (a module without fields reads as a list)."""
+    fields = module._obj
+    if not isinstance(fields, dict):
+        return None
+    return fields.get(name.encode(), fields.get(name))
+
+
 def _torch7_leaves(obj, torchfile, seen):
     """The leaf nn modules of a Torch7 object, depth first, containers expanded."""
     if id(obj) in seen:
         return
     seen.add(id(obj))
     if isinstance(obj, torchfile.TorchObject):
-        modules = obj["modules"]
+        modules = _field(obj, "modules")
         if modules is not None:
             for module in modules:
                 yield from _torch7_leaves(module, torchfile, seen)
@@ -302,29 +311,30 @@ def _read_torch7(path):
         raise ValueError(f"{path} holds no Torch7 nn modules.")
     convs, dense, floors = [], [], set()
     for name, module in leaves:
-        if module["weight"] is not None and "Convolution" in name:
-            weight = np.asarray(module["weight"], dtype=np.float32)
-            n_out, n_in = int(module["nOutputPlane"]), int(module["nInputPlane"])
-            kh, kw = int(module["kH"]), int(module["kW"])
+        field = functools.partial(_field, module)
+        weight, bias = field("weight"), field("bias")
+        if weight is not None and "Convolution" in name:
+            n_out, n_in = int(field("nOutputPlane")), int(field("nInputPlane"))
+            kh, kw = int(field("kH")), int(field("kW"))
+            strides = (field("dH") or 1, field("dW") or 1)
             # DeepSEA's input is (N, 4, 1000, 1): the kernel runs along the height.
-            if kw != 1 or (module["dH"] or 1) != 1 or (module["dW"] or 1) != 1:
+            if kw != 1 or strides != (1, 1):
                 raise ValueError(
-                    f"{path}: {name} has a {kh} x {kw} kernel with strides "
-                    f"({module['dH']}, {module['dW']}); DeepSEA's convolutions are width x 1, "
-                    "stride 1."
+                    f"{path}: {name} has a {kh} x {kw} kernel with strides {strides}; "
+                    "DeepSEA's convolutions are width x 1 with stride 1."
                 )
-            convs.append((weight.reshape(n_out, n_in, kh), np.asarray(module["bias"], np.float32)))
-        elif module["weight"] is not None and "Linear" in name:
-            dense.append((np.asarray(module["weight"], np.float32),
-                          np.asarray(module["bias"], np.float32)))
+            weight = np.asarray(weight, dtype=np.float32).reshape(n_out, n_in, kh)
+            convs.append((weight, np.asarray(bias, np.float32)))
+        elif weight is not None and "Linear" in name:
+            dense.append((np.asarray(weight, np.float32), np.asarray(bias, np.float32)))
+        elif weight is not None:
+            raise ValueError(f"{path}: unexpected module with weights: {name}.")
         elif name.endswith("Threshold"):
-            floors.add(float(module["val"]))
-            if float(module["threshold"]) != 0:
-                raise ValueError(f"{path}: a Threshold at {module['threshold']}, not 0.")
+            if float(field("threshold")) != 0:
+                raise ValueError(f"{path}: a Threshold at {field('threshold')}, not 0.")
+            floors.add(float(field("val")))
         elif name.endswith("ReLU"):
             floors.add(0.0)
-        elif module["weight"] is not None:
-            raise ValueError(f"{path}: unexpected module with weights: {name}.")
     if len(floors) > 1:
         raise ValueError(f"{path}: activations with different floors {sorted(floors)}.")
     if len(convs) != 3 or len(dense) != 2:
@@ -483,7 +493,7 @@ def load_deepsea(
         else:  # Kipoi's prefixes: "2." wraps the network in strand averaging, "1." does not
             average_strands = fmt == "t7" or weights["prefix"] == "2."
 
-    (w1, _), (w2, _), (w3, _) = weights["convs"]
+    w1 = weights["convs"][0][0]
     (fc_w, _), (out_w, _) = weights["dense"]
     kernel_size = w1.shape[2]
     conv_filters = tuple(int(w.shape[0]) for w, _ in weights["convs"])
@@ -529,7 +539,11 @@ def load_deepsea(
                 f"{path}: Threshold floor {weights['threshold']}; only 1e-6 (DeepSEA) or 0 (ReLU) "
                 "are supported."
             )
-        model = _with_activation(model, torch_threshold)
+        for layer in model.layers:
+            if getattr(layer, "activation", None) is keras.activations.relu:
+                # Set before the first call: the functional graph calls it at run time, and
+                # get_config (saving) serialises the registered function.
+                layer.activation = torch_threshold
 
     # Torch layouts -> Keras layouts.
     channel_order = [TORCH_BASE_ORDER.index(base) for base in alphabet]
@@ -539,8 +553,10 @@ def load_deepsea(
             kernel = kernel[:, channel_order, :]
         model.get_layer(f"conv{i + 1}").set_weights([kernel, b])
     # Torch flattens (channels, positions); Keras (positions, channels).
-    fc_kernel = fc_w.reshape(fc_units, conv_filters[-1], positions).transpose(2, 1, 0)
-    model.get_layer("fc").set_weights([fc_kernel.reshape(-1, fc_units), weights["dense"][0][1]])
+    # Row c * positions + p of the transposed Torch weight becomes row p * filters + c.
+    fc_kernel = np.ascontiguousarray(fc_w.T).reshape(conv_filters[-1], positions, fc_units)
+    fc_kernel = fc_kernel.transpose(1, 0, 2).reshape(-1, fc_units)
+    model.get_layer("fc").set_weights([fc_kernel, weights["dense"][0][1]])
     model.get_layer("output").set_weights([out_w.T, weights["dense"][1][1]])
 
     clf.model_ = model
@@ -552,18 +568,6 @@ def load_deepsea(
     clf.n_features_in_ = int(sequence_length) * 4
     clf.history_ = {}
     return clf
-
-
-def _with_activation(model, activation):
-    """A copy of ``model`` whose ReLU layers use ``activation`` instead."""
-
-    def clone(layer):
-        config = layer.get_config()
-        if config.get("activation") == "relu":
-            config["activation"] = activation
-        return layer.__class__.from_config(config)
-
-    return keras.models.clone_model(model, clone_function=clone)
 
 
 def looks_like_weights_file(path):

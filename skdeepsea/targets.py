@@ -14,12 +14,12 @@ import re
 import numpy as np
 
 __all__ = [
+    "CLASS_RANGES",
     "N_TARGETS",
     "TARGET_CLASSES",
-    "CLASS_RANGES",
+    "feature_class",
     "read_target_names",
     "target_classes",
-    "feature_class",
 ]
 
 N_TARGETS = 919

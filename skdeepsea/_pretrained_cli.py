@@ -1,0 +1,96 @@
+"""The ``skdeepsea import-weights`` command (registration stays free of heavy imports)."""
+
+import os
+import sys
+
+
+def register(commands):
+    """Add ``import-weights`` to the ``skdeepsea`` subcommands.
+
+    Parameters
+    ----------
+    commands : argparse._SubParsersAction
+        The subcommand registry of the ``skdeepsea`` parser.
+    """
+    parser = commands.add_parser(
+        "import-weights",
+        help="import the published DeepSEA weights (.pth or Torch7) into a .skdeepsea model",
+        description=(
+            "Import deepsea_predict.pth / deepsea_variant_effects.pth (the model zoo's PyTorch "
+            "conversion) or deepsea.cpu (the DeepSEA v0.94 Torch7 model) into a fitted "
+            "DeepSEAClassifier and save it. Any command that takes --model also accepts these "
+            "files directly; importing once saves the conversion and the checksum each time."
+        ),
+    )
+    parser.add_argument("src", metavar="SRC", help="the weights file")
+    parser.add_argument(
+        "--names", default=None,
+        help="predictor.names (one Cell|Feature|Treatment per output); default: the one beside SRC",
+    )
+    parser.add_argument("--out", required=True, help="the .skdeepsea file to write")
+    parser.add_argument(
+        "--alphabet", default="ATGC", help="base order of the model's input (default ATGC)"
+    )
+    strands = parser.add_mutually_exclusive_group()
+    strands.add_argument(
+        "--average-strands", dest="average_strands", action="store_const", const=True,
+        default=None, help="average predictions over both strands (default: as the source file)",
+    )
+    strands.add_argument(
+        "--no-average-strands", dest="average_strands", action="store_const", const=False,
+        help="predict the given strand only",
+    )
+    parser.add_argument(
+        "--relu", action="store_true",
+        help="plain ReLU instead of Torch's Threshold(0, 1e-6) (outputs differ slightly)",
+    )
+    parser.add_argument(
+        "--sequence-length", type=int, default=1000, help="input length of the network (1000)"
+    )
+    parser.add_argument(
+        "--no-verify", action="store_true",
+        help="skip the size/checksum check against the published files (your own conversion)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args, out=sys.stdout):
+    """Import the weights named in ``args`` and save the estimator.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``import-weights`` arguments.
+    out : file, default=sys.stdout
+        Where the summary goes.
+
+    Returns
+    -------
+    status : int
+        0 on success.
+    """
+    from .pretrained import load_deepsea
+    from .targets import target_classes
+
+    clf = load_deepsea(
+        args.src,
+        args.names,
+        alphabet=args.alphabet,
+        average_strands=args.average_strands,
+        sequence_length=args.sequence_length,
+        activation="relu" if args.relu else "threshold",
+        verify=not args.no_verify,
+    )
+    directory = os.path.dirname(os.path.abspath(args.out))
+    os.makedirs(directory, exist_ok=True)
+    clf.save(args.out)
+    classes = target_classes(clf.target_names_)
+    counts = ", ".join(f"{int((classes == c).sum())} {c}" for c in ("DNase", "TF", "histone"))
+    print(
+        f"Imported {args.src}: {clf.model_.count_params():,} parameters, "
+        f"{len(clf.target_names_)} outputs ({counts}), input {clf.sequence_length_} bp in "
+        f"{clf.alphabet_} order, strands {'averaged' if clf.average_strands else 'not averaged'}.",
+        file=out,
+    )
+    print(f"Saved to {args.out} (load it with skdeepsea.load).", file=out)
+    return 0
