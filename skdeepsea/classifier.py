@@ -12,8 +12,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted
 
 from . import persistence
-from ._streaming import is_dataset
-from ._streaming import is_lazy as _is_lazy
+from ._lazy import is_dataset
+from ._lazy import is_lazy as _is_lazy
 from ._validation import check_number
 from .metrics import mean_roc_auc_scorer
 from .preprocessing import check_alphabet, reverse_complement
@@ -770,7 +770,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             None if params["class_weight"] is None else repr(params["class_weight"])
         )
         return json.loads(json.dumps(dict(
-            params=params, n_train=stream.n_samples, n_val=n_val, n_outputs=n_outputs,
+            params, n_train=stream.n_samples, n_val=n_val, n_outputs=n_outputs,
             sequence_length=self.sequence_length_, target_type=self.target_type_,
             alphabet=self.alphabet_, steps_per_epoch=stream.steps_per_epoch,
         )))
@@ -778,10 +778,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     def _fit_streaming(self, X, targets, sample_weight, validation, rng, seed, n_outputs,
                        activation):
         from ._checkpoint import read_checkpoint
-        from ._streaming import (
-            RowsView, SequentialStream, TrainingState, TrainStream, default_block_size,
-            make_blocks,
-        )
+        from ._lazy import RowsView, default_block_size, make_blocks
+        from ._streaming import SequentialStream, TrainingState, TrainStream
 
         checkpoint = None
         if self.checkpoint_dir is not None:
@@ -862,6 +860,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
                 self.model_.fit(
                     stream, epochs=end_epoch, initial_epoch=initial_epoch,
                     validation_data=val_stream, callbacks=[state], verbose=self.verbose,
+                    shuffle=False,  # the stream shuffles, seeded; Keras would reorder batches
                 )
         finally:
             stream.close()
