@@ -136,92 +136,93 @@ def _conv_stages(network):
     return None
 
 
-class _FastISM:
-    """Recompute only the convolution outputs that a substitution changes (as fastISM).
+def _call(layer, x):
+    import keras
 
-    A substitution at position i changes the outputs of each valid convolution
-    or pooling within its receptive field only. For a block of positions the
-    changed range of the last convolution stage is found forwards; the input
-    slice it depends on, backwards; each mutant of the block runs the
-    convolution stack on that slice only, and its result is spliced into the
-    reference's last-stage output, which the dense layers then read whole.
+    return np.asarray(keras.ops.convert_to_numpy(layer(x)))
+
+
+class _FastISM:
+    """Recompute only the activations that a substitution changes (fastISM's idea).
+
+    A substitution at position p changes the outputs of a valid convolution of
+    width k only at [p - k + 1, p + 1), of a pooling only at the windows that
+    hold a changed value, and so on up the stack. Each layer is run on just
+    the inputs those changed outputs read: the changed values of the layer
+    below spliced into the reference's activations. The dense layers then
+    read the last stage whole. Positions whose mutants share the range
+    arithmetic (the same widths and offsets at every layer) run as one batch.
     """
 
     def __init__(self, network, stages, tail, length):
         import keras
 
-        self.stages, self.tail = stages, tail
-        self.lengths = [length]
-        for kind, _, size in stages:
-            self.lengths.append(self.lengths[-1] - size + 1 if kind == "conv"
-                                else self.lengths[-1] // size)
-        shape = network.get_layer(stages[-1][1].name).output.shape
-        inputs = keras.Input(tuple(shape[1:]))
+        self.stages = stages
+        inputs = keras.Input(tuple(network.get_layer(stages[-1][1].name).output.shape[1:]))
         x = inputs
         for layer in tail:
             x = layer(x)
         self.tail_model = keras.Model(inputs, x)
-        self.local_models = {}
-        self.block = int(np.prod([s for kind, _, s in stages if kind == "pool"] or [1]))
+        self.lengths = [length]
+        for kind, _, size in stages:
+            self.lengths.append(self.lengths[-1] - size + 1 if kind == "conv"
+                                else self.lengths[-1] // size)
 
-    def _local_model(self, width):
-        import keras
-
-        if width not in self.local_models:
-            inputs = keras.Input((width, 4))
-            x = inputs
-            for _, layer, _ in self.stages:
-                x = layer(x)
-            self.local_models[width] = keras.Model(inputs, x)
-        return self.local_models[width]
-
-    def ranges(self, first, last):
-        """Input slice and last-stage output range changed by positions [first, last)."""
-        a, b = first, last
+    def _plan(self, p):
+        """Per stage: (first needed input, needed width, changed offset, changed width)."""
+        a, b = p, p + 1
+        plan = []
         for (kind, _, size), out_length in zip(self.stages, self.lengths[1:]):
             if kind == "conv":
-                a, b = max(0, a - size + 1), min(out_length, b)
+                a2, b2 = max(0, a - size + 1), min(out_length, b)
+                n0, n1 = a2, b2 + size - 1
             else:
-                a, b = a // size, min(out_length, (b - 1) // size + 1)
-        changed = (a, b)
-        for kind, _, size in reversed(self.stages):
-            a, b = (a, b + size - 1) if kind == "conv" else (a * size, b * size)
-        return (a, b), changed
+                a2, b2 = a // size, min(out_length, (b - 1) // size + 1)
+                n0, n1 = a2 * size, b2 * size
+            if b2 <= a2:
+                return None  # past the last pooling window: nothing downstream changes
+            plan.append((n0, n1 - n0, a - n0, min(b, n1) - a))
+            a, b = a2, b2
+        return plan, (a, b)
 
     def predict(self, onehot, codes, batch_size):
-        reference_stages = self._local_model(len(onehot)).predict(onehot[None], verbose=0)[0]
-        groups = {}
-        positions = np.array([p for p, _ in codes])
-        for start in range(0, len(onehot), self.block):
-            members = np.flatnonzero((positions >= start) & (positions < start + self.block))
-            if members.size:
-                (a, b), (c, d) = self.ranges(start, min(start + self.block, len(onehot)))
-                # d <= c: the positions lie past the last pooling window and change nothing.
-                groups.setdefault(b - a if d > c else None, []).append((members, a, c, d))
-        out = np.empty((len(codes), int(self.tail_model.outputs[0].shape[-1])), dtype=np.float64)
-        unchanged = groups.pop(None, [])
-        if unchanged:
-            out[np.concatenate([members for members, *_ in unchanged])] = self.tail_model.predict(
-                reference_stages[None], verbose=0)[0]
-        for width, blocks in groups.items():
-            model = self._local_model(width)
-            items = [(m, a, c, d) for members, a, c, d in blocks for m in members]
-            for begin in range(0, len(items), _CHUNK):
-                part = items[begin:begin + _CHUNK]
-                slices = np.stack([onehot[a:a + width] for _, a, _, _ in part])
-                for k, (m, a, _, _) in enumerate(part):
-                    p, channel = codes[m]
-                    # Outside the slice (past the last pooling window): no effect at all.
-                    if a <= p < a + width:
-                        slices[k, p - a] = 0
-                        slices[k, p - a, channel] = 1
-                local = model.predict(slices, batch_size=batch_size, verbose=0)
-                spliced = np.repeat(reference_stages[None], len(part), axis=0)
-                for k, (_, _, c, d) in enumerate(part):
-                    # The slice was chosen so that its local output is exactly [c, d).
-                    spliced[k, c:d] = local[k]
-                out[[m for m, _, _, _ in part]] = self.tail_model.predict(
-                    spliced, batch_size=batch_size, verbose=0)
+        refs = [onehot]
+        x = onehot[None]
+        for _, layer, _ in self.stages:
+            x = _call(layer, x)
+            refs.append(x[0])
+        reference_output = self.tail_model.predict(refs[-1][None], verbose=0)[0]
+        out = np.empty((len(codes), len(reference_output)), dtype=np.float64)
+        groups, pending = {}, []
+        for m, (p, channel) in enumerate(codes):
+            plan = self._plan(p)
+            if plan is None:
+                out[m] = reference_output
+                continue
+            stage_plan, (c, _) = plan
+            key = tuple(step[1:] for step in stage_plan)
+            groups.setdefault(key, []).append((m, channel, [step[0] for step in stage_plan], c))
+        for key, members in groups.items():
+            for begin in range(0, len(members), _CHUNK):
+                part = members[begin:begin + _CHUNK]
+                values = np.zeros((len(part), 1, 4), dtype=np.float32)
+                values[np.arange(len(part)), 0, [channel for _, channel, _, _ in part]] = 1
+                for s, ((_, layer, _), (width, offset, changed)) in enumerate(
+                        zip(self.stages, key)):
+                    starts = np.array([firsts[s] for _, _, firsts, _ in part])
+                    x = refs[s][starts[:, None] + np.arange(width)]
+                    x[:, offset:offset + changed] = values[:, :changed]
+                    values = _call(layer, x)
+                pending.extend((m, c, v) for (m, _, _, c), v in zip(part, values))
+        # The dense layers read the last stage whole: the changed values spliced into
+        # the reference's, a fixed number of mutants at a time (one compiled shape).
+        for begin in range(0, len(pending), _CHUNK):
+            part = pending[begin:begin + _CHUNK]
+            full = np.repeat(refs[-1][None], len(part), axis=0)
+            for k, (_, c, v) in enumerate(part):
+                full[k, c:c + len(v)] = v
+            out[[m for m, _, _ in part]] = self.tail_model.predict(full, batch_size=batch_size,
+                                                                  verbose=0)
         return out
 
 

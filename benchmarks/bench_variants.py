@@ -1,0 +1,222 @@
+"""Variant-scoring and in silico mutagenesis benchmark of skdeepsea.
+
+One run measures, on the backend named by ``KERAS_BACKEND``:
+
+1. **Variant throughput.** ``write_variant_scores`` (VCF -> windows -> network
+   -> HDF5) on ``--n-variants`` random SNVs of a random genome, with a small
+   1000 bp network, against its bound: the bare ``model_.predict`` on
+   ``4 x n`` one-hot sequences (ref and alt, both strands), measured in the
+   same run with the same batch size. The ratio (achieved / bound) is what the
+   reading, windowing, encoding and writing cost on top of the network.
+2. **Peak memory.** The same pipeline on 10,000 and on 100,000 variants, each
+   in its own subprocess (peak RSS from ``getrusage``), and the RSS after the
+   imports alone. Streaming keeps memory bounded by ``--chunk-size``, so the
+   two peaks should be about equal.
+3. **Mutagenesis.** ``in_silico_mutagenesis`` of ``--ism-positions`` positions
+   of a 1000 bp sequence with the full-size DeepSEA network (untrained
+   weights: the cost does not depend on them), ``method="naive"`` against
+   ``method="fast"`` (receptive-field recomputation), and their largest
+   difference.
+
+Timings are the best of ``--repeats`` (the usual estimate of undisturbed speed
+on a shared machine), with the bound and the pipeline interleaved.
+
+Run from the repository root::
+
+    KERAS_BACKEND=jax /work/venv/bin/python benchmarks/bench_variants.py --json /tmp/variants.json
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+
+SMALL_NETWORK = dict(conv_filters=(16, 16, 32), dropout=(0.1, 0.1, 0.1), kernel_size=8,
+                     pool_size=4, fc_units=32)
+
+
+def make_inputs(folder, sizes, seed=0, contig_length=2_000_000):
+    """A 2-contig random genome and, per size, a VCF of that many random SNVs on it."""
+    rng = np.random.default_rng(seed)
+    genome = os.path.join(folder, "genome.fa")
+    contigs = {}
+    with open(genome, "w") as f:
+        for name in ("chr1", "chr2"):
+            seq = rng.choice(np.frombuffer(b"ACGT", dtype=np.uint8), contig_length).tobytes()
+            contigs[name] = seq
+            f.write(f">{name}\n")
+            for i in range(0, contig_length, 80):
+                f.write(seq[i:i + 80].decode() + "\n")
+    for n_variants in sizes:
+        with open(os.path.join(folder, f"variants_{n_variants}.vcf"), "w") as f:
+            f.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+            chroms = rng.choice(["chr1", "chr2"], n_variants)
+            positions = np.sort(rng.integers(1, contig_length + 1, n_variants))
+            for chrom, pos in zip(chroms, positions):
+                ref = chr(contigs[chrom][pos - 1])
+                alt = "ACGT"[("ACGT".index(ref) + 1 + int(rng.integers(3))) % 4]
+                f.write(f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t.\t.\t.\n")
+
+
+def small_model(n_targets=20, seed=0):
+    from skdeepsea import DeepSEAClassifier
+
+    rng = np.random.default_rng(seed)
+    X = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (16, 1000))]
+    y = rng.integers(0, 2, (16, n_targets))
+    y[0], y[1] = 0, 1
+    return DeepSEAClassifier(**SMALL_NETWORK, epochs=1, batch_size=128,
+                             random_state=0).fit(X, y)
+
+
+def full_size_model():
+    """A DeepSEAClassifier with the released architecture and untrained weights."""
+    from skdeepsea import DeepSEAClassifier
+    from skdeepsea.network import build_deepsea
+
+    model = DeepSEAClassifier(batch_size=64)
+    model.model_ = build_deepsea(1000, 919, seed=0)
+    model.target_type_ = "multilabel-indicator"
+    model.target_names_ = np.array([f"target_{i}" for i in range(919)])
+    model.classes_ = np.arange(919)
+    model.sequence_length_ = 1000
+    model.n_features_in_ = 4000
+    model.alphabet_ = "ATGC"
+    return model
+
+
+def memory_child(n_variants, chunk_size, folder):
+    """Score n variants to HDF5; print peak RSS (MB) after imports and at the end."""
+    from skdeepsea.variants import write_variant_scores
+
+    imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    model = small_model()
+    genome = os.path.join(folder, "genome.fa")
+    vcf = os.path.join(folder, f"variants_{n_variants}.vcf")
+    out = os.path.join(folder, f"out_{n_variants}.h5")
+    start = time.perf_counter()
+    summary = write_variant_scores(model, vcf, genome, out, chunk_size=chunk_size)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"n": n_variants, "scored": summary["scored"], "seconds": seconds,
+                      "imports_mb": imports, "peak_mb": peak}))
+
+
+def throughput(n_variants, chunk_size, repeats, folder):
+    from skdeepsea.variants import write_variant_scores
+
+    model = small_model()
+    genome, vcf = os.path.join(folder, "genome.fa"), os.path.join(folder,
+                                                                    f"variants_{n_variants}.vcf")
+    rng = np.random.default_rng(1)
+    X = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (4 * n_variants, 1000))]
+    model.model_.predict(X[:256], batch_size=model.batch_size, verbose=0)  # compile
+    write_variant_scores(model, vcf, genome, os.path.join(folder, "warm.h5"),
+                         chunk_size=chunk_size)
+    bound, pipeline = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.model_.predict(X, batch_size=model.batch_size, verbose=0)
+        bound.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        write_variant_scores(model, vcf, genome, os.path.join(folder, "out.h5"),
+                             chunk_size=chunk_size)
+        pipeline.append(time.perf_counter() - start)
+    return {"n_variants": n_variants, "bound_variants_per_s": n_variants / min(bound),
+            "variants_per_s": n_variants / min(pipeline),
+            "ratio": min(bound) / min(pipeline), "bound_s": bound, "pipeline_s": pipeline}
+
+
+def mutagenesis(positions, repeats):
+    from skdeepsea.variants import in_silico_mutagenesis
+
+    model = full_size_model()
+    sequence = "".join(np.random.default_rng(2).choice(list("ACGT"), 1000))
+    start, end = 500 - positions // 2, 500 - positions // 2 + positions
+    times = {"naive": [], "fast": []}
+    results = {}
+    for method in ("naive", "fast"):  # compile each once
+        in_silico_mutagenesis(model, sequence, start=start, end=start + 2, method=method,
+                              strand="forward")
+    for _ in range(repeats):
+        for method in ("naive", "fast"):
+            t = time.perf_counter()
+            results[method] = in_silico_mutagenesis(model, sequence, start=start, end=end,
+                                                     method=method, strand="forward")
+            times[method].append(time.perf_counter() - t)
+    difference = float(np.abs(results["naive"].proba - results["fast"].proba).max())
+    mutants = 3 * positions
+    return {"positions": positions, "mutants": mutants,
+            "naive_mutants_per_s": mutants / min(times["naive"]),
+            "fast_mutants_per_s": mutants / min(times["fast"]),
+            "speedup": min(times["naive"]) / min(times["fast"]),
+            "max_abs_difference": difference}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n-variants", type=int, default=5000)
+    parser.add_argument("--memory-sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--chunk-size", type=int, default=5000)
+    parser.add_argument("--ism-positions", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.memory_child:
+        memory_child(args.memory_child, args.chunk_size, args.folder)
+        return 0
+
+    import keras
+
+    results = {"backend": keras.backend.backend(), "load_before": os.getloadavg()[0],
+               "cores": len(os.sched_getaffinity(0))}
+    with tempfile.TemporaryDirectory() as folder:
+        make_inputs(folder, sorted(set(args.memory_sizes) | {args.n_variants}))
+        print(f"backend {results['backend']}, {results['cores']} cores, load "
+              f"{results['load_before']:.1f}", flush=True)
+
+        t = throughput(args.n_variants, args.chunk_size, args.repeats, folder)
+        results["throughput"] = t
+        print(f"variant scoring: {t['variants_per_s']:.0f} variants/s; bound (4 forward passes "
+              f"per variant, bare model_.predict) {t['bound_variants_per_s']:.0f} variants/s; "
+              f"ratio {t['ratio']:.2f}", flush=True)
+
+        results["memory"] = []
+        for n in args.memory_sizes:
+            out = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--memory-child", str(n),
+                 "--chunk-size", str(args.chunk_size), "--folder", folder],
+                check=True, capture_output=True, text=True,
+            )
+            m = json.loads(out.stdout.strip().splitlines()[-1])
+            results["memory"].append(m)
+            print(f"memory: {n} variants -> peak RSS {m['peak_mb']:.0f} MB (imports alone "
+                  f"{m['imports_mb']:.0f} MB), {m['n'] / m['seconds']:.0f} variants/s",
+                  flush=True)
+
+        ism = mutagenesis(args.ism_positions, args.repeats)
+        results["mutagenesis"] = ism
+        print(f"mutagenesis (full-size DeepSEA, {ism['mutants']} mutants): naive "
+              f"{ism['naive_mutants_per_s']:.1f}/s, fast {ism['fast_mutants_per_s']:.1f}/s, "
+              f"speed-up {ism['speedup']:.2f}x, max |difference| {ism['max_abs_difference']:.1e}",
+              flush=True)
+    results["load_after"] = os.getloadavg()[0]
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
