@@ -54,15 +54,15 @@ def register(commands):
     parser.set_defaults(run=run)
 
 
-def run(args, out=sys.stdout):
+def run(args, out=None):
     """Import the weights named in ``args`` and save the estimator.
 
     Parameters
     ----------
     args : argparse.Namespace
         Parsed ``import-weights`` arguments.
-    out : file, default=sys.stdout
-        Where the summary goes.
+    out : file or None, default=None
+        Where the summary goes; None: ``sys.stdout`` at call time.
 
     Returns
     -------
@@ -71,6 +71,8 @@ def run(args, out=sys.stdout):
     """
     from .pretrained import load_deepsea
     from .targets import target_classes
+
+    out = sys.stdout if out is None else out
 
     clf = load_deepsea(
         args.src,
