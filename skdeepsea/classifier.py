@@ -509,7 +509,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{where} is a data set that holds its own targets ({where}.Y); pass no y with it."
             )
-        return X.X, X.Y, getattr(X, "alphabet", None), list(X.target_names)
+        names = None if X.target_names is None else list(X.target_names)
+        return X.X, X.Y, getattr(X, "alphabet", None), names
 
     def _encode_lazy_targets(self, y, names):
         """Multilabel targets left on disk: check the first rows, set the target attributes."""
