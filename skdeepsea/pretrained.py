@@ -317,13 +317,14 @@ def _read_torch7(path):
             n_out, n_in = int(field("nOutputPlane")), int(field("nInputPlane"))
             kh, kw = int(field("kH")), int(field("kW"))
             strides = (field("dH") or 1, field("dW") or 1)
-            # DeepSEA's input is (N, 4, 1000, 1): the kernel runs along the height.
-            if kw != 1 or strides != (1, 1):
+            # DeepSEA's input is (N, 4, 1000, 1): the kernel runs along the height (8 x 1).
+            # A 1 x 8 kernel over (N, 4, 1, 1000) holds the same numbers in the same order.
+            if min(kh, kw) != 1 or strides != (1, 1):
                 raise ValueError(
                     f"{path}: {name} has a {kh} x {kw} kernel with strides {strides}; "
-                    "DeepSEA's convolutions are width x 1 with stride 1."
+                    "DeepSEA's convolutions are width x 1 (or 1 x width) with stride 1."
                 )
-            weight = np.asarray(weight, dtype=np.float32).reshape(n_out, n_in, kh)
+            weight = np.asarray(weight, dtype=np.float32).reshape(n_out, n_in, kh * kw)
             convs.append((weight, np.asarray(bias, np.float32)))
         elif weight is not None and "Linear" in name:
             dense.append((np.asarray(weight, np.float32), np.asarray(bias, np.float32)))
@@ -341,6 +342,11 @@ def _read_torch7(path):
         raise ValueError(
             f"{path}: found {len(convs)} convolution(s) and {len(dense)} linear layer(s); the "
             "DeepSEA network has 3 and 2."
+        )
+    if leaves[-1][0] != "nn.Sigmoid":
+        raise ValueError(
+            f"{path}: the network ends with {leaves[-1][0]}, not nn.Sigmoid; DeepSEA's outputs "
+            "are probabilities."
         )
     return {"convs": convs, "dense": dense, "threshold": floors.pop() if floors else 0.0,
             "prefix": None}
@@ -534,7 +540,7 @@ def load_deepsea(
         max_kernel_norm=clf.max_kernel_norm,
     )
     if activation == "threshold" and weights["threshold"] != 0.0:
-        if weights["threshold"] != 1e-6:
+        if not np.isclose(weights["threshold"], 1e-6, rtol=1e-6, atol=0):
             raise ValueError(
                 f"{path}: Threshold floor {weights['threshold']}; only 1e-6 (DeepSEA) or 0 (ReLU) "
                 "are supported."

@@ -178,7 +178,7 @@ class Torch7Writer:
             raise TypeError(type(value))
 
 
-def save_torch7(core, path, floor=1e-6):
+def save_torch7(core, path, floor=1e-6, height=True):
     """The Torch7 DeepSEA layout: input (N, 4, L, 1), width x 1 kernels, nested Sequentials.
 
     The first convolution is a SpatialConvolutionMM (2-D weight), the others
@@ -190,9 +190,10 @@ def save_torch7(core, path, floor=1e-6):
     def conv(m, mm):
         w = m.weight.detach().numpy()  # (out, in, 1, k): the same memory as (out, in, k, 1)
         n_out, n_in, _, k = w.shape
-        weight = w.reshape(n_out, n_in * k) if mm else w.reshape(n_out, n_in, k, 1)
+        kh, kw = (k, 1) if height else (1, k)
+        weight = w.reshape(n_out, n_in * k) if mm else w.reshape(n_out, n_in, kh, kw)
         name = "nn.SpatialConvolutionMM" if mm else "nn.SpatialConvolution"
-        return T7Module(name, nInputPlane=n_in, nOutputPlane=n_out, kW=1, kH=k, dW=1, dH=1,
+        return T7Module(name, nInputPlane=n_in, nOutputPlane=n_out, kW=kw, kH=kh, dW=1, dH=1,
                         padW=0, padH=0, weight=weight, bias=m.bias.detach().numpy(),
                         train=False)
 
@@ -347,6 +348,23 @@ def test_relu_torch7_file_imports_as_relu(tmp_path):
     clf = load_small(save_torch7(relu_core, tmp_path / "relu.t7", floor=0))
     X, _ = one_hot(3, 200, seed=8)
     np.testing.assert_allclose(clf.predict_proba(X), torch_reference(relu_core, X), atol=1e-5)
+
+
+def test_torch7_one_by_width_kernels(tmp_path, small):
+    # The same network over (N, 4, 1, L) inputs: 1 x 8 kernels hold the same numbers.
+    clf = load_small(save_torch7(small["core"], tmp_path / "wide.t7", height=False))
+    X, _ = one_hot(3, 200, seed=12)
+    np.testing.assert_allclose(clf.predict_proba(X), torch_reference(small["core"], X), atol=1e-5)
+
+
+def test_torch7_without_sigmoid(tmp_path, small):
+    path = tmp_path / "logits.t7"
+    save_torch7(small["core"], path)
+    data = path.read_bytes()
+    # Rename the last module: the output would no longer be a probability.
+    path.write_bytes(data.replace(b"nn.Sigmoid", b"nn.Identit"))
+    with pytest.raises(ValueError, match="not nn.Sigmoid"):
+        load_small(path)
 
 
 def test_torch_threshold_values():
