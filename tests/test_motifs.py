@@ -179,33 +179,45 @@ def test_logos_are_figures():
         plot_filter_logos(motifs, ["nope"])
 
 
-@pytest.fixture(scope="module")
-def trained_on_planted_motifs():
+def _consensus_probability(pfm, consensus):
+    """Mean probability the PFM gives the consensus bases, best over offsets and strands."""
+    columns = ["ACGT".index(base) for base in consensus]
+    return max(
+        p[offset + np.arange(len(consensus)), columns].mean()
+        for p in (pfm, pfm[::-1, ::-1]) for offset in range(len(p) - len(consensus) + 1)
+    )
+
+
+def _recovered(motifs, planted):
+    """Whether one filter's PFM is both shaped like the planted site and sharp on it."""
+    return any(
+        motif_similarity(pfm, planted, min_overlap=len(planted))[0] >= 0.9
+        and _consensus_probability(pfm, planted) >= 0.7
+        for pfm, sites in zip(motifs.frequencies(), motifs.n_sites) if sites > 0
+    )
+
+
+# Pooling by 4 after the first convolution makes its filters learn whole motifs (Koo & Eddy,
+# PLoS Comput Biol 2019); with a pooling of 2 the second layer assembles them from pieces.
+_MOTIF_NET = {**SMALL, "kernel_size": 8, "pool_size": 4}
+
+
+def test_planted_motifs_are_recovered():
     seqs, y = motif_data()
     X = OneHotDNA().fit_transform(seqs)
-    clf = DeepSEAClassifier(**{**SMALL, "kernel_size": 8}).fit(X, y)
-    return clf, X
-
-
-def test_planted_motifs_are_recovered(trained_on_planted_motifs):
-    clf, X = trained_on_planted_motifs
-    motifs = filter_motifs(clf, X)
-    pfms = motifs.frequencies()
+    motifs = filter_motifs(DeepSEAClassifier(**_MOTIF_NET).fit(X, y), X)
+    # Measured: best Pearson 0.95-1.0 and consensus probability 0.77-0.97 over the backends.
     for planted in MOTIFS:
-        best = max((motif_similarity(pfm, planted)[0], i) for i, pfm in enumerate(pfms)
-                   if motifs.n_sites[i] > 0)
-        # Measured 0.82-0.99 on the three backends; untrained filters reach about 0.5.
-        assert best[0] >= 0.75, (planted, best, motifs.consensus()[best[1]])
+        assert _recovered(motifs, planted), (planted, motifs.summary())
 
 
 def test_untrained_filters_do_not_match_the_planted_motifs():
-    seqs, _ = motif_data()
-    X = OneHotDNA().fit_transform(seqs)
     from skdeepsea.network import build_deepsea
 
-    untrained = _Fitted(build_deepsea(60, 2, conv_filters=(16, 16), kernel_size=8, pool_size=2,
-                                      fc_units=16, dropout=(0.1, 0.1), seed=0), "ATGC")
+    seqs, _ = motif_data()
+    X = OneHotDNA().fit_transform(seqs)
+    untrained = build_deepsea(60, 2, conv_filters=(16, 16), kernel_size=8, pool_size=4,
+                              fc_units=16, dropout=(0.1, 0.1), seed=0)
+    # Measured at most Pearson 0.78 and consensus probability 0.57.
     motifs = filter_motifs(untrained, X)
-    best = [max(motif_similarity(pfm, planted)[0] for pfm in motifs.frequencies())
-            for planted in MOTIFS]
-    assert min(best) < 0.75
+    assert not any(_recovered(motifs, planted) for planted in MOTIFS)
