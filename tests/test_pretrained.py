@@ -564,19 +564,22 @@ def _core_from_clf_source(path):
 
         def walk(obj):
             if isinstance(obj, torchfile.TorchObject):
-                if obj["modules"] is not None:
-                    for m in obj["modules"]:
+                fields = obj._obj if isinstance(obj._obj, dict) else {}  # {} reads as []
+                if fields.get(b"modules") is not None:
+                    for m in fields[b"modules"]:
                         walk(m)
-                elif obj["weight"] is not None:
-                    leaves.append(obj)
+                elif fields.get(b"weight") is not None:
+                    leaves.append(fields)
+            elif isinstance(obj, dict) and b"model" in obj:
+                walk(obj[b"model"])
 
         walk(torchfile.load(path))
         targets = [m for m in core.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
         with torch.no_grad():
             for module, leaf in zip(targets, leaves):
                 module.weight.copy_(torch.tensor(
-                    np.asarray(leaf["weight"], np.float32).reshape(module.weight.shape)))
-                module.bias.copy_(torch.tensor(np.asarray(leaf["bias"], np.float32)))
+                    np.asarray(leaf[b"weight"], np.float32).reshape(module.weight.shape)))
+                module.bias.copy_(torch.tensor(np.asarray(leaf[b"bias"], np.float32)))
     return core.eval()
 
 
