@@ -56,10 +56,14 @@ class TrainStream(keras.utils.PyDataset):
         Batches per Keras epoch; None: one pass over the data.
     target_dtype : str, default="float32"
         Type of the targets handed to Keras ("int32" for class codes).
+    multiple : int, default=1
+        Every batch holds a multiple of this many samples (the device count
+        of data-parallel training): the last batch of a pass drops up to
+        ``multiple - 1`` samples, different ones each pass.
     """
 
     def __init__(self, X, targets, sample_weight, blocks, *, batch_size, shuffle_buffer, seed,
-                 alphabet, steps_per_epoch=None, target_dtype="float32"):
+                 alphabet, steps_per_epoch=None, target_dtype="float32", multiple=1):
         super().__init__(workers=1, use_multiprocessing=False)
         self.X, self.targets, self.sample_weight = X, targets, sample_weight
         self.blocks = np.asarray(blocks, dtype=np.int64)
@@ -70,9 +74,14 @@ class TrainStream(keras.utils.PyDataset):
         self.target_dtype = target_dtype
         self.n_samples = int((self.blocks[:, 1] - self.blocks[:, 0]).sum())
         self.n_virtual = self.n_samples * self.copies
+        self.n_used = self.n_virtual - (self.n_virtual % self.batch_size) % int(multiple)
+        if self.n_used == 0:
+            raise ValueError(
+                f"{self.n_virtual} training samples cannot be split evenly over {multiple} devices."
+            )
         block_size = int((self.blocks[:, 1] - self.blocks[:, 0]).max())
         self.blocks_per_buffer = max(1, int(shuffle_buffer) // block_size)
-        self.steps_per_pass = math.ceil(self.n_virtual / self.batch_size)
+        self.steps_per_pass = math.ceil(self.n_used / self.batch_size)
         self.steps_per_epoch = int(steps_per_epoch or self.steps_per_pass)
         self.length = self.steps_per_epoch
         self.first_step = 0
@@ -138,7 +147,7 @@ class TrainStream(keras.utils.PyDataset):
         """The batch of global step ``step``: (x, y) or (x, y, sample_weight)."""
         p, b = divmod(int(step), self.steps_per_pass)
         begin = b * self.batch_size
-        end = min(begin + self.batch_size, self.n_virtual)
+        end = min(begin + self.batch_size, self.n_used)
         with self._lock:
             _, bounds = self._pass_layout(p)
         xs, ys, ws = [], [], []
@@ -185,19 +194,25 @@ class SequentialStream(keras.utils.PyDataset):
         Type of the targets.
     alphabet : str or None, default=None
         Reverse complement every sequence in this alphabet; None: as read.
+    multiple : int, default=1
+        Batches hold a multiple of this many samples: up to ``multiple - 1``
+        samples at the end are left out (validation in data-parallel
+        training; never for prediction).
     """
 
-    def __init__(self, X, batch_size, *, targets=None, target_dtype="float32", alphabet=None):
+    def __init__(self, X, batch_size, *, targets=None, target_dtype="float32", alphabet=None,
+                 multiple=1):
         super().__init__(workers=1, use_multiprocessing=False)
         self.X, self.targets, self.target_dtype = X, targets, target_dtype
         self.batch_size, self.alphabet = int(batch_size), alphabet
+        self.n_used = len(X) - (len(X) % self.batch_size) % int(multiple)
 
     def __len__(self):
-        return math.ceil(len(self.X) / self.batch_size)
+        return math.ceil(self.n_used / self.batch_size)
 
     def __getitem__(self, index):
         begin = index * self.batch_size
-        end = min(begin + self.batch_size, len(self.X))
+        end = min(begin + self.batch_size, self.n_used)
         x = read_rows(self.X, begin, end)
         if x.dtype.kind == "f" and not np.isfinite(x).all():
             raise ValueError(

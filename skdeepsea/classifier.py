@@ -143,7 +143,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         every GPU, or every host of a multi-host JAX setup) with Keras'
         ``DataParallel`` distribution: weights replicated, each batch split
         across devices. JAX backend only; ``batch_size`` must be a multiple
-        of the device count. See docs/training-at-scale.md.
+        of the device count. The data are streamed (see ``shuffle_buffer``),
+        and the last batch of each pass (and of the validation set) drops up
+        to ``n_devices - 1`` samples so that it splits evenly. See
+        docs/training-at-scale.md.
     checkpoint_dir : str, path-like or None, default=None
         Directory for training checkpoints. Every ``checkpoint_every`` steps
         and at each epoch's end, ``checkpoint.npz`` there is replaced
@@ -693,7 +696,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             keras.utils.set_random_seed(seed)
         streaming = (
             lazy_X or _is_lazy(targets) or self.checkpoint_dir is not None
-            or self.steps_per_epoch is not None
+            or self.steps_per_epoch is not None or self.data_parallel
             or (validation is not None and _streamed(validation[0]))
         )
         with self._distribution():
@@ -778,6 +781,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_streaming(self, X, targets, sample_weight, validation, rng, seed, n_outputs,
                        activation):
+        import keras
+
         from ._checkpoint import read_checkpoint
         from ._lazy import RowsView, default_block_size, make_blocks
         from ._streaming import SequentialStream, TrainingState, TrainStream
@@ -792,11 +797,12 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         else:
             shuffle_seed = int(np.random.SeedSequence().entropy % (2**31 - 1))
         target_dtype = "int32" if self.target_type_ == "multiclass" else "float32"
+        multiple = len(keras.distribution.list_devices()) if self.data_parallel else 1
         blocks = make_blocks(len(X), default_block_size(len(X)))
         val_stream = None
         if validation is not None:
             val_stream = SequentialStream(validation[0], self.batch_size, targets=validation[1],
-                                          target_dtype=target_dtype)
+                                          target_dtype=target_dtype, multiple=multiple)
         elif self.early_stopping:
             if len(blocks) < 2:
                 raise ValueError(
@@ -810,13 +816,14 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             val_stream = SequentialStream(
                 RowsView(X, blocks[chosen]), self.batch_size,
                 targets=RowsView(targets, blocks[chosen]), target_dtype=target_dtype,
+                multiple=multiple,
             )
             blocks = blocks[~chosen]
         stream = TrainStream(
             X, targets, sample_weight, blocks, batch_size=self.batch_size,
             shuffle_buffer=self.shuffle_buffer, seed=shuffle_seed,
             alphabet=self.alphabet_ if self.add_reverse_complement else None,
-            steps_per_epoch=self.steps_per_epoch, target_dtype=target_dtype,
+            steps_per_epoch=self.steps_per_epoch, target_dtype=target_dtype, multiple=multiple,
         )
         spe = stream.steps_per_epoch
         fingerprint = self._fingerprint(
