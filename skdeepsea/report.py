@@ -701,7 +701,8 @@ def _page(title, details, table, summary, other, labels, figures, motif_section)
         f"negatives ({counts.get('no negatives', 0)}) are listed without AUCs and left out of the "
         "medians.</p>"
     )
-    shown = summary.copy()
+    shown = summary.rename(columns={"median_roc_auc": "median ROC AUC",
+                                    "median_pr_auc": "median PR AUC"})
     published = PUBLISHED_MEDIANS.reindex(shown.index)
     if published.notna().any().any():
         shown["DeepSEA paper ROC AUC"] = published["median_roc_auc"]
