@@ -27,7 +27,7 @@ class EvaluationData:
                 if "X" not in data:
                     raise ValueError(f"{self.path} has no array 'X' (it has {sorted(data.files)}).")
                 self.X = data["X"]
-                self.Y = data["Y"] if "Y" in data else None
+                self.Y = data.get("Y")
                 if "target_names" in data:
                     self.target_names = [str(n) for n in data["target_names"]]
                 if "alphabet" in data:
@@ -35,7 +35,7 @@ class EvaluationData:
         elif h5py.is_hdf5(self.path) and self._is_plain_hdf5(h5py):
             f = h5py.File(self.path, "r")
             self._close = f.close
-            self.X, self.Y = f["X"], f["Y"] if "Y" in f else None
+            self.X, self.Y = f["X"], f.get("Y")
             if "target_names" in f:
                 self.target_names = [n.decode() if isinstance(n, bytes) else str(n)
                                      for n in f["target_names"][()]]
@@ -136,7 +136,7 @@ def _check_outputs(estimator, proba, n_targets, path):
 
 def run_evaluate(args):
     from . import load
-    from .report import target_classes_or_none, predict_proba_batches, write_report
+    from .report import predict_proba_batches, target_classes_or_none, write_report
 
     estimator = load(args.model)
     data = EvaluationData(args.data)

@@ -30,11 +30,11 @@ from .preprocessing import check_alphabet
 __all__ = [
     "FilterMotifs",
     "filter_motifs",
-    "write_meme",
-    "read_meme",
     "motif_similarity",
-    "plot_logo",
     "plot_filter_logos",
+    "plot_logo",
+    "read_meme",
+    "write_meme",
 ]
 
 MEME_ALPHABET = "ACGT"

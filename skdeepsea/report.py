@@ -29,14 +29,14 @@ from .metrics import pr_auc_per_target, roc_auc_per_target
 __all__ = [
     "DEFAULT_MIN_POSITIVES",
     "PUBLISHED_MEDIANS",
-    "evaluation_table",
     "class_summary",
-    "target_classes_or_none",
-    "predict_proba_batches",
-    "plot_roc_curves",
-    "plot_pr_curves",
+    "evaluation_table",
     "plot_auc_distribution",
     "plot_model_comparison",
+    "plot_pr_curves",
+    "plot_roc_curves",
+    "predict_proba_batches",
+    "target_classes_or_none",
     "write_report",
 ]
 

@@ -31,7 +31,7 @@ from skdeepsea.report import (
 from .conftest import motif_data
 
 matplotlib = pytest.importorskip("matplotlib")
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
 
 def _scores(seed=0, n=300, n_targets=6):
@@ -148,7 +148,7 @@ def test_plots_return_figures_and_draw_on_given_axes():
 
 
 class _PageParser(html.parser.HTMLParser):
-    VOID = {"meta", "img", "br", "hr", "link", "input"}
+    VOID = frozenset({"meta", "img", "br", "hr", "link", "input"})
 
     def __init__(self):
         super().__init__()
@@ -220,7 +220,7 @@ def test_write_report_writes_tables_figures_and_a_valid_page(tmp_path):
 
 
 def test_a_failing_report_leaves_nothing_behind(tmp_path, monkeypatch):
-    import skdeepsea.report as report
+    from skdeepsea import report
 
     y, score = _scores()
 
@@ -289,8 +289,9 @@ def saved_models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     seqs, y = motif_data(n=300, length=40, seed=0)
     X = OneHotDNA().fit_transform(seqs)
-    small = dict(conv_filters=(8,), dropout=(0.1,), kernel_size=6, pool_size=2, fc_units=8,
-                 optimizer="adam", learning_rate=0.02, batch_size=32, random_state=0)
+    small = {"conv_filters": (8,), "dropout": (0.1,), "kernel_size": 6, "pool_size": 2,
+             "fc_units": 8, "optimizer": "adam", "learning_rate": 0.02, "batch_size": 32,
+             "random_state": 0}
     paths = []
     for name, epochs in (("good", 6), ("weak", 1)):
         path = folder / f"{name}.skdeepsea"
