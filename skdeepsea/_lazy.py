@@ -89,17 +89,21 @@ def make_blocks(n_samples, block_size):
     return np.stack([starts, np.minimum(starts + block_size, n_samples)], axis=1)
 
 
-def default_block_size(n_samples):
+def default_block_size(n_samples, chunk_rows=None):
     """Contiguous samples per read: 512 for large data, fewer for small.
 
     Small data sets get smaller blocks, so that a validation split by
     blocks stays close to the requested fraction and shuffling has more
-    pieces to permute (about 64 blocks at least).
+    pieces to permute (about 64 blocks at least). A file stored in chunks of
+    ``chunk_rows`` samples is read in whole chunks (a multiple of them), so
+    that no chunk is read twice in a pass.
 
     Parameters
     ----------
     n_samples : int
         Number of samples.
+    chunk_rows : int or None, default=None
+        Samples per storage chunk of the file, when known.
 
     Returns
     -------
@@ -110,8 +114,31 @@ def default_block_size(n_samples):
     >>> from skdeepsea._lazy import default_block_size
     >>> default_block_size(4_400_000), default_block_size(640)
     (512, 10)
+    >>> default_block_size(4_400_000, chunk_rows=1024)
+    1024
     """
-    return int(min(512, max(1, math.ceil(n_samples / 64))))
+    size = int(min(512, max(1, math.ceil(n_samples / 64))))
+    if chunk_rows and 1 < chunk_rows <= 8192 and n_samples >= 64 * chunk_rows:
+        size = max(1, round(size / chunk_rows)) * int(chunk_rows)
+    return size
+
+
+def chunk_rows(array):
+    """Samples per storage chunk of a lazy array (h5py ``chunks``, ``chunk_rows``), or None.
+
+    Parameters
+    ----------
+    array : array-like
+        A lazy array.
+
+    Returns
+    -------
+    rows : int or None
+    """
+    rows = getattr(array, "chunk_rows", None)
+    if rows is None and getattr(array, "chunks", None):
+        rows = array.chunks[0]
+    return int(rows) if isinstance(rows, (int, np.integer)) else None
 
 
 def read_rows(array, start, stop):

@@ -126,9 +126,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     shuffle_buffer : int, default=10000
         When streaming (lazy ``X`` such as an ``h5py.Dataset``, a
         ``numpy.memmap`` or a data set from :func:`skdeepsea.data.open_dataset`;
-        or ``checkpoint_dir`` or ``steps_per_epoch`` set), samples read and
-        shuffled together: the data are read in contiguous blocks (up to 512
-        samples), the blocks are permuted every pass, and each run of
+        or ``checkpoint_dir``, ``steps_per_epoch`` or ``data_parallel`` set),
+        samples read and shuffled together: the data are read in contiguous
+        blocks (up to 512 samples, or whole storage chunks of the file), the
+        blocks are permuted every pass, and each run of
         blocks adding up to ``shuffle_buffer`` samples is shuffled as a whole,
         with its reverse complements. Memory: two buffers of raw samples
         (1000 bp uint8: 4 KB a sample).
@@ -784,7 +785,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         import keras
 
         from ._checkpoint import read_checkpoint
-        from ._lazy import RowsView, default_block_size, make_blocks
+        from ._lazy import RowsView, chunk_rows, default_block_size, make_blocks
         from ._streaming import SequentialStream, TrainingState, TrainStream
 
         checkpoint = None
@@ -798,7 +799,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             shuffle_seed = int(np.random.SeedSequence().entropy % (2**31 - 1))
         target_dtype = "int32" if self.target_type_ == "multiclass" else "float32"
         multiple = len(keras.distribution.list_devices()) if self.data_parallel else 1
-        blocks = make_blocks(len(X), default_block_size(len(X)))
+        blocks = make_blocks(len(X), default_block_size(len(X), chunk_rows(X)))
         val_stream = None
         if validation is not None:
             val_stream = SequentialStream(validation[0], self.batch_size, targets=validation[1],
