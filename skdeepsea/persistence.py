@@ -75,6 +75,8 @@ def model_from_bytes(data):
 
 
 def _to_json(value):
+    if isinstance(value, os.PathLike):  # checkpoint_dir given as a pathlib.Path
+        return os.fspath(value)
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, dict):
