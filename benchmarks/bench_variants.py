@@ -7,11 +7,13 @@ One run measures, on the backend named by ``KERAS_BACKEND``:
    1000 bp network, against its bound: the bare ``model_.predict`` on
    ``4 x n`` one-hot sequences (ref and alt, both strands), measured in the
    same run with the same batch size. The ratio (achieved / bound) is what the
-   reading, windowing, encoding and writing cost on top of the network.
+   reading, windowing, encoding and writing cost on top of the network. The
+   same ratio is measured with the full-size DeepSEA network on
+   ``--n-full-size`` variants, where the network's share is far larger.
 2. **Peak memory.** The same pipeline on 10,000 and on 100,000 variants, each
-   in its own subprocess (peak RSS from ``getrusage``), and the RSS after the
-   imports alone. Streaming keeps memory bounded by ``--chunk-size``, so the
-   two peaks should be about equal.
+   in its own subprocess (peak RSS, ``VmHWM`` of /proc/self/status), and the
+   RSS before scoring (imports, model, compiled predict). Streaming keeps
+   memory bounded by ``--chunk-size``, so the two peaks should be about equal.
 3. **Mutagenesis.** ``in_silico_mutagenesis`` of ``--ism-positions`` positions
    of a 1000 bp sequence with the full-size DeepSEA network (untrained
    weights: the cost does not depend on them), ``method="naive"`` against
@@ -29,7 +31,6 @@ Run from the repository root::
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -93,21 +94,35 @@ def full_size_model():
     return model
 
 
+def _memory_mb(field):
+    """VmRSS (now) or VmHWM (peak) of this process, from /proc (Linux), in MB.
+
+    getrusage's ru_maxrss is kept across fork and exec on Linux, so a child
+    would report its parent's peak; VmHWM belongs to the process image.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
 def memory_child(n_variants, chunk_size, folder):
-    """Score n variants to HDF5; print peak RSS (MB) after imports and at the end."""
+    """Score n variants to HDF5; print RSS (MB) before scoring and the peak RSS."""
     from skdeepsea.variants import write_variant_scores
 
-    imports = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     model = small_model()
+    model.model_.predict(np.zeros((4, 1000, 4), np.float32), verbose=0)
+    before = _memory_mb("VmRSS")  # imports, model, compiled predict
     genome = os.path.join(folder, "genome.fa")
     vcf = os.path.join(folder, f"variants_{n_variants}.vcf")
     out = os.path.join(folder, f"out_{n_variants}.h5")
     start = time.perf_counter()
     summary = write_variant_scores(model, vcf, genome, out, chunk_size=chunk_size)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _memory_mb("VmHWM")
     print(json.dumps({"n": n_variants, "scored": summary["scored"], "seconds": seconds,
-                      "imports_mb": imports, "peak_mb": peak}))
+                      "before_mb": before, "peak_mb": peak}))
 
 
 def throughput(n_variants, chunk_size, repeats, folder):
@@ -129,6 +144,30 @@ def throughput(n_variants, chunk_size, repeats, folder):
         start = time.perf_counter()
         write_variant_scores(model, vcf, genome, os.path.join(folder, "out.h5"),
                              chunk_size=chunk_size)
+        pipeline.append(time.perf_counter() - start)
+    return {"n_variants": n_variants, "bound_variants_per_s": n_variants / min(bound),
+            "variants_per_s": n_variants / min(pipeline),
+            "ratio": min(bound) / min(pipeline), "bound_s": bound, "pipeline_s": pipeline}
+
+
+def full_size_throughput(n_variants, repeats, folder):
+    """The same ratio with the full-size DeepSEA network (untrained weights)."""
+    from skdeepsea.variants import write_variant_scores
+
+    model = full_size_model()
+    genome = os.path.join(folder, "genome.fa")
+    vcf = os.path.join(folder, f"variants_{n_variants}.vcf")
+    rng = np.random.default_rng(1)
+    X = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (4 * n_variants, 1000))]
+    model.model_.predict(X, batch_size=model.batch_size, verbose=0)  # compile
+    write_variant_scores(model, vcf, genome, os.path.join(folder, "warm.h5"))
+    bound, pipeline = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.model_.predict(X, batch_size=model.batch_size, verbose=0)
+        bound.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        write_variant_scores(model, vcf, genome, os.path.join(folder, "out.h5"))
         pipeline.append(time.perf_counter() - start)
     return {"n_variants": n_variants, "bound_variants_per_s": n_variants / min(bound),
             "variants_per_s": n_variants / min(pipeline),
@@ -165,7 +204,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n-variants", type=int, default=5000)
     parser.add_argument("--memory-sizes", type=int, nargs="*", default=[10_000, 100_000])
-    parser.add_argument("--chunk-size", type=int, default=5000)
+    parser.add_argument("--n-full-size", type=int, default=200,
+                        help="variants for the ratio with the full-size network (0: skip)")
+    parser.add_argument("--chunk-size", type=int, default=2000)
     parser.add_argument("--ism-positions", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", help="also write the results here")
@@ -182,7 +223,8 @@ def main(argv=None):
     results = {"backend": keras.backend.backend(), "load_before": os.getloadavg()[0],
                "cores": len(os.sched_getaffinity(0))}
     with tempfile.TemporaryDirectory() as folder:
-        make_inputs(folder, sorted(set(args.memory_sizes) | {args.n_variants}))
+        make_inputs(folder, sorted(set(args.memory_sizes) | {args.n_variants, args.n_full_size}
+                                   - {0}))
         print(f"backend {results['backend']}, {results['cores']} cores, load "
               f"{results['load_before']:.1f}", flush=True)
 
@@ -191,6 +233,13 @@ def main(argv=None):
         print(f"variant scoring: {t['variants_per_s']:.0f} variants/s; bound (4 forward passes "
               f"per variant, bare model_.predict) {t['bound_variants_per_s']:.0f} variants/s; "
               f"ratio {t['ratio']:.2f}", flush=True)
+
+        if args.n_full_size:
+            f = full_size_throughput(args.n_full_size, args.repeats, folder)
+            results["full_size_throughput"] = f
+            print(f"variant scoring, full-size DeepSEA: {f['variants_per_s']:.1f} variants/s; "
+                  f"bound {f['bound_variants_per_s']:.1f} variants/s; ratio {f['ratio']:.2f}",
+                  flush=True)
 
         results["memory"] = []
         for n in args.memory_sizes:
@@ -201,8 +250,8 @@ def main(argv=None):
             )
             m = json.loads(out.stdout.strip().splitlines()[-1])
             results["memory"].append(m)
-            print(f"memory: {n} variants -> peak RSS {m['peak_mb']:.0f} MB (imports alone "
-                  f"{m['imports_mb']:.0f} MB), {m['n'] / m['seconds']:.0f} variants/s",
+            print(f"memory: {n} variants -> peak RSS {m['peak_mb']:.0f} MB (before scoring: "
+                  f"{m['before_mb']:.0f} MB), {m['n'] / m['seconds']:.0f} variants/s",
                   flush=True)
 
         ism = mutagenesis(args.ism_positions, args.repeats)

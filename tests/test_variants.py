@@ -358,13 +358,16 @@ def test_malformed_vcf_lines(tmp_path):
     path = tmp_path / "bad.vcf"
     path.write_text(VCF_HEADER + "1\t10\t.\tA\tC\t.\t.\t.\n"
                     "1\tten\t.\tA\tC\t.\t.\t.\n"
-                    "1\t12\t.\tA\tG\t.\t.\t.\n")
+                    "1\t12\t.\tA\tG\t.\t.\t.\n"
+                    "\n"  # blank lines are skipped silently
+                    "1\t14\t.\tA\n"
+                    "1\t15\t.\tA\tT\t.\t.\t.\n\n")
     with pytest.raises(MalformedVariantError, match=r"line 5.*'1\\tten"):
         list(read_variants(path))
     report = ReadReport()
     frame = pd.concat(read_variants(path, on_malformed="skip", report=report))
-    assert frame["pos"].tolist() == [10, 12] and frame["line"].tolist() == [4, 6]
-    assert report.malformed == 1 and report.malformed_lines == [5]
+    assert frame["pos"].tolist() == [10, 12, 15] and frame["line"].tolist() == [4, 6, 9]
+    assert report.malformed == 2 and report.malformed_lines == [5, 8]
 
 
 def test_tables_and_dataframes(tmp_path):

@@ -44,8 +44,8 @@ def register(commands):
                          help="skip and count malformed lines instead of stopping")
     effects.add_argument("--background", metavar="VCF",
                          help="background variants (e.g. common SNPs): adds e-values")
-    effects.add_argument("--chunk-size", type=int, default=10_000,
-                         help="variants scored at a time (bounds memory; default 10000)")
+    effects.add_argument("--chunk-size", type=int, default=2000,
+                         help="variants scored at a time (bounds memory; default 2000)")
     effects.add_argument("--batch-size", type=int, help="sequences per forward pass")
     effects.add_argument("--no-progress", action="store_true", help="no progress bar")
     effects.set_defaults(run=_run_variant_effects)

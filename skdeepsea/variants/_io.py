@@ -65,12 +65,26 @@ def _is_vcf(path):
         return f.read(16).startswith(b"##fileformat=VCF")
 
 
-def _line_text(path, number):
-    with _open_text(path) as f:
-        for i, line in enumerate(f, 1):
-            if i == number:
-                return line.rstrip("\n")
-    return ""
+class _LineReader:
+    """The text of given lines of a file, asked for in increasing order (for messages)."""
+
+    def __init__(self, path):
+        self.path, self.file, self.number = path, None, 0
+
+    def line(self, number):
+        if self.file is None:
+            self.file = _open_text(self.path)
+        text = ""
+        while self.number < number:
+            text = self.file.readline()
+            self.number += 1
+            if not text:
+                break
+        return text.rstrip("\r\n")
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
 
 
 def _header_lines(path):
@@ -125,6 +139,7 @@ def _iter_vcf_rows(path, on_malformed, report):
             raise MalformedVariantError(f"{path}: not a readable VCF file ({error}).") from error
         line = _header_lines(path)
         records = iter(vcf)
+        lines = _LineReader(path)
         try:
             while True:
                 line += 1
@@ -133,13 +148,16 @@ def _iter_vcf_rows(path, on_malformed, report):
                 except StopIteration:
                     break
                 except (OSError, ValueError) as error:
+                    text = lines.line(line)
+                    if not text.strip():
+                        continue  # a blank line, e.g. at the end of the file
                     if on_malformed == "skip":
                         report.add(line)
                         continue
                     raise MalformedVariantError(
                         f"{path}, line {line}: malformed VCF record ({error}): "
-                        f"{_line_text(path, line)[:200]!r}. Pass on_malformed='skip' to skip "
-                        "such lines and count them."
+                        f"{text[:200]!r}. Pass on_malformed='skip' to skip such lines and "
+                        "count them."
                     ) from error
                 alts = record.alts or (".",)
                 for alt in alts:
@@ -147,6 +165,7 @@ def _iter_vcf_rows(path, on_malformed, report):
                            alt.upper(), line)
         finally:
             vcf.close()
+            lines.close()
     finally:
         pysam.set_verbosity(previous)
 

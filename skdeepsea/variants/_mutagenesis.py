@@ -1,5 +1,7 @@
 """In silico saturation mutagenesis: every single-base substitution of a sequence."""
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -9,6 +11,8 @@ from ._scoring import ModelTargets, effect_scores, network_predict
 BASES = "ACGT"
 _METHODS = ("auto", "naive", "fast")
 _CHUNK = 512  # mutants held in memory at once
+# One _FastISM per network and length: its dense-layer model is compiled once.
+_FAST = weakref.WeakKeyDictionary()
 
 
 class MutagenesisResult:
@@ -288,7 +292,10 @@ def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None
         raise ValueError("method='fast' needs a network of valid Conv1D and MaxPooling1D "
                          "layers followed by Flatten; use method='naive'.")
     if stack is not None:
-        fast = _FastISM(model.model_, *stack, L)
+        cached = _FAST.get(model.model_)
+        if cached is None or cached.lengths[0] != L:
+            cached = _FAST[model.model_] = _FastISM(model.model_, *stack, L)
+        fast = cached
 
         def run(x, mutant_codes):
             return fast.predict(x, mutant_codes, batch_size)
