@@ -698,7 +698,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         streaming = (
             lazy_X or _is_lazy(targets) or self.checkpoint_dir is not None
             or self.steps_per_epoch is not None or self.data_parallel
-            or (validation is not None and _streamed(validation[0]))
+            or (validation is not None
+                and (_streamed(validation[0]) or _is_lazy(validation[1])))
         )
         with self._distribution():
             if streaming:
