@@ -167,13 +167,14 @@ def run_evaluate(args):
 
             m = min(n, args.motif_samples)
             motifs = filter_motifs(estimator, _Encoded(X, data.encoder(estimator), m),
-                                   batch_size=args.batch_size, progress=progress)
+                                   batch_size=min(args.batch_size, 256), progress=progress)
         table = write_report(
             args.out, Y, proba, names, target_classes_or_none(names),
             min_positives=args.min_positives, curve_targets=args.targets, other_score=other,
             labels=labels, motifs=motifs, title=f"Evaluation of {os.path.basename(args.model)}",
             details={"model": args.model, "data": args.data, "samples": n,
                      **({"compared with": args.compare} if args.compare else {})},
+            progress=progress,
         )
     finally:
         data.close()
@@ -194,7 +195,7 @@ def run_motifs(args):
     try:
         n = len(data.X) if args.max_samples is None else min(args.max_samples, len(data.X))
         motifs = filter_motifs(estimator, _Encoded(data.X, data.encoder(estimator), n),
-                               threshold=args.threshold, batch_size=args.batch_size,
+                               threshold=args.threshold, batch_size=min(args.batch_size, 256),
                                progress=not args.quiet)
     finally:
         data.close()

@@ -47,7 +47,8 @@ def _scores(seed=0, n=300, n_targets=6):
 def test_evaluation_table_scores_and_statuses():
     y, score = _scores()
     names = [f"t{i}" for i in range(6)]
-    table = evaluation_table(y, score, names, ["DNase", "TF", "TF", "TF", "histone", "TF"])
+    table = evaluation_table(y, score, names, ["DNase", "TF", "TF", "TF", "histone", "TF"],
+                             progress=True)
     assert table.columns.tolist() == ["target", "class", "positives", "negatives", "roc_auc",
                                       "pr_auc", "status"]
     assert table["positives"].tolist() == [0, 3, 10, 60, 150, 300]
