@@ -565,7 +565,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         if self.mixed_precision is not None:
             keras.config.set_dtype_policy(MIXED_PRECISION[self.mixed_precision])
         try:
-            return build_deepsea(
+            model = build_deepsea(
                 self.sequence_length_,
                 n_outputs,
                 input_channels=self.input_channels,
@@ -580,8 +580,26 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
                 max_kernel_norm=self.max_kernel_norm,
                 seed=seed,
             )
+            if self.mixed_precision is not None:
+                model = self._float32_layers(model)
+            return model
         finally:
             keras.config.set_dtype_policy(previous)
+
+    def _float32_layers(self, model):
+        """Mixed precision: the output layer in float32, as Keras advises (16-bit sigmoids
+        round probabilities to 2-3 digits); on TensorFlow the L1-penalised ``fc`` layer too,
+        since TensorFlow cannot add its 16-bit penalty to the float32 ones."""
+        import keras
+
+        names = {"output"}
+        if keras.backend.backend() == "tensorflow" and self.l1_sparsity:
+            names.add("fc")
+        config = model.get_config()
+        for layer in config["layers"]:
+            if layer["config"]["name"] in names:
+                layer["config"]["dtype"] = "float32"
+        return keras.Model.from_config(config)
 
     def _distribution(self):
         """A context manager: Keras' DataParallel scope, or nothing."""

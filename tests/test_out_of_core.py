@@ -90,7 +90,9 @@ def test_lazy_input_is_read_in_blocks_never_whole(onehot):
     assert sum(lazy.reads) == len(X)  # one pass: every sample read exactly once
     lazy.reads.clear()
     proba = clf.predict_proba(lazy)  # forward and reverse strands, batch by batch
-    assert max(lazy.reads) == QUICK["batch_size"] and sum(lazy.reads) == 2 * len(X)
+    assert max(lazy.reads) == QUICK["batch_size"]
+    # Both strands, once each; Keras may read a batch or two ahead to learn the shapes.
+    assert 2 * len(X) <= sum(lazy.reads) <= 2 * len(X) + 4 * QUICK["batch_size"]
     np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 
@@ -177,6 +179,7 @@ def test_mixed_precision_is_applied_to_the_model_only(onehot):
     clf = DeepSEAClassifier(**dict(QUICK, epochs=1, mixed_precision="bfloat16")).fit(X, y)
     assert clf.model_.get_layer("conv1").dtype_policy.name == "mixed_bfloat16"
     assert clf.model_.get_layer("conv1").kernel.dtype == "float32"
+    assert clf.model_.get_layer("output").dtype_policy.name == "float32"
     assert keras.config.dtype_policy().name == before
     assert clf.predict_proba(X).dtype == np.float32
     # Restored even when building fails.
