@@ -56,15 +56,14 @@ class ModelTargets:
         self.model = model
 
 
-_PREDICT_SLICE = 4096  # sequences converted to float32 at a time
-
-
 def network_predict(model, X, batch_size):
-    """The network's outputs for one-hot sequences (any dtype), one strand, no averaging."""
-    parts = [model.model_.predict(X[i:i + _PREDICT_SLICE].astype(np.float32, copy=False),
-                                  batch_size=batch_size, verbose=0)
-             for i in range(0, len(X), _PREDICT_SLICE)]
-    return np.concatenate(parts).astype(np.float64)
+    """The network's outputs for one-hot sequences, one strand, no averaging.
+
+    ``X`` may be uint8: Keras casts each batch to the network's float type, so
+    a chunk of windows never exists as float32 (identical outputs, a quarter
+    of the memory).
+    """
+    return np.asarray(model.model_.predict(X, batch_size=batch_size, verbose=0), dtype=np.float64)
 
 
 def effect_scores(p_ref, p_alt, epsilon=1e-6):
@@ -154,7 +153,7 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
     n, T = len(out), len(targets.indices)
     values = {s: np.full((n, T), np.nan) for s in scores}
     if keep.size:
-        # uint8 until the network: a quarter of the memory traffic of float32.
+        # uint8 into the network: a quarter of the memory of float32.
         encoder = OneHotDNA(alphabet=targets.alphabet, dtype="uint8").fit(["A"])
         forward = np.asarray(encoder.transform([ref_windows[i] for i in keep] +
                                                [alt_windows[i] for i in keep]))
@@ -261,7 +260,7 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
     chunk_size : int, default=2000
         Variants read and scored at a time: memory is bounded by it (the
         windows of 2000 variants, both alleles and strands, are 32 MB of
-        uint8; the network reads them 4096 sequences at a time as float32).
+        uint8, which Keras casts to float one batch at a time).
     batch_size : int or None, default=None
         Sequences per forward pass; None uses the model's ``batch_size``.
     epsilon : float, default=1e-6
