@@ -1,6 +1,8 @@
 import gzip
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pysam = pytest.importorskip("pysam")
 
@@ -94,3 +96,21 @@ def test_ambiguous_contig_is_an_error(tmp_path):
         assert genome.fetch("1", 0, 2) == "GT"
         with pytest.raises(KeyError, match="ambiguous"):
             genome.resolve("CHR1")
+
+
+@pytest.fixture(scope="module")
+def module_genome(tmp_path_factory):
+    path = write_fasta(tmp_path_factory.mktemp("genome") / "g.fa", [("chr1", SEQ1), ("2", "AC")])
+    with Genome(path) as genome:
+        yield genome
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=st.integers(-40, 60), length=st.integers(0, 60))
+def test_fetch_equals_an_n_padded_slice(module_genome, start, length):
+    padded = "N" * 100 + SEQ1.upper() + "N" * 100
+    out = module_genome.fetch("1", start, start + length)
+    assert out == padded[start + 100:start + length + 100]
+    assert module_genome.fetch("chr2", start, start + length) == \
+        ("N" * 100 + "AC" + "N" * 200)[start + 100:start + length + 100]

@@ -286,7 +286,10 @@ def test_strand_mean_forward_and_max(genome_path, model):
     forward = score_variants(model, variants, genome_path, strand="forward")
     best = score_variants(model, variants, genome_path, strand="max")
     names = ["gata", "ap1"]
-    cols = lambda s: [f"{s}:{t}" for t in names]  # noqa: E731
+
+    def cols(score):
+        return [f"{score}:{t}" for t in names]
+
     # The mean strand's probabilities are those of predict_proba (average_strands=True).
     np.testing.assert_allclose(mean[cols("ref")], model.predict_proba(R), atol=1e-5)
     np.testing.assert_allclose(mean[cols("ref")], (fr + rr) / 2, atol=1e-5)
@@ -467,7 +470,9 @@ def test_evalues_rank_effects_against_the_background(tmp_path, genome_path, mode
     j = int(np.nanargmax(background["effect:gata"]))
     assert values["evalue:gata"][j] == 0
     assert np.isnan(values["evalue:gata"].iloc[-1])  # the unscored chr7 variant
-    scored = score_variants(model, vcf, genome_path, targets=["ap1"], evalues=ev)
+    scored = score_variants(model, vcf, genome_path, targets=["ap1"], evalues=ev,
+                            scores=("diff",))
+    assert [c for c in scored.columns if ":" in c] == ["diff:ap1", "evalue:ap1"]
     np.testing.assert_allclose(scored["evalue:ap1"], values["evalue:ap1"])
 
 

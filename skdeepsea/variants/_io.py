@@ -60,7 +60,7 @@ def _is_vcf(path):
     if magic[:2] == b"\x1f\x8b":
         with gzip.open(path, "rb") as f:
             magic = f.read(16)
-        return magic.startswith(b"##fileformat=VCF") or magic.startswith(b"BCF")
+        return magic.startswith((b"##fileformat=VCF", b"BCF"))
     with open(path, "rb") as f:
         return f.read(16).startswith(b"##fileformat=VCF")
 

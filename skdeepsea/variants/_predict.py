@@ -86,9 +86,8 @@ def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
         The columns of the regions (for a file: chrom, start, end, line),
         then one column per target.
     """
-    from ..genome import Genome
-
     from ..data import read_peaks
+    from ..genome import Genome
 
     bed = regions if isinstance(regions, pd.DataFrame) else read_peaks(regions)
     missing = {"chrom", "start", "end"} - set(bed.columns)

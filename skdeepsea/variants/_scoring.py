@@ -151,7 +151,8 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
     out["reason"] = info["reason"]
     keep = np.flatnonzero(info["scored"])
     n, T = len(out), len(targets.indices)
-    values = {s: np.full((n, T), np.nan) for s in scores}
+    # "effect" is always computed: e-values rank it even when it is not written.
+    values = {s: np.full((n, T), np.nan) for s in set(scores) | {"effect"}}
     if keep.size:
         # uint8 into the network: a quarter of the memory of float32.
         encoder = OneHotDNA(alphabet=targets.alphabet, dtype="uint8").fit(["A"])
@@ -165,15 +166,12 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
         k = keep.size
         parts = [proba[j * k:(j + 1) * k] for j in range(len(proba) // k)]
         computed = strand_scores(*parts, strand=strand, epsilon=epsilon)
-        for s in scores:
+        for s in values:
             values[s][keep] = computed[s]
     columns = {column_name(s, t): values[s][:, j]
                for s in scores for j, t in enumerate(targets.names)}
     if evalues is not None:
-        effect = values["effect"] if "effect" in values else None
-        if effect is None:
-            raise ValueError("E-values need the 'effect' score; include it in scores.")
-        ev = evalues.transform(effect, targets=targets.names)
+        ev = evalues.transform(values["effect"], targets=targets.names)
         columns.update({column_name("evalue", t): ev[:, j] for j, t in enumerate(targets.names)})
     return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
 
