@@ -41,13 +41,13 @@ CHILD = textwrap.dedent("""
     from skdeepsea import DeepSEAClassifier
 
     class SlowDisk:
-        # A lazy array whose every read takes 15 ms, so the parent can kill mid-epoch.
+        # A lazy array whose every read takes 25 ms, so the parent can kill mid-epoch.
         def __init__(self, array):
             self.array, self.shape, self.dtype, self.ndim = array, array.shape, array.dtype, 3
         def __len__(self):
             return len(self.array)
         def __getitem__(self, index):
-            time.sleep(0.015)
+            time.sleep(0.025)
             return self.array[index]
 
     folder, checkpoint_dir, out = sys.argv[1:4]
