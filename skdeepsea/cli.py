@@ -5,6 +5,11 @@ import os
 import sys
 import time
 
+from ._data_cli import register as _add_data_commands
+from ._pretrained_cli import register as _add_import_weights_command
+from ._report_cli import register as _add_report_commands
+from .variants._cli import register as _add_variant_commands
+
 DEMO_MODEL_FILE = "deepsea-demo.skdeepsea"
 
 
@@ -132,13 +137,13 @@ def _run_demo_command(args):
 # Each entry adds one subcommand: ``register(commands)`` calls ``commands.add_parser`` and
 # sets ``run``, a function of the parsed arguments that returns the exit status (None = 0).
 # Registration must stay cheap: heavy imports belong inside ``run``.
-from ._report_cli import register as _add_report_commands  # noqa: E402
-from ._data_cli import register as _add_data_commands  # noqa: E402
-from .variants._cli import register as _add_variant_commands  # noqa: E402
-from ._pretrained_cli import register as _add_import_weights_command  # noqa: E402
-
-_COMMANDS = [_add_demo_command, _add_report_commands, _add_data_commands, _add_variant_commands]
-_COMMANDS.append(_add_import_weights_command)
+_COMMANDS = [
+    _add_demo_command,
+    _add_variant_commands,
+    _add_data_commands,
+    _add_report_commands,
+    _add_import_weights_command,
+]
 
 
 def build_parser():
