@@ -79,7 +79,9 @@ def test_grid_search_over_regularization_on_a_local_dask_cluster():
         dashboard_address=None, worker_dashboard_address=None, env=env,
     ) as cluster, distributed.Client(cluster) as client:
         with distributed.get_task_stream(client) as tasks, joblib.parallel_config("dask"):
-            search = GridSearchCV(DeepSEAClassifier(**dict(TINY, epochs=1)), grid, cv=2, n_jobs=-1,
+            # random_state=None: seeding would make each worker import TensorFlow (Keras seeds it).
+            search = GridSearchCV(DeepSEAClassifier(**dict(TINY, epochs=1, random_state=None)),
+                                  grid, cv=2, n_jobs=-1,
                                   error_score="raise").fit(X, y)
         workers = {task["worker"] for task in tasks.data}
         backends = client.run(lambda: __import__("keras").backend.backend())
