@@ -107,7 +107,7 @@ def test_fit_killed_with_sigkill_resumes_to_the_same_end(data_files, tmp_path):
     resumed = np.load(out)
     assert int(resumed["steps"]) == total
     assert int(resumed["epochs"]) == TINY["epochs"]
-    meta, groups = read_checkpoint(checkpoint_dir)
+    meta, _ = read_checkpoint(checkpoint_dir)
     assert meta["finished"] and meta["step"] == total
 
     # 3. An uninterrupted fit over the same data ends after the same steps, with the same weights.
