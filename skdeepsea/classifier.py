@@ -368,26 +368,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         X = X.astype(np.float32, copy=False)
         if not np.isfinite(X).all():
             raise ValueError("X contains NaN or infinity; one-hot values must be finite.")
-        if not fitting and X.shape[1] != self.sequence_length_:
-            raise ValueError(
-                f"X has sequences of length {X.shape[1]}, but this DeepSEAClassifier was fitted "
-                f"on length {self.sequence_length_}."
-            )
-        if channels != 4:
-            return X, None
-        if fitting:
-            alphabet = check_alphabet(self.alphabet or input_alphabet or "ATGC")
-            if input_alphabet and self.alphabet and check_alphabet(input_alphabet) != alphabet:
-                raise ValueError(
-                    f"X is encoded in alphabet {input_alphabet!r} but alphabet={self.alphabet!r}."
-                )
-            return X, alphabet
-        if input_alphabet and check_alphabet(input_alphabet) != self.alphabet_:
-            raise ValueError(
-                f"X is encoded in alphabet {input_alphabet!r}, but this DeepSEAClassifier was "
-                f"fitted on alphabet {self.alphabet_!r}."
-            )
-        return X, self.alphabet_
+        return X, self._check_length_and_alphabet(X.shape[1], input_alphabet, fitting=fitting)
 
     def _encode_targets(self, y):
         """Set the target attributes; return (targets for Keras, output units, activation)."""
@@ -484,26 +465,30 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X must hold numbers (float, uint8 or bool), got dtype {X.dtype}.")
         if shape[0] == 0:
             raise ValueError(f"X has 0 samples (shape {shape}); at least 1 is required.")
-        if not fitting and shape[1] != self.sequence_length_:
+        return X, self._check_length_and_alphabet(shape[1], input_alphabet, fitting=fitting)
+
+    def _check_length_and_alphabet(self, length, input_alphabet, *, fitting):
+        """Check the sequence length and base order of X; return the alphabet to use."""
+        if not fitting and length != self.sequence_length_:
             raise ValueError(
-                f"X has sequences of length {shape[1]}, but this DeepSEAClassifier was fitted "
+                f"X has sequences of length {length}, but this DeepSEAClassifier was fitted "
                 f"on length {self.sequence_length_}."
             )
-        if channels != 4:
-            return X, None
+        if self.input_channels != 4:
+            return None
         if fitting:
             alphabet = check_alphabet(self.alphabet or input_alphabet or "ATGC")
             if input_alphabet and self.alphabet and check_alphabet(input_alphabet) != alphabet:
                 raise ValueError(
                     f"X is encoded in alphabet {input_alphabet!r} but alphabet={self.alphabet!r}."
                 )
-            return X, alphabet
+            return alphabet
         if input_alphabet and check_alphabet(input_alphabet) != self.alphabet_:
             raise ValueError(
                 f"X is encoded in alphabet {input_alphabet!r}, but this DeepSEAClassifier was "
                 f"fitted on alphabet {self.alphabet_!r}."
             )
-        return X, self.alphabet_
+        return self.alphabet_
 
     def _unpack(self, X, y, where):
         """Split a data set object into (X, y, alphabet, target names)."""

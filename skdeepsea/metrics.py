@@ -9,7 +9,8 @@ from sklearn.preprocessing import label_binarize
 __all__ = ["roc_auc_per_target", "pr_auc_per_target", "mean_roc_auc", "mean_roc_auc_scorer"]
 
 
-def _per_target(metric, y_true, y_score):
+def _check_scores(y_true, y_score):
+    """Labels and scores as 2-D arrays of the same (n_samples, n_targets) shape."""
     y_true = np.asarray(y_true)
     y_score = np.asarray(y_score, dtype=np.float64)
     if y_true.ndim == 1:
@@ -21,6 +22,11 @@ def _per_target(metric, y_true, y_score):
             f"y_true has shape {y_true.shape} but y_score has shape {y_score.shape}; "
             "they must match (n_samples, n_targets)."
         )
+    return y_true, y_score
+
+
+def _per_target(metric, y_true, y_score):
+    y_true, y_score = _check_scores(y_true, y_score)
     scores = np.full(y_true.shape[1], np.nan)
     for t in range(y_true.shape[1]):
         labels = y_true[:, t]

@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from . import metrics
 from .metrics import pr_auc_per_target, roc_auc_per_target
 
 __all__ = [
@@ -59,17 +60,7 @@ _CLASS_ORDER = ["DNase", "TF", "histone"]
 
 
 def _check_scores(y_true, y_score):
-    y_true = np.asarray(y_true)
-    y_score = np.asarray(y_score, dtype=np.float64)
-    if y_true.ndim == 1:
-        y_true = y_true[:, None]
-    if y_score.ndim == 1:
-        y_score = y_score[:, None]
-    if y_true.shape != y_score.shape:
-        raise ValueError(
-            f"y_true has shape {y_true.shape} but y_score has shape {y_score.shape}; "
-            "they must match (n_samples, n_targets)."
-        )
+    y_true, y_score = metrics._check_scores(y_true, y_score)
     if y_true.size and not np.isin(y_true, (0, 1)).all():
         raise ValueError("y_true must hold 0/1 labels only.")
     return y_true, y_score
