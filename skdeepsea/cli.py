@@ -63,10 +63,14 @@ def run_demo(n_train, n_test, epochs, output, seed, out=sys.stdout):
         f"consensus sites of JASPAR motifs planted in the central 200 bp; {len(names)} targets.")
     encoder = OneHotDNA().fit(sequences)
     X = encoder.transform(sequences)
+    # Adam at 2e-4 (not DeepSEA's SGD) and no dropout: every sequence is seen once, so dropout
+    # only slows the escape from the initial plateau (docs/quickstart.md gives the measurements).
     clf = DeepSEAClassifier(
-        optimizer="adam", batch_size=16, epochs=epochs, random_state=seed, verbose=1
+        optimizer="adam", learning_rate=2e-4, dropout=(0.0, 0.0, 0.0), batch_size=16,
+        epochs=epochs, random_state=seed, verbose=1,
     )
-    say(f"Training the full-size DeepSEA network with Adam ({epochs} epoch(s) over both strands):")
+    say(f"Training the full-size DeepSEA network with Adam, without dropout ({epochs} epoch(s) "
+        "over both strands):")
     start = time.perf_counter()
     clf.fit(X[:n_train], Y[:n_train])
     say(f"Trained {clf.model_.count_params():,} parameters in {time.perf_counter() - start:.0f} s.")
@@ -122,7 +126,7 @@ def _add_demo_command(commands):
     demo = commands.add_parser(
         "demo", help="train the full-size DeepSEA network on synthetic data and report accuracy"
     )
-    demo.add_argument("--n-train", type=int, default=7000, help="training sequences")
+    demo.add_argument("--n-train", type=int, default=8000, help="training sequences")
     demo.add_argument("--n-test", type=int, default=1000, help="held-out sequences")
     demo.add_argument("--epochs", type=int, default=1, help="passes over the training data")
     demo.add_argument("--output", default="demo_output", help="folder for the saved model")
