@@ -419,6 +419,59 @@ def _reverse_complement_strings(sequences):
     return [_reverse_complement_string(s, f"sequence {i}") for i, s in enumerate(sequences)]
 
 
+def channel_order(source, target):
+    """Channel indices that reorder one-hot data from one base order to another.
+
+    The one base-order permutation of the package: ``X[..., channel_order(source,
+    target)]`` turns channels in ``source`` order into channels in ``target`` order.
+
+    Parameters
+    ----------
+    source : str
+        Base order of the data, e.g. ``"AGCT"`` (the DeepSEA data files).
+    target : str
+        Base order wanted, e.g. ``"ATGC"``.
+
+    Returns
+    -------
+    channels : list of int
+        ``channels[c]`` is the source channel of target channel ``c``.
+
+    Examples
+    --------
+    >>> from skdeepsea.preprocessing import channel_order
+    >>> channel_order("AGCT", "ATGC")
+    [0, 3, 1, 2]
+    """
+    source, target = check_alphabet(source), check_alphabet(target)
+    return [source.index(base) for base in target]
+
+
+def complement_channels(alphabet):
+    """Channel indices that complement one-hot data in a base order.
+
+    ``X[..., ::-1, complement_channels(alphabet)]`` is the reverse complement.
+
+    Parameters
+    ----------
+    alphabet : str
+        Base order of the channels.
+
+    Returns
+    -------
+    channels : list of int
+        ``channels[c]`` is the channel of the complement of ``alphabet[c]``.
+
+    Examples
+    --------
+    >>> from skdeepsea.preprocessing import complement_channels
+    >>> complement_channels("ATGC"), complement_channels("ACGT")
+    ([1, 0, 3, 2], [3, 2, 1, 0])
+    """
+    alphabet = check_alphabet(alphabet)
+    return [alphabet.index(_COMPLEMENT[base]) for base in alphabet]
+
+
 def reverse_complement(X, alphabet=None):
     """Reverse complement DNA sequences, as strings or one-hot arrays.
 
@@ -491,9 +544,7 @@ def reverse_complement(X, alphabet=None):
         raise ValueError(
             f"Expected one-hot sequences of shape (..., L, 4) or (n, L * 4), got shape {X.shape}."
         )
-    # Output channel c holds the complement of alphabet[c], read backwards.
-    channels = [alphabet.index(_COMPLEMENT[base]) for base in alphabet]
-    reverse = np.asarray(X)[..., ::-1, channels]
+    reverse = np.asarray(X)[..., ::-1, complement_channels(alphabet)]
     if flat_shape is not None:
         reverse = reverse.reshape(flat_shape)
     return OneHotArray(reverse, alphabet=alphabet)
