@@ -5,9 +5,14 @@ DNase I hypersensitivity profiles, then 690 transcription factor (TF)
 binding profiles, then 104 histone marks. Their names, ``Cell|Feature|
 Treatment`` (e.g. ``GM12878|CTCF|None``), are distributed as a
 ``predictor.names`` file, one name per line.
+
+:func:`target_indices` is the one lookup of targets by name or index that
+every function taking ``targets=`` uses.
 """
 
 import csv
+import difflib
+import numbers
 import os
 import re
 
@@ -17,9 +22,11 @@ __all__ = [
     "CLASS_RANGES",
     "N_TARGETS",
     "TARGET_CLASSES",
+    "class_order",
     "feature_class",
     "read_target_names",
     "target_classes",
+    "target_indices",
 ]
 
 N_TARGETS = 919
@@ -194,3 +201,101 @@ def target_classes(names, *, by="auto"):
                 "DeepSEA's order. Pass by='name' to classify by name alone."
             )
     return classes
+
+
+def class_order(classes):
+    """The distinct classes among ``classes``, in the order tables and plots show them.
+
+    DNase, TF and histone first (:data:`TARGET_CLASSES`), then any other
+    class in alphabetical order; missing values (None, NaN) are left out.
+
+    Parameters
+    ----------
+    classes : iterable of str or None
+        One class per target, e.g. the ``class`` column of an evaluation
+        table.
+
+    Returns
+    -------
+    order : list of str
+        Each class present once.
+
+    Examples
+    --------
+    >>> from skdeepsea.targets import class_order
+    >>> class_order(["histone", "TF", None, "RNA", "TF", "DNase"])
+    ['DNase', 'TF', 'histone', 'RNA']
+    """
+    present = {c for c in classes if isinstance(c, str)}
+    return [c for c in TARGET_CLASSES if c in present] + sorted(present - set(TARGET_CLASSES))
+
+
+def target_indices(target_names, keys=None, *, what="target"):
+    """Positions of targets chosen by name or by index.
+
+    Parameters
+    ----------
+    target_names : sequence of str
+        The names of all targets, in output order (a fitted estimator's
+        ``target_names_``).
+    keys : str, int, sequence of str or int, or None, default=None
+        Targets to choose: names, integer indices (negative ones count from
+        the end, as in Python), a mix of both, or a single one; None chooses
+        all, in order.
+    what : str, default="target"
+        What the names name, for error messages ("filter" for filters).
+
+    Returns
+    -------
+    indices : list of int
+        One index in ``range(len(target_names))`` per key, in the order of
+        ``keys``.
+
+    Raises
+    ------
+    ValueError
+        If a name is not among ``target_names`` (the message suggests the
+        closest names), an index is out of range, or a key is neither a
+        string nor an integer.
+
+    Examples
+    --------
+    >>> from skdeepsea.targets import target_indices
+    >>> names = ["K562|CTCF|None", "K562|DNase|None", "HeLa-S3|CTCF|None"]
+    >>> target_indices(names, ["HeLa-S3|CTCF|None", 0, -2])
+    [2, 0, 1]
+    >>> target_indices(names, "K562|DNase|None"), target_indices(names)
+    ([1], [0, 1, 2])
+    >>> target_indices(names, ["K562|CTCF"])
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown target 'K562|CTCF'; did you mean 'K562|CTCF|None'?
+    """
+    names = [str(name) for name in target_names]
+    n = len(names)
+    if keys is None:
+        return list(range(n))
+    if isinstance(keys, (str, numbers.Integral)):
+        keys = [keys]
+    first = {}
+    for i, name in enumerate(names):
+        first.setdefault(name, i)
+    indices = []
+    for key in keys:
+        if isinstance(key, str):
+            if key not in first:
+                close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
+                hint = (f"did you mean {', '.join(map(repr, close))}?" if close else
+                        f"the {n} {what}s are {', '.join(map(repr, names[:5]))}"
+                        f"{', ...' if n > 5 else ''}.")
+                raise ValueError(f"Unknown {what} {key!r}; {hint}")
+            indices.append(first[key])
+        elif isinstance(key, numbers.Integral) and not isinstance(key, bool):
+            if not -n <= key < n:
+                raise ValueError(f"{what.capitalize()} index {key} is out of range: there are "
+                                 f"{n} {what}s.")
+            indices.append(int(key) % n)
+        else:
+            raise ValueError(f"{what.capitalize()} {key!r} is neither a name nor an integer "
+                             "index.")
+    return indices

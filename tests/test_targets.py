@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 from skdeepsea.targets import (
     CLASS_RANGES,
     N_TARGETS,
+    class_order,
     feature_class,
     read_target_names,
     target_classes,
+    target_indices,
 )
 
 
@@ -108,3 +110,58 @@ def test_classes_invariant_under_name_content_when_uninformative(order):
 def test_feature_class_is_one_of_three(feature):
     assert feature_class(f"cell|{feature}|None") in ("DNase", "TF", "histone")
     assert feature_class(f"cell|{feature}|None") == feature_class(feature)
+
+
+# ------------------------------------------------------------------ lookup by name or index
+
+unique_names = st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=12, unique=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=unique_names, data=st.data())
+def test_target_indices_names_and_indices_agree(names, data):
+    n = len(names)
+    chosen = data.draw(st.lists(st.integers(0, n - 1), max_size=8))
+    # By name, by index, by negative index, or mixed: the same positions.
+    assert target_indices(names, [names[i] for i in chosen]) == chosen
+    assert target_indices(names, chosen) == chosen
+    assert target_indices(names, [i - n for i in chosen]) == chosen
+    mixed = [names[i] if k % 2 else np.int64(i) for k, i in enumerate(chosen)]
+    assert target_indices(names, mixed) == chosen
+    assert target_indices(names) == list(range(n))
+    assert target_indices(np.array(names, dtype=object), None) == list(range(n))
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=unique_names, key=st.one_of(st.text(max_size=6), st.integers(-30, 30)))
+def test_target_indices_reject_what_is_not_there(names, key):
+    n = len(names)
+    if key in names or (not isinstance(key, str) and -n <= key < n):
+        return
+    with pytest.raises(ValueError, match="Unknown target|out of range") as error:
+        target_indices(names, [key])
+    assert "\n" not in str(error.value)
+
+
+def test_target_indices_messages():
+    names = ["K562|CTCF|None", "GM12878|CTCF|None", "K562|DNase|None"]
+    assert target_indices(names, "GM12878|CTCF|None") == [1]
+    assert target_indices(names, 2) == [2]
+    with pytest.raises(ValueError, match=r"Unknown target 'K562\|CTCf\|None'; did you mean "
+                                         r"'K562\|CTCF\|None'"):
+        target_indices(names, ["K562|CTCf|None"])
+    with pytest.raises(ValueError, match=r"Unknown filter 'zzz'; the 3 filters are"):
+        target_indices(names, ["zzz"], what="filter")
+    with pytest.raises(ValueError, match="Target index 3 is out of range: there are 3 targets"):
+        target_indices(names, [0, 3])
+    for key in (True, 1.0, None):
+        with pytest.raises(ValueError, match="neither a name nor an integer index"):
+            target_indices(names, [key])
+    # Repeated names resolve to the first.
+    assert target_indices(["a", "b", "a"], ["a"]) == [0]
+
+
+def test_class_order():
+    assert class_order(["TF", "histone", "TF", "DNase"]) == ["DNase", "TF", "histone"]
+    assert class_order(["zeta", None, float("nan"), "alpha", "TF"]) == ["TF", "alpha", "zeta"]
+    assert class_order([]) == []
