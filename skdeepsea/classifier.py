@@ -790,7 +790,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
         from ._checkpoint import read_checkpoint
         from ._lazy import RowsView, chunk_rows, default_block_size, make_blocks
-        from ._streaming import SequentialStream, TrainingState, TrainStream
+        from ._engine.batches import SequentialStream, TrainingState, TrainStream
 
         checkpoint = None
         if self.checkpoint_dir is not None:
@@ -887,7 +887,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
     def _network_output(self, X, alphabet=None):
         if _streamed(X):
-            from ._streaming import SequentialStream
+            from ._engine.batches import SequentialStream
 
             stream = SequentialStream(X, self.batch_size, alphabet=alphabet)
             return np.asarray(self.model_.predict(stream, verbose=0), dtype=np.float32)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from skdeepsea import DeepSEAClassifier, OneHotDNA, reverse_complement
 from skdeepsea._lazy import RowsView, is_dataset, is_lazy, make_blocks
-from skdeepsea._streaming import SequentialStream, TrainStream
+from skdeepsea._engine.batches import SequentialStream, TrainStream
 
 from .conftest import motif_data
 

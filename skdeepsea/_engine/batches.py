@@ -27,8 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import numpy as np
 
-from ._lazy import read_rows
-from .preprocessing import reverse_complement
+from .._lazy import read_rows
+from ..preprocessing import reverse_complement
 
 
 class TrainStream(keras.utils.PyDataset):
@@ -262,7 +262,7 @@ class TrainingState(keras.callbacks.Callback):
 
     def restore(self, meta, groups):
         """Take the state of a checkpoint (the model's variables included)."""
-        from ._checkpoint import assign_values
+        from .._checkpoint import assign_values
 
         self.step, self.epochs_done = meta["step"], meta["epochs_done"]
         self.wait, self.best, self.stopped = meta["wait"], meta["best"], meta["stopped"]
@@ -273,7 +273,7 @@ class TrainingState(keras.callbacks.Callback):
 
     def save(self, finished=False):
         """Write a checkpoint of the current state."""
-        from ._checkpoint import variable_values, write_checkpoint
+        from .._checkpoint import variable_values, write_checkpoint
 
         if self.checkpoint_dir is None:
             return
