@@ -70,7 +70,7 @@ def register(commands):
 
 
 def _run_convert(args):
-    from .data import convert_bundle
+    from ..data import convert_bundle
 
     written = convert_bundle(
         args.source, args.output, alphabet=args.alphabet, target_names=args.target_names,
@@ -94,7 +94,7 @@ def read_peak_table(path):
 
 
 def _run_build(args):
-    from .data import build_dataset
+    from ..data import build_dataset
 
     peaks = read_peak_table(args.peak_table) if args.peak_table else args.peaks
     summary = build_dataset(

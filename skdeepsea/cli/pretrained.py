@@ -51,10 +51,10 @@ def register(commands):
         "--no-verify", action="store_true",
         help="skip the size/checksum check against the published files (your own conversion)",
     )
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run_import_weights)
 
 
-def run(args, out=None):
+def run_import_weights(args, out=None):
     """Import the weights named in ``args`` and save the estimator.
 
     Parameters
@@ -69,8 +69,8 @@ def run(args, out=None):
     status : int
         0 on success.
     """
-    from .pretrained import load_deepsea
-    from .targets import target_classes
+    from ..pretrained import load_deepsea
+    from ..targets import target_classes
 
     out = sys.stdout if out is None else out
 

@@ -67,12 +67,11 @@ def register(commands):
 
 
 def _run_variant_effects(args):
-    import skdeepsea
-
+    from .. import load
     from ..genome import Genome
-    from . import EValueTransformer, score_variants, write_variant_scores
+    from ..variants import EValueTransformer, score_variants, write_variant_scores
 
-    model = skdeepsea.load(args.model)
+    model = load(args.model)
     targets = _split(args.targets)
     options = dict(strand=args.strand, ref_mismatch=args.ref_mismatch,
                    max_indel_length=args.max_indel_length,
@@ -102,28 +101,20 @@ def _run_variant_effects(args):
 
 
 def _run_predict(args):
-    import os
-
-    import skdeepsea
-
-    from . import predict_bed, predict_fasta
+    from .. import load
+    from .._atomic import atomic_path
+    from ..variants import predict_bed, predict_fasta
 
     if args.bed and not args.genome:
         print("skdeepsea predict: --bed needs --genome", file=sys.stderr)
         return 2
-    model = skdeepsea.load(args.model)
+    model = load(args.model)
     targets = _split(args.targets)
     if args.fasta:
         frame = predict_fasta(model, args.fasta, targets=targets)
     else:
         frame = predict_bed(model, args.bed, args.genome, targets=targets)
-    folder, name = os.path.split(os.path.abspath(args.out))
-    temporary = os.path.join(folder, f".{name}.partial-{os.getpid()}")
-    try:
+    with atomic_path(args.out) as temporary:
         frame.to_csv(temporary, sep="\t", index=bool(args.fasta), float_format="%.6g")
-        os.replace(temporary, args.out)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     print(f"Wrote {args.out}: {len(frame)} prediction(s).", file=sys.stderr)
     return 0

@@ -24,18 +24,21 @@ import h5py
 import numpy as np
 
 from ..preprocessing import ALPHABET_DEFAULT, check_alphabet
+from ._arrays import ArrayDataset, open_arrays
 from ._build import build_dataset, label_bins, profile_name, read_peaks
 from ._lazy import LazyArray
 from ._matfile import BUNDLE_ALPHABET, Mat5Reader, Mat73Reader
 from ._stream import DEFAULT_CHUNK_ROWS, StreamReader, StreamWriter, is_stream_file
 
 __all__ = [
+    "ArrayDataset",
     "BUNDLE_ALPHABET",
     "Dataset",
     "LazyArray",
     "build_dataset",
     "convert_bundle",
     "label_bins",
+    "open_arrays",
     "open_dataset",
     "profile_name",
     "read_peaks",
