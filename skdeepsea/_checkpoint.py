@@ -7,17 +7,17 @@ record of where training stands (global step, epoch, shuffle seed, history,
 early-stopping counters) and of what it was training (a fingerprint of the
 data and parameters, so a directory is never resumed by another fit).
 
-The file is written under a temporary name in the same directory, flushed to
-disk, and renamed over ``checkpoint.npz`` with ``os.replace``: a process
+The file is written with :func:`skdeepsea._atomic.atomic_open`: a process
 killed at any moment leaves either the previous checkpoint or the new one,
 never a partial file.
 """
 
 import json
 import os
-import tempfile
 
 import numpy as np
+
+from ._atomic import atomic_open
 
 CHECKPOINT_NAME = "checkpoint.npz"
 FORMAT_VERSION = 1
@@ -57,25 +57,14 @@ def write_checkpoint(directory, meta, groups):
     groups : dict of str to list of ndarray
         Named lists of arrays (e.g. ``"model"``, ``"optimizer"``, ``"best"``).
     """
-    directory = os.fspath(directory)
-    os.makedirs(directory, exist_ok=True)
     record = dict(meta, format_version=FORMAT_VERSION,
                   groups={name: len(arrays) for name, arrays in groups.items()})
     arrays = {"meta": np.frombuffer(json.dumps(record).encode(), dtype=np.uint8)}
     for name, values in groups.items():
         for i, value in enumerate(values):
             arrays[f"{name}_{i}"] = np.asarray(value)
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_path, checkpoint_path(directory))
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise
+    with atomic_open(checkpoint_path(directory)) as f:
+        np.savez(f, **arrays)
 
 
 def read_checkpoint(directory):

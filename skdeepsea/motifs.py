@@ -20,12 +20,10 @@ matplotlib and logomaker (the ``plot`` extra) are needed for the logos only,
 Biopython (same extra) for :func:`read_meme`; they are imported when used.
 """
 
-import os
-import tempfile
-
 import numpy as np
 
-from .preprocessing import check_alphabet
+from ._atomic import atomic_open
+from .preprocessing import channel_order, check_alphabet
 
 __all__ = [
     "FilterMotifs",
@@ -119,10 +117,6 @@ class FilterMotifs:
         width = self.counts.shape[1]
         return f"FilterMotifs({len(self)} filters of width {width}, alphabet={self.alphabet!r})"
 
-    def _order(self, alphabet):
-        alphabet = check_alphabet(alphabet)
-        return [self.alphabet.index(base) for base in alphabet]
-
     def frequencies(self, alphabet=MEME_ALPHABET):
         """Position frequency matrices: each row sums to 1.
 
@@ -137,7 +131,7 @@ class FilterMotifs:
             A row without counts (a filter with no sites, or N bases only)
             is uniform, 0.25 each.
         """
-        counts = self.counts[:, :, self._order(alphabet)]
+        counts = self.counts[:, :, channel_order(self.alphabet, alphabet)]
         totals = counts.sum(axis=2, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(totals > 0, counts / np.where(totals > 0, totals, 1), 0.25)
@@ -154,7 +148,7 @@ class FilterMotifs:
         -------
         background : ndarray of shape (4,)
         """
-        return self.background[self._order(alphabet)]
+        return self.background[channel_order(self.alphabet, alphabet)]
 
     def information_content(self):
         """Information content of each filter's PFM, in bits (0 for a filter without sites).
@@ -290,7 +284,7 @@ def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False
     input_alphabet = getattr(X, "alphabet", None)
     order = None
     if input_alphabet and check_alphabet(input_alphabet) != alphabet:
-        order = [check_alphabet(input_alphabet).index(base) for base in alphabet]
+        order = channel_order(input_alphabet, alphabet)
     n = len(X)
     if n == 0:
         raise ValueError("X holds no sequences.")
@@ -330,19 +324,6 @@ def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False
     total = base_counts.sum()
     background = base_counts / total if total > 0 else None
     return FilterMotifs(counts, alphabet, n_sites, max_activation, threshold, background)
-
-
-def _atomic_write_text(path, text):
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp_path, path)
-    except BaseException:
-        os.unlink(tmp_path)
-        raise
 
 
 def meme_text(motifs, *, min_sites=1):
@@ -424,7 +405,8 @@ def write_meme(motifs, path, *, min_sites=1):
     0.000000 0.000000 0.000000 1.000000
     <BLANKLINE>
     """
-    _atomic_write_text(path, meme_text(motifs, min_sites=min_sites))
+    with atomic_open(path, "w", encoding="ascii", newline="\n") as f:
+        f.write(meme_text(motifs, min_sites=min_sites))
     return int((motifs.n_sites >= min_sites).sum())
 
 

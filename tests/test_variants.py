@@ -432,7 +432,7 @@ def test_streamed_outputs_equal_the_dataframe(tmp_path, genome_path, model, name
     scores = [c for c in expected.columns if ":" in c]
     np.testing.assert_allclose(back[scores].to_numpy(), expected[scores].to_numpy(), rtol=1e-5,
                                atol=1e-6)
-    assert not [f for f in os.listdir(tmp_path) if "partial" in f]
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
 
 
 def test_interrupted_run_leaves_no_complete_looking_file(tmp_path, genome_path, model):

@@ -28,7 +28,13 @@ from ._arrays import ArrayDataset, open_arrays
 from ._build import build_dataset, label_bins, profile_name, read_peaks
 from ._lazy import LazyArray
 from ._matfile import BUNDLE_ALPHABET, Mat5Reader, Mat73Reader
-from ._stream import DEFAULT_CHUNK_ROWS, StreamReader, StreamWriter, is_stream_file
+from ._stream import (
+    DEFAULT_CHUNK_ROWS,
+    StreamReader,
+    StreamWriter,
+    channel_reordering,
+    is_stream_file,
+)
 
 __all__ = [
     "ArrayDataset",
@@ -253,7 +259,7 @@ def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
         Y = np.asarray(Y)
     source_alphabet = check_alphabet(getattr(X, "alphabet", None) or ALPHABET_DEFAULT)
     alphabet = check_alphabet(alphabet) if alphabet is not None else source_alphabet
-    channels = [source_alphabet.index(base) for base in alphabet]
+    channels = channel_reordering(source_alphabet, alphabet)
     if len(Y.shape) == 1:
         Y = np.asarray(Y).reshape(-1, 1)
     x_shape, y_shape = tuple(X.shape), tuple(Y.shape)
@@ -272,7 +278,7 @@ def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
         for start in range(0, n_samples, block_size):
             stop = min(start + block_size, n_samples)
             block = np.asarray(X[start:stop])
-            if channels != [0, 1, 2, 3]:
+            if channels is not None:
                 block = block[..., channels]
             writer.write(start, block, np.asarray(Y[start:stop]))
             bar.update(stop - start)

@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 from ..preprocessing import check_alphabet
-from ._stream import _channel_order
+from ._stream import channel_reordering
 
 BUNDLE_ALPHABET = "AGCT"
 # Samples per h5py read of train.mat when the file is not chunked.
@@ -79,7 +79,7 @@ class Mat73Reader:
             raise
         self.n_samples, _, self.sequence_length = matlab_x
         self.n_targets = matlab_y[1]
-        self.channels = _channel_order(BUNDLE_ALPHABET, self.alphabet)
+        self.channels = channel_reordering(BUNDLE_ALPHABET, self.alphabet)
         chunks = self.x.chunks
         self.chunk_rows = chunks[-1] if chunks else _MAT73_BLOCK_ROWS
 
@@ -127,7 +127,7 @@ class Mat5Reader:
         self.y = arrays[y_key].astype(np.uint8, copy=False)
         self.n_samples, _, self.sequence_length = self.x.shape
         self.n_targets = self.y.shape[1]
-        self.channels = _channel_order(BUNDLE_ALPHABET, self.alphabet)
+        self.channels = channel_reordering(BUNDLE_ALPHABET, self.alphabet)
         self.chunk_rows = max(self.n_samples, 1)
 
     def __getstate__(self):

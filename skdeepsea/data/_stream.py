@@ -19,13 +19,14 @@ stores the 0/1 one-hot matrix at one bit per value (500 bytes for a 1000 bp
 sample, 8 times less than uint8) and unpacks with one np.unpackbits call.
 """
 
+import contextlib
 import os
-import tempfile
 
 import h5py
 import numpy as np
 
-from ..preprocessing import check_alphabet
+from .._atomic import atomic_path
+from ..preprocessing import channel_order, check_alphabet
 
 FORMAT = "skdeepsea-stream"
 FORMAT_VERSION = 1
@@ -37,11 +38,9 @@ def is_stream_file(h5file):
     return h5file.attrs.get("format") in (FORMAT, FORMAT.encode())
 
 
-def _channel_order(stored, wanted):
-    """Indices that turn channels in ``stored`` order into ``wanted`` order, or None."""
-    if stored == wanted:
-        return None
-    return np.array([stored.index(base) for base in wanted])
+def channel_reordering(stored, wanted):
+    """``channel_order(stored, wanted)``, or None when the orders agree (nothing to copy)."""
+    return None if stored == wanted else channel_order(stored, wanted)
 
 
 class StreamReader:
@@ -70,7 +69,7 @@ class StreamReader:
         self.sequence_length = int(attrs["sequence_length"])
         self.n_targets = int(attrs["n_targets"])
         self.stored_alphabet = check_alphabet(_text(attrs["alphabet"]))
-        self.channels = _channel_order(self.stored_alphabet, self.alphabet)
+        self.channels = channel_reordering(self.stored_alphabet, self.alphabet)
         self.x = self.file["x"]
         self.y = self.file["y"]
         self.n_samples = self.x.shape[0]
@@ -132,12 +131,14 @@ def _text(value):
 class StreamWriter:
     """Write a streaming file block by block; it appears under its name only when complete.
 
+    A context manager: leaving the ``with`` block renames the file into place,
+    leaving it on an exception deletes it.
+
     Parameters
     ----------
     path : str or path-like
-        Destination. The data go to a temporary file beside it, renamed over
-        ``path`` by :meth:`commit`; :meth:`abort` (or leaving a ``with``
-        block on an exception) deletes the temporary file.
+        Destination. The data go to a temporary file beside it
+        (:func:`skdeepsea._atomic.atomic_path`).
     n_samples, sequence_length, n_targets : int
         Size of the data set.
     alphabet : str, default="ATGC"
@@ -169,17 +170,13 @@ class StreamWriter:
                 )
         if compression not in (None, "lzf", "gzip"):
             raise ValueError(f"compression must be None, 'lzf' or 'gzip', got {compression!r}.")
-        directory = os.path.dirname(os.path.abspath(self.path))
-        fd, self.tmp_path = tempfile.mkstemp(
-            prefix=".tmp-", suffix=os.path.basename(self.path), dir=directory
-        )
-        os.close(fd)
-        try:
-            self.file = h5py.File(self.tmp_path, "w")
+        # Unwound at once if the file cannot be set up; else kept until __exit__.
+        with contextlib.ExitStack() as stack:
+            temporary = stack.enter_context(atomic_path(self.path))
+            self.file = h5py.File(temporary, "w")
+            stack.callback(self.file.close)  # before the rename or removal
             self._create(target_names, max(1, min(int(chunk_rows), self.n_samples)), compression)
-        except BaseException:
-            self.abort()
-            raise
+            self._finish = stack.pop_all()
 
     def _create(self, target_names, chunk_rows, compression):
         f = self.file
@@ -248,24 +245,8 @@ class StreamWriter:
         f.create_dataset("chrom_index", data=np.asarray(chrom_index, dtype=np.int32))
         f.create_dataset("start", data=np.asarray(start, dtype=np.int64))
 
-    def commit(self):
-        """Close the file and rename it to its final name."""
-        self.file.close()
-        os.replace(self.tmp_path, self.path)
-
-    def abort(self):
-        """Close and delete the temporary file."""
-        file = getattr(self, "file", None)
-        if file is not None and file.id.valid:
-            file.close()
-        if os.path.exists(self.tmp_path):
-            os.remove(self.tmp_path)
-
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.commit()
-        else:
-            self.abort()
+        return self._finish.__exit__(exc_type, exc, tb)

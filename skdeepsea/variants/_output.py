@@ -1,11 +1,13 @@
 """Streaming variant scores to TSV or HDF5, atomically."""
 
+import contextlib
 import gzip
 import os
 
 import numpy as np
 import pandas as pd
 
+from .._atomic import atomic_path
 from ._io import ReadReport
 from ._scoring import INFO_COLUMNS, SCORES, ModelTargets, column_name, iter_variant_scores
 
@@ -19,11 +21,6 @@ def _format_of(path, format):
         return format
     lower = path.lower()
     return "hdf5" if lower.endswith((".h5", ".hdf5", ".hdf")) else "tsv"
-
-
-def _temporary_name(path):
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f".{name}.partial-{os.getpid()}")
 
 
 class _TSVWriter:
@@ -97,8 +94,8 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
 
     Variants are read, scored and written ``chunk_size`` at a time, so memory
     stays bounded whatever the number of variants. The file is written under
-    a temporary name (``.<name>.partial-<pid>`` in the same folder) and
-    renamed to ``out`` only when complete; on an error it is removed.
+    a temporary name (``.tmp-...`` in the same folder) and renamed to ``out``
+    only when complete; on an error it is removed.
 
     Parameters
     ----------
@@ -136,50 +133,37 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     the target names in the file attribute ``target_names``. Read either
     format back with :func:`read_variant_scores`.
     """
+    from tqdm.auto import tqdm
+
     path = os.fspath(out)
     fmt = _format_of(path, format)
     names = ModelTargets(model, targets).names
     written_scores = tuple(scores) + (("evalue",) if evalues is not None else ())
     report = ReadReport()
-    temporary = _temporary_name(path)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(unit=" variants", desc="Scoring variants")
     summary = {"variants": 0, "scored": 0, "not_scored": {}, "padded": 0}
-    writer = None
-    try:
+    with tqdm(unit=" variants", desc="Scoring variants", disable=not progress) as bar, \
+            atomic_path(path) as temporary:
         if fmt == "hdf5":
             attrs = {"sequence_length": model.sequence_length_,
                      "strand": options.get("strand", "mean")}
             writer = _HDF5Writer(temporary, names, written_scores, attrs)
         else:
             writer = _TSVWriter(temporary, compress=path.lower().endswith(".gz"))
-        for chunk in iter_variant_scores(model, variants, genome, targets=targets, scores=scores,
-                                         evalues=evalues, report=report, progress=bar,
-                                         **options):
-            writer.write(chunk, names, written_scores)
-            summary["variants"] += len(chunk)
-            summary["scored"] += int(chunk["scored"].sum())
-            summary["padded"] += int(chunk["padded"].sum())
-            for reason, count in chunk.loc[~chunk["scored"], "reason"].value_counts().items():
-                summary["not_scored"][reason] = summary["not_scored"].get(reason, 0) + int(count)
-        if summary["variants"] == 0 and fmt == "tsv":
-            writer.file.write("\t".join(INFO_COLUMNS + [column_name(s, t) for s in written_scores
-                                                        for t in names]) + "\n")
-        writer.close()
-        writer = None
-        os.replace(temporary, path)
-    except BaseException:
-        if writer is not None:
-            writer.close()
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
+        with contextlib.closing(writer):
+            for chunk in iter_variant_scores(model, variants, genome, targets=targets,
+                                             scores=scores, evalues=evalues, report=report,
+                                             progress=bar, **options):
+                writer.write(chunk, names, written_scores)
+                summary["variants"] += len(chunk)
+                summary["scored"] += int(chunk["scored"].sum())
+                summary["padded"] += int(chunk["padded"].sum())
+                not_scored = summary["not_scored"]
+                for reason, count in chunk.loc[~chunk["scored"], "reason"].value_counts().items():
+                    not_scored[reason] = not_scored.get(reason, 0) + int(count)
+            if summary["variants"] == 0 and fmt == "tsv":
+                writer.file.write("\t".join(INFO_COLUMNS + [column_name(s, t)
+                                                            for s in written_scores
+                                                            for t in names]) + "\n")
     summary["malformed_skipped"] = report.malformed
     return summary
 
