@@ -1,6 +1,11 @@
-"""Checks of hyperparameters shared by the network builder and the estimator."""
+"""Checks shared by several modules: hyperparameters, label and score arrays, motif matrices.
+
+Imports nothing of the package at module level, so any module may use it.
+"""
 
 import numbers
+
+import numpy as np
 
 
 def check_number(name, value, *, low=None, high=None, integer=False, strict=False, allow_none=False):
@@ -21,10 +26,12 @@ def check_network_params(
     *, sequence_length, conv_filters, kernel_size, pool_size, fc_units, dropout, l2, l1_sparsity,
     max_kernel_norm,
 ):
-    """Raise ValueError naming the first invalid network hyperparameter."""
-    from .network import conv_output_length
+    """Raise ValueError naming the first invalid network hyperparameter.
 
-    check_number("sequence_length", sequence_length, low=1, integer=True)
+    ``sequence_length=None`` checks the hyperparameters alone (before the
+    data are seen); an integer also checks that the input is long enough.
+    """
+    check_number("sequence_length", sequence_length, low=1, integer=True, allow_none=True)
     if not isinstance(conv_filters, (tuple, list)) or len(conv_filters) == 0:
         raise ValueError(f"conv_filters must be a non-empty tuple of integers, got {conv_filters!r}.")
     for i, filters in enumerate(conv_filters):
@@ -42,9 +49,108 @@ def check_network_params(
     check_number("l2", l2, low=0)
     check_number("l1_sparsity", l1_sparsity, low=0)
     check_number("max_kernel_norm", max_kernel_norm, low=0, strict=True, allow_none=True)
+    if sequence_length is None:
+        return
     out = conv_output_length(sequence_length, len(conv_filters), kernel_size, pool_size)
     if out < 1:
         raise ValueError(
             f"sequence_length={sequence_length} is too short for {len(conv_filters)} convolutions "
             f"of width {kernel_size} with pooling {pool_size}: nothing is left after the last one."
         )
+
+
+def conv_output_length(sequence_length, n_convs=3, kernel_size=8, pool_size=4):
+    """Length of the last convolution's output for an input length.
+
+    Parameters
+    ----------
+    sequence_length : int
+        Input length in bases.
+    n_convs : int, default=3
+        Number of convolutions; each but the last is followed by a pooling.
+    kernel_size : int, default=8
+        Convolution width.
+    pool_size : int, default=4
+        Pooling width and step.
+
+    Returns
+    -------
+    length : int
+        Positions left after the last convolution (0 or less: too short).
+
+    Examples
+    --------
+    >>> from skdeepsea.network import conv_output_length
+    >>> conv_output_length(1000)
+    53
+    """
+    length = sequence_length
+    for i in range(n_convs):
+        length = length - kernel_size + 1
+        if i < n_convs - 1:
+            length = length // pool_size
+    return length
+
+
+def check_binary_scores(y_true, y_score):
+    """0/1 labels and scores as 2-D arrays of one ``(n_samples, n_targets)`` shape.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_targets) or (n_samples,)
+        Labels, 0 or 1.
+    y_score : array-like of the same shape
+        Scores or probabilities.
+
+    Returns
+    -------
+    y_true, y_score : ndarray of shape (n_samples, n_targets)
+        ``y_score`` as float64.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or a label is not 0 or 1.
+    """
+    from .metrics import _check_scores
+
+    y_true, y_score = _check_scores(y_true, y_score)
+    if y_true.size and not np.isin(y_true, (0, 1)).all():
+        raise ValueError("y_true must hold 0/1 labels only.")
+    return y_true, y_score
+
+
+def check_pfm(motif):
+    """A position frequency matrix with columns A, C, G, T, from a matrix or a consensus.
+
+    Parameters
+    ----------
+    motif : str or array-like of shape (width, 4)
+        A matrix, or a consensus of the bases A, C, G, T (any case), read as
+        one base per position with frequency 1.
+
+    Returns
+    -------
+    pfm : ndarray of shape (width, 4)
+        As float64.
+
+    Raises
+    ------
+    ValueError
+        If the matrix is empty or not 4 columns wide, or the consensus holds
+        another character.
+
+    Examples
+    --------
+    >>> from skdeepsea._validation import check_pfm
+    >>> check_pfm("Gat").tolist()
+    [[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+    """
+    if isinstance(motif, str):
+        if not motif or set(motif.upper()) - set("ACGT"):
+            raise ValueError(f"A consensus must be a non-empty string of A, C, G, T, got {motif!r}.")
+        return np.eye(4)[["ACGT".index(base) for base in motif.upper()]]
+    pfm = np.asarray(motif, dtype=np.float64)
+    if pfm.ndim != 2 or pfm.shape[1] != 4 or len(pfm) == 0:
+        raise ValueError(f"A PFM must have shape (width, 4) with columns A, C, G, T, got {pfm.shape}.")
+    return pfm

@@ -3,7 +3,9 @@
 import keras
 import numpy as np
 
-from ._validation import check_network_params
+from ._validation import check_network_params, conv_output_length
+
+__all__ = ["build_deepsea", "conv_output_length", "torch_threshold"]
 
 
 def build_deepsea(
@@ -124,34 +126,31 @@ def build_deepsea(
     return keras.Model(inputs, outputs, name="deepsea")
 
 
-def conv_output_length(sequence_length, n_convs=3, kernel_size=8, pool_size=4):
-    """Length of the last convolution's output for an input length.
+@keras.saving.register_keras_serializable(package="skdeepsea", name="torch_threshold")
+def torch_threshold(x):
+    """Torch's ``Threshold(0, 1e-6)``: ``x`` where ``x > 0``, else 1e-6.
+
+    The activation of the released DeepSEA network, a ReLU whose floor is
+    1e-6 instead of 0 (see :func:`skdeepsea.pretrained.load_deepsea`).
+    Registered with Keras, so a model that uses it saves and loads (in safe
+    mode) like any other.
 
     Parameters
     ----------
-    sequence_length : int
-        Input length in bases.
-    n_convs : int, default=3
-        Number of convolutions; each but the last is followed by a pooling.
-    kernel_size : int, default=8
-        Convolution width.
-    pool_size : int, default=4
-        Pooling width and step.
+    x : tensor
+        Pre-activations.
 
     Returns
     -------
-    length : int
-        Positions left after the last convolution (0 or less: too short).
+    y : tensor
+        Same shape and dtype as ``x``.
 
     Examples
     --------
-    >>> from skdeepsea.network import conv_output_length
-    >>> conv_output_length(1000)
-    53
+    >>> import numpy as np
+    >>> from skdeepsea.network import torch_threshold
+    >>> np.asarray(torch_threshold(np.array([-1.0, 0.0, 0.5], dtype="float32"))).tolist()
+    [9.999999974752427e-07, 9.999999974752427e-07, 0.5]
     """
-    length = sequence_length
-    for i in range(n_convs):
-        length = length - kernel_size + 1
-        if i < n_convs - 1:
-            length = length // pool_size
-    return length
+    x = keras.ops.convert_to_tensor(x)
+    return keras.ops.where(x > 0, x, keras.ops.full_like(x, 1e-6))

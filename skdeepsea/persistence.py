@@ -14,8 +14,8 @@ Layout (format version 1)::
                                 n_features_in_, history_}
 
 The archive is written to a temporary file beside the destination and renamed
-over it only when complete, so an interrupted save never leaves a file that
-looks whole.
+over it only when complete (:mod:`skdeepsea._atomic`), so an interrupted save
+never leaves a file that looks whole.
 """
 
 import json
@@ -24,6 +24,8 @@ import tempfile
 import zipfile
 
 import numpy as np
+
+from ._atomic import atomic_path
 
 FORMAT_VERSION = 1
 _FITTED = ("target_type_", "alphabet_", "sequence_length_", "n_features_in_", "history_")
@@ -65,7 +67,7 @@ def model_from_bytes(data):
     import keras
 
     # Registers the custom loss and torch_threshold (of imported weights) for deserialisation.
-    from . import losses, pretrained  # noqa: F401
+    from . import losses, network  # noqa: F401
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.keras")
@@ -123,18 +125,9 @@ def save_estimator(estimator, path):
             **{name: _to_json(getattr(estimator, name)) for name in _FITTED},
         },
     }
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp_path = tempfile.mkstemp(prefix=".tmp-", suffix=".skdeepsea", dir=directory)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp_path, "w") as archive:
-            archive.writestr("estimator.json", json.dumps(meta, indent=1))
-            archive.writestr("model.keras", model_to_bytes(estimator.model_))
-        os.replace(tmp_path, path)
-    except BaseException:
-        os.unlink(tmp_path)
-        raise
+    with atomic_path(path) as temporary, zipfile.ZipFile(temporary, "w") as archive:
+        archive.writestr("estimator.json", json.dumps(meta, indent=1))
+        archive.writestr("model.keras", model_to_bytes(estimator.model_))
 
 
 def load_estimator(cls, path):

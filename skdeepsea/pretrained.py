@@ -24,7 +24,8 @@ What the conversion reconciles (details in docs/pretrained.md):
   50,880-wide dense layer are reordered accordingly;
 - activation: Torch's ``Threshold(0, 1e-6)`` (1e-6, not 0, for inputs <= 0)
   is reproduced exactly by the registered activation :func:`torch_threshold`
-  (``activation="relu"`` gives plain ReLU instead);
+  (defined with the network in :mod:`skdeepsea.network`; ``activation="relu"``
+  gives plain ReLU instead);
 - strands: the "predict" file averages each sequence's predictions with its
   reverse complement's (``average_strands=True``), the "variantEffects" file
   does not; the Torch7 model itself does not either, but the DeepSEA package
@@ -40,12 +41,15 @@ import warnings
 import keras
 import numpy as np
 
+from .network import build_deepsea, conv_output_length, torch_threshold
+from .preprocessing import channel_order, check_alphabet
 from .targets import read_target_names
 
 __all__ = [
     "KNOWN_FILES",
     "TORCH_BASE_ORDER",
     "load_deepsea",
+    "load_model_file",
     "looks_like_weights_file",
     "torch_threshold",
     "verify_weights",
@@ -89,35 +93,6 @@ KNOWN_FILES = {
 
 _TORCH7_SUFFIXES = (".t7", ".cpu", ".th", ".net")
 _PTH_SUFFIXES = (".pth", ".pt")
-
-
-@keras.saving.register_keras_serializable(package="skdeepsea", name="torch_threshold")
-def torch_threshold(x):
-    """Torch's ``Threshold(0, 1e-6)``: ``x`` where ``x > 0``, else 1e-6.
-
-    The activation of the released DeepSEA network, a ReLU whose floor is
-    1e-6 instead of 0. Registered with Keras, so a model that uses it saves
-    and loads (in safe mode) like any other.
-
-    Parameters
-    ----------
-    x : tensor
-        Pre-activations.
-
-    Returns
-    -------
-    y : tensor
-        Same shape and dtype as ``x``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skdeepsea.pretrained import torch_threshold
-    >>> np.asarray(torch_threshold(np.array([-1.0, 0.0, 0.5], dtype="float32"))).tolist()
-    [9.999999974752427e-07, 9.999999974752427e-07, 0.5]
-    """
-    x = keras.ops.convert_to_tensor(x)
-    return keras.ops.where(x > 0, x, keras.ops.full_like(x, 1e-6))
 
 
 # ---------------------------------------------------------------------------------- verification
@@ -395,8 +370,6 @@ def _resolve_names(target_names, path, n_outputs):
 
 
 def _sequence_length_for(path, fc_inputs, last_filters, sequence_length, n_convs, kernel_size):
-    from .network import conv_output_length
-
     positions = conv_output_length(sequence_length, n_convs, kernel_size, 4)
     if positions * last_filters != fc_inputs:
         raise ValueError(
@@ -481,8 +454,6 @@ def load_deepsea(
     (n, 919)
     """
     from .classifier import DeepSEAClassifier
-    from .network import build_deepsea
-    from .preprocessing import check_alphabet
 
     path = os.fspath(path)
     alphabet = check_alphabet(alphabet)
@@ -552,11 +523,10 @@ def load_deepsea(
                 layer.activation = torch_threshold
 
     # Torch layouts -> Keras layouts.
-    channel_order = [TORCH_BASE_ORDER.index(base) for base in alphabet]
     for i, (w, b) in enumerate(weights["convs"]):
         kernel = np.transpose(w, (2, 1, 0))  # (out, in, width) -> (width, in, out)
         if i == 0:
-            kernel = kernel[:, channel_order, :]
+            kernel = kernel[:, channel_order(TORCH_BASE_ORDER, alphabet), :]
         model.get_layer(f"conv{i + 1}").set_weights([kernel, b])
     # Torch flattens (channels, positions); Keras (positions, channels).
     # Row c * positions + p of the transposed Torch weight becomes row p * filters + c.
@@ -577,7 +547,7 @@ def load_deepsea(
 
 
 def looks_like_weights_file(path):
-    """Whether :func:`skdeepsea.load` should read ``path`` with :func:`load_deepsea`.
+    """Whether :func:`load_model_file` reads ``path`` with :func:`load_deepsea`.
 
     Parameters
     ----------
@@ -598,3 +568,31 @@ def looks_like_weights_file(path):
     """
     name = os.path.basename(os.fspath(path)).lower()
     return name in KNOWN_FILES or bool(re.search(r"\.(pth|pt|t7|cpu|th|net)$", name))
+
+
+def load_model_file(path):
+    """Load a fitted :class:`DeepSEAClassifier` from a ``.skdeepsea`` file or published weights.
+
+    What :func:`skdeepsea.load` and every command taking a model read: the
+    published DeepSEA weights (``.pth``, ``.t7``, ``deepsea.cpu``, see
+    :func:`looks_like_weights_file`) are imported with :func:`load_deepsea`
+    and its defaults (the file verified, 1000 bp, the ``predictor.names``
+    file beside it if there is one); any other file is read as a
+    ``.skdeepsea`` file (:func:`skdeepsea.persistence.load_estimator`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+
+    Returns
+    -------
+    estimator : DeepSEAClassifier
+        The fitted estimator.
+    """
+    from .classifier import DeepSEAClassifier
+    from .persistence import load_estimator
+
+    if looks_like_weights_file(path):
+        return load_deepsea(path)
+    return load_estimator(DeepSEAClassifier, path)
