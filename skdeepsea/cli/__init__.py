@@ -9,7 +9,7 @@ that run a command.
 import argparse
 import os
 
-from . import data, demo, evaluate, pretrained, variants
+from . import data, demo, evaluate, pretrained, train, variants
 from .demo import run_demo
 
 __all__ = ["build_parser", "main", "run_demo"]
@@ -20,6 +20,7 @@ _COMMANDS = [
     demo.register,
     variants.register,
     data.register,
+    train.register,
     evaluate.register,
     pretrained.register,
 ]

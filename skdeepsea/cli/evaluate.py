@@ -131,7 +131,8 @@ def _common(parser):
     parser.add_argument("--model", required=True, help="a saved model (.skdeepsea)")
     parser.add_argument("--data", required=True,
                         help=".npz or HDF5 with X (one-hot (n, L, 4) or strings) and Y, or a file "
-                             "skdeepsea.data.open_dataset reads (DeepSEA's test.mat, streaming .h5)")
+                             "skdeepsea.data.open_dataset reads (DeepSEA's test.mat, streaming "
+                             ".h5)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--max-samples", type=int, default=None,
                         help="use only the first N samples")
