@@ -27,8 +27,8 @@ __all__ = [
     "write_variant_scores",
 ]
 
-# Submodules are imported when a name is first used, so that the ``skdeepsea``
-# command registers its subcommands without importing pandas and pysam.
+# Submodules are imported when a name is first used, so that ``import skdeepsea.variants``
+# does not import pandas and pysam.
 _HOMES = {
     "EValueTransformer": "_evalues",
     "MalformedVariantError": "_io",
