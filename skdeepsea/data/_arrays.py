@@ -89,13 +89,15 @@ class ArrayDataset:
         )
 
         def read(start, stop):
-            block = np.asarray(encoder.fit_transform([_text(s) for s in X[start:stop]]))
-            if len(block) and block.shape[1] != length:
-                raise ValueError(
-                    f"{self.path}: sequences {start} to {stop - 1} have {block.shape[1]} bp but "
-                    f"sequence 0 has {length}; pass sequence_length to bring them to one length."
-                )
-            return block
+            sequences = [_text(s) for s in X[start:stop]]
+            if sequence_length is None:
+                for index, sequence in enumerate(sequences, start=start):
+                    if len(sequence) != length:
+                        raise ValueError(
+                            f"{self.path}: sequence {index} has {len(sequence)} bp but sequence 0 "
+                            f"has {length}; pass sequence_length to bring them to one length."
+                        )
+            return np.asarray(encoder.fit_transform(sequences))
 
         return LazyArray(read, (len(X), length, 4), np.uint8, chunk_rows, alphabet=self.alphabet)
 
