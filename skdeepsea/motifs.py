@@ -16,6 +16,7 @@ in the order A, C, G, T, as MEME, JASPAR and
 :func:`skdeepsea.datasets.load_motifs` do, whatever base order the model was
 trained in.
 
+The logos are drawn by :mod:`skdeepsea.plotting.logos` (re-exported here).
 matplotlib and logomaker (the ``plot`` extra) are needed for the logos only,
 Biopython (same extra) for :func:`read_meme`; they are imported when used.
 """
@@ -23,6 +24,8 @@ Biopython (same extra) for :func:`read_meme`; they are imported when used.
 import numpy as np
 
 from ._atomic import atomic_open
+from ._validation import check_pfm
+from .plotting.logos import plot_filter_logos, plot_logo
 from .preprocessing import channel_order, check_alphabet
 
 __all__ = [
@@ -440,19 +443,6 @@ def read_meme(path):
     return result
 
 
-def _as_pfm(motif):
-    if isinstance(motif, str):
-        bases = check_alphabet(MEME_ALPHABET)
-        unknown = set(motif.upper()) - set(bases)
-        if unknown or not motif:
-            raise ValueError(f"A consensus must be a non-empty string of A, C, G, T, got {motif!r}.")
-        return np.eye(4)[[bases.index(b) for b in motif.upper()]]
-    pfm = np.asarray(motif, dtype=np.float64)
-    if pfm.ndim != 2 or pfm.shape[1] != 4 or len(pfm) == 0:
-        raise ValueError(f"A PFM must have shape (width, 4) with columns A, C, G, T, got {pfm.shape}.")
-    return pfm
-
-
 def motif_similarity(motif, reference, *, min_overlap=5):
     """Best Pearson correlation of two motifs over their relative offsets and both strands.
 
@@ -485,7 +475,7 @@ def motif_similarity(motif, reference, *, min_overlap=5):
     >>> motif_similarity("CTTATC", "AGATAAGG")   # the reverse complement of GATAAG, inside
     (1.0, 1, '-')
     """
-    motif, reference = _as_pfm(motif), _as_pfm(reference)
+    motif, reference = check_pfm(motif), check_pfm(reference)
     overlap_min = min(min_overlap, len(motif), len(reference))
     best = (np.nan, 0, "+")
     for strand, m in (("+", motif), ("-", motif[::-1, ::-1])):
@@ -499,102 +489,3 @@ def motif_similarity(motif, reference, *, min_overlap=5):
             if np.isnan(best[0]) or r > best[0] + 1e-12:
                 best = (round(r, 12), offset, strand)
     return best
-
-
-def _require_logomaker():
-    try:
-        import logomaker
-        from matplotlib.figure import Figure
-    except ImportError as e:
-        raise ImportError(
-            "Sequence logos need matplotlib and logomaker: pip install 'skdeepsea[plot]'."
-        ) from e
-    return logomaker, Figure
-
-
-def plot_logo(pfm, *, ax=None, title=None, information=True):
-    """Draw a sequence logo of one PFM with logomaker.
-
-    Parameters
-    ----------
-    pfm : array-like of shape (width, 4)
-        Frequencies with columns A, C, G, T (e.g. a row of
-        :meth:`FilterMotifs.frequencies`).
-    ax : matplotlib Axes, default=None
-        Where to draw; None makes a new Figure.
-    title : str, default=None
-        Title of the axes.
-    information : bool, default=True
-        Letter heights in bits (information content); False: probabilities.
-
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-    """
-    import pandas as pd
-
-    logomaker, Figure = _require_logomaker()
-    pfm = _as_pfm(pfm)
-    if ax is None:
-        ax = Figure(figsize=(max(2.0, 0.4 * len(pfm)), 1.6), layout="constrained").subplots()
-    frame = pd.DataFrame(pfm, columns=list(MEME_ALPHABET))
-    if information:
-        frame = logomaker.transform_matrix(frame, from_type="probability", to_type="information")
-    logomaker.Logo(frame, ax=ax, color_scheme="classic")
-    ax.set_ylim(0, 2 if information else 1)
-    ax.set_ylabel("bits" if information else "probability")
-    ax.set_xticks([])
-    if title:
-        ax.set_title(title, fontsize=9)
-    return ax.figure
-
-
-def plot_filter_logos(motifs, filters=None, *, n_top=12, n_columns=4, min_sites=10):
-    """Sequence logos of several filters in one Figure.
-
-    Parameters
-    ----------
-    motifs : FilterMotifs
-        The filters' matrices.
-    filters : list of int or str, default=None
-        Filters to draw (indices or names); None draws the ``n_top`` with
-        the most information among those with at least ``min_sites`` sites.
-    n_top : int, default=12
-        How many filters to draw when ``filters`` is None.
-    n_columns : int, default=4
-        Logos per row.
-    min_sites : int, default=10
-        Fewest sites of a filter drawn when ``filters`` is None.
-
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-    """
-    _, Figure = _require_logomaker()
-    if filters is None:
-        bits = motifs.information_content()
-        eligible = np.flatnonzero(motifs.n_sites >= min_sites)
-        filters = eligible[np.argsort(-bits[eligible], kind="stable")][:n_top].tolist()
-    indices = []
-    for f in filters:
-        if isinstance(f, str):
-            if f not in motifs.names:
-                raise ValueError(f"No filter named {f!r}; filters are named {motifs.names[:3]}...")
-            f = motifs.names.index(f)
-        if not 0 <= int(f) < len(motifs):
-            raise ValueError(f"Filter index {f} out of range: there are {len(motifs)} filters.")
-        indices.append(int(f))
-    pfms, bits, consensus = motifs.frequencies(), motifs.information_content(), motifs.consensus()
-    rows = max(1, -(-len(indices) // n_columns))
-    figure = Figure(figsize=(3.2 * n_columns, 1.7 * rows), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(rows, n_columns, squeeze=False).ravel())
-    for ax, i in zip(axes, indices):
-        plot_logo(pfms[i], ax=ax, title=(
-            f"{motifs.names[i]}  {consensus[i]}\n{motifs.n_sites[i]} sites, {bits[i]:.1f} bits"
-        ))
-    for ax in axes[len(indices):]:
-        ax.set_axis_off()
-    if not indices:
-        axes[0].text(0.5, 0.5, f"No filter has {min_sites} or more sites.", ha="center",
-                     va="center", transform=axes[0].transAxes)
-    return figure

@@ -9,10 +9,9 @@ of two models. :func:`write_report` puts it all in a folder: TSV tables, PNG
 figures and an ``index.html`` page that shows them; ``skdeepsea evaluate``
 does it from the command line.
 
-matplotlib (the ``plot`` extra) is needed for the figures only, and is
-imported when first used. Figures are made with
-``matplotlib.figure.Figure`` directly, not pyplot, so no GUI backend and no
-global state are involved.
+The figures are drawn by :mod:`skdeepsea.plotting` (re-exported here):
+matplotlib (the ``plot`` extra) is needed for them only, and is imported when
+first used.
 """
 
 import html
@@ -24,13 +23,18 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from . import metrics
+from ._atomic import TEMPORARY_PREFIX
+from ._validation import check_binary_scores
 from .metrics import pr_auc_per_target, roc_auc_per_target
+from .plotting.auc import plot_auc_distribution, plot_model_comparison
+from .plotting.curves import plot_pr_curves, plot_roc_curves
+from .targets import class_order
 
 __all__ = [
     "DEFAULT_MIN_POSITIVES",
     "PUBLISHED_MEDIANS",
     "class_summary",
+    "default_curve_targets",
     "evaluation_table",
     "plot_auc_distribution",
     "plot_model_comparison",
@@ -53,17 +57,9 @@ PUBLISHED_MEDIANS = pd.DataFrame(
 )
 
 _COLUMNS = ["target", "class", "positives", "negatives", "roc_auc", "pr_auc", "status"]
-_CLASS_ORDER = ["DNase", "TF", "histone"]
 
 
 # ---------------------------------------------------------------------------------------- tables
-
-
-def _check_scores(y_true, y_score):
-    y_true, y_score = metrics._check_scores(y_true, y_score)
-    if y_true.size and not np.isin(y_true, (0, 1)).all():
-        raise ValueError("y_true must hold 0/1 labels only.")
-    return y_true, y_score
 
 
 def target_classes_or_none(target_names):
@@ -151,7 +147,7 @@ def evaluation_table(y_true, y_score, target_names=None, target_classes=None, *,
     0      a  None          2          2      1.0     1.0                 ok
     1      b  None          1          3      NaN     NaN  too few positives
     """
-    y_true, y_score = _check_scores(y_true, y_score)
+    y_true, y_score = check_binary_scores(y_true, y_score)
     if isinstance(min_positives, bool) or not isinstance(min_positives, (int, np.integer)) \
             or min_positives < 1:
         raise ValueError(f"min_positives must be an integer >= 1, got {min_positives!r}.")
@@ -218,11 +214,8 @@ def class_summary(table):
     """
     ok = table["status"] == "ok"
     classes = table["class"]
-    known = [c for c in pd.unique(classes.dropna())]
-    order = [c for c in _CLASS_ORDER if c in known] + sorted(c for c in known
-                                                             if c not in _CLASS_ORDER)
     rows = {}
-    for name in order + ["all"]:
+    for name in class_order(classes) + ["all"]:
         member = np.ones(len(table), bool) if name == "all" else (classes == name).to_numpy()
         chosen = table[member & ok.to_numpy()]
         rows[name] = {
@@ -234,6 +227,29 @@ def class_summary(table):
     summary = pd.DataFrame.from_dict(rows, orient="index")
     summary.index.name = "class"
     return summary
+
+
+def default_curve_targets(table, n=5):
+    """Targets spread over the range of ROC AUC: best, worst and quantiles between.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`evaluation_table`.
+    n : int, default=5
+        How many targets (fewer if fewer are scored).
+
+    Returns
+    -------
+    indices : list of int
+        Row indices of ``table``, best first.
+    """
+    ok = table.index[table["status"] == "ok"]
+    if len(ok) == 0:
+        return []
+    ranked = ok[np.argsort(-table.loc[ok, "roc_auc"].to_numpy(), kind="stable")]
+    picks = np.unique(np.round(np.linspace(0, len(ranked) - 1, min(n, len(ranked)))).astype(int))
+    return [int(ranked[i]) for i in picks]
 
 
 # ---------------------------------------------------------------------------------- prediction
@@ -281,229 +297,6 @@ def predict_proba_batches(estimator, X, *, batch_size=1024, progress=True, encod
     return np.concatenate(parts)
 
 
-# ---------------------------------------------------------------------------------------- plots
-
-
-def _axes(ax, figsize):
-    if ax is not None:
-        return ax.figure, ax
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as e:
-        raise ImportError("Plots need matplotlib: pip install 'skdeepsea[plot]'.") from e
-    figure = Figure(figsize=figsize, layout="constrained")
-    return figure, figure.subplots()
-
-
-def _target_indices(targets, names, n_targets):
-    indices = []
-    for t in targets:
-        if isinstance(t, str):
-            if names is None or t not in names:
-                raise ValueError(f"No target named {t!r}.")
-            indices.append(list(names).index(t))
-        else:
-            if not 0 <= int(t) < n_targets:
-                raise ValueError(f"Target index {t} out of range: there are {n_targets} targets.")
-            indices.append(int(t))
-    return indices
-
-
-def _curves(kind, y_true, y_score, targets, target_names, ax):
-    from sklearn.metrics import auc, precision_recall_curve, roc_curve
-
-    y_true, y_score = _check_scores(y_true, y_score)
-    names = None if target_names is None else [str(n) for n in target_names]
-    indices = _target_indices(targets, names, y_true.shape[1])
-    figure, ax = _axes(ax, (5, 4.5))
-    for i in indices:
-        label = names[i] if names is not None else f"target_{i}"
-        labels = y_true[:, i]
-        if labels.min() == labels.max():
-            ax.plot([], [], label=f"{label} (one class only)")
-            continue
-        if kind == "roc":
-            fpr, tpr, _ = roc_curve(labels, y_score[:, i])
-            ax.plot(fpr, tpr, label=f"{label} (AUC {auc(fpr, tpr):.3f})")
-        else:
-            precision, recall, _ = precision_recall_curve(labels, y_score[:, i])
-            score = pr_auc_per_target(labels, y_score[:, i])[0]
-            ax.step(recall, precision, where="post", label=f"{label} (AUC {score:.3f})")
-    if kind == "roc":
-        ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1)
-        ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curves")
-    else:
-        ax.set(xlabel="recall", ylabel="precision", title="Precision-recall curves")
-    ax.set(xlim=(0, 1), ylim=(0, 1.02))
-    if indices:
-        ax.legend(fontsize=7, loc="lower right" if kind == "roc" else "upper right")
-    return figure
-
-
-def plot_roc_curves(y_true, y_score, targets, target_names=None, *, ax=None):
-    """ROC curves of chosen targets, with their AUC in the legend.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples, n_targets)
-        0/1 labels.
-    y_score : array-like of the same shape
-        Predicted probabilities.
-    targets : list of int or str
-        Targets to draw, by index or by name.
-    target_names : sequence of str, default=None
-        Names of the columns (needed to pick targets by name).
-    ax : matplotlib Axes, default=None
-        Where to draw; None makes a new Figure.
-
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-    """
-    return _curves("roc", y_true, y_score, targets, target_names, ax)
-
-
-def plot_pr_curves(y_true, y_score, targets, target_names=None, *, ax=None):
-    """Precision-recall curves of chosen targets, with their PR AUC in the legend.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples, n_targets)
-        0/1 labels.
-    y_score : array-like of the same shape
-        Predicted probabilities.
-    targets : list of int or str
-        Targets to draw, by index or by name.
-    target_names : sequence of str, default=None
-        Names of the columns (needed to pick targets by name).
-    ax : matplotlib Axes, default=None
-        Where to draw; None makes a new Figure.
-
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-    """
-    return _curves("pr", y_true, y_score, targets, target_names, ax)
-
-
-def _groups(table):
-    ok = table[table["status"] == "ok"]
-    if ok["class"].notna().any():
-        summary_order = [c for c in class_summary(table).index if c != "all"]
-        return [(c, ok[ok["class"] == c]) for c in summary_order]
-    return [("all targets", ok)]
-
-
-def plot_auc_distribution(table, metric="roc_auc", *, ax=None):
-    """Distribution of a per-target AUC within each class (box plot and points).
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        From :func:`evaluation_table`; only scored targets are drawn.
-    metric : {"roc_auc", "pr_auc"}, default="roc_auc"
-        Which AUC.
-    ax : matplotlib Axes, default=None
-        Where to draw; None makes a new Figure.
-
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-    """
-    if metric not in ("roc_auc", "pr_auc"):
-        raise ValueError(f"metric must be 'roc_auc' or 'pr_auc', got {metric!r}.")
-    groups = _groups(table)
-    figure, ax = _axes(ax, (1.6 + 1.4 * len(groups), 4))
-    rng = np.random.default_rng(0)
-    values = [g[metric].to_numpy() for _, g in groups]
-    positions = np.arange(1, len(groups) + 1)
-    nonempty = [i for i, v in enumerate(values) if len(v)]
-    if nonempty:
-        ax.boxplot([values[i] for i in nonempty], positions=positions[nonempty], widths=0.5,
-                   showfliers=False, medianprops={"color": "black"})
-    for x, v in zip(positions, values):
-        ax.scatter(x + rng.uniform(-0.15, 0.15, len(v)), v, s=6, alpha=0.5, color="tab:blue")
-    ax.set_xticks(positions, [f"{name}\n(n={len(v)})" for (name, _), v in zip(groups, values)])
-    label = "ROC AUC" if metric == "roc_auc" else "PR AUC"
-    ax.set(ylabel=label, title=f"{label} per target", xlim=(0.4, len(groups) + 0.6))
-    if metric == "roc_auc":
-        ax.axhline(0.5, color="0.6", linestyle="--", linewidth=1)
-        lowest = min([0.5] + [float(v.min()) for v in values if len(v)])
-        ax.set_ylim(lowest - 0.02, 1.01)
-    else:
-        ax.set_ylim(0, 1.01)
-    return figure
-
-
-def plot_model_comparison(table, other, metric="roc_auc", *, labels=("model", "other"),
-                          ax=None):
-    """Target-by-target comparison of two models: a scatter of their AUCs.
-
-    Targets are matched by name; only those scored in both tables are drawn.
-
-    Parameters
-    ----------
-    table, other : pandas.DataFrame
-        From :func:`evaluation_table`, for the first (x axis) and second
-        (y axis) model.
-    metric : {"roc_auc", "pr_auc"}, default="roc_auc"
-        Which AUC.
-    labels : tuple of str, default=("model", "other")
-        Names of the two models.
-    ax : matplotlib Axes, default=None
-        Where to draw; None makes a new Figure.
-
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-        The title says on how many targets the second model scores higher.
-    """
-    if metric not in ("roc_auc", "pr_auc"):
-        raise ValueError(f"metric must be 'roc_auc' or 'pr_auc', got {metric!r}.")
-    merged = table[table["status"] == "ok"].merge(
-        other[other["status"] == "ok"][["target", metric]], on="target", suffixes=("", "_other"))
-    figure, ax = _axes(ax, (5, 5))
-    x, y = merged[metric].to_numpy(), merged[f"{metric}_other"].to_numpy()
-    if merged["class"].notna().any():
-        for cls in class_summary(table).index.drop("all"):
-            chosen = (merged["class"] == cls).to_numpy()
-            ax.scatter(x[chosen], y[chosen], s=8, alpha=0.6, label=f"{cls} ({chosen.sum()})")
-        ax.legend(fontsize=8, loc="lower right")
-    else:
-        ax.scatter(x, y, s=8, alpha=0.6)
-    low = float(np.nanmin(np.concatenate([x, y, [0.5 if metric == "roc_auc" else 0.0]])))
-    ax.plot([low, 1], [low, 1], color="0.6", linestyle="--", linewidth=1)
-    name = "ROC AUC" if metric == "roc_auc" else "PR AUC"
-    ax.set(xlabel=f"{labels[0]} {name}", ylabel=f"{labels[1]} {name}",
-           xlim=(low - 0.01, 1.01), ylim=(low - 0.01, 1.01), aspect="equal")
-    ax.set_title(f"{labels[1]} higher on {int((y > x).sum())} of {len(merged)} targets",
-                 fontsize=10)
-    return figure
-
-
-def default_curve_targets(table, n=5):
-    """Targets spread over the range of ROC AUC: best, worst and quantiles between.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        From :func:`evaluation_table`.
-    n : int, default=5
-        How many targets (fewer if fewer are scored).
-
-    Returns
-    -------
-    indices : list of int
-        Row indices of ``table``, best first.
-    """
-    ok = table.index[table["status"] == "ok"]
-    if len(ok) == 0:
-        return []
-    ranked = ok[np.argsort(-table.loc[ok, "roc_auc"].to_numpy(), kind="stable")]
-    picks = np.unique(np.round(np.linspace(0, len(ranked) - 1, min(n, len(ranked)))).astype(int))
-    return [int(ranked[i]) for i in picks]
-
-
 # ---------------------------------------------------------------------------------------- report
 
 
@@ -524,7 +317,8 @@ class _AtomicDirectory:
         os.makedirs(parent, exist_ok=True)
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise NotADirectoryError(f"{self.path} exists and is not a folder.")
-        self.tmp = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(self.path)}-", dir=parent)
+        self.tmp = tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{os.path.basename(self.path)}-",
+                                    dir=parent)
         return self.tmp
 
     def __exit__(self, kind, value, traceback):
@@ -635,7 +429,7 @@ def write_report(directory, y_true, y_score, target_names=None, target_classes=N
     if other_score is not None:
         other = evaluation_table(y_true, other_score, target_names, target_classes,
                                  min_positives=min_positives, progress=progress)
-    y_true, y_score = _check_scores(y_true, y_score)
+    y_true, y_score = check_binary_scores(y_true, y_score)
     if curve_targets is None:
         curve_targets = default_curve_targets(table)
     names = table["target"].tolist()
@@ -666,7 +460,8 @@ def write_report(directory, y_true, y_score, target_names=None, target_classes=N
                     f"{labels[1]} against {labels[0]}, target by target")
         motif_section = ""
         if motifs is not None:
-            from .motifs import plot_filter_logos, write_meme
+            from .motifs import write_meme
+            from .plotting.logos import plot_filter_logos
 
             n_written = write_meme(motifs, os.path.join(folder, "filters.meme"))
             logo = _save_figure(plot_filter_logos(motifs), folder, "filter_logos")

@@ -175,7 +175,7 @@ def test_logos_are_figures():
     assert len(drawn) == 3   # at most n_top, only filters with >= 10 sites
     assert all("AAAA" in ax.get_title() for ax in drawn)
     assert len([ax for ax in plot_filter_logos(motifs, ["filter_2"]).axes if ax.axison]) == 1
-    with pytest.raises(ValueError, match="No filter"):
+    with pytest.raises(ValueError, match="Unknown filter .nope."):
         plot_filter_logos(motifs, ["nope"])
 
 

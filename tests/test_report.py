@@ -142,7 +142,7 @@ def test_plots_return_figures_and_draw_on_given_axes():
     comparison = plot_model_comparison(table, better, labels=("a", "b"))
     assert comparison.axes[0].get_title() == "b higher on 3 of 3 targets"
     assert default_curve_targets(table) == [4, 3, 2] or len(default_curve_targets(table)) == 3
-    with pytest.raises(ValueError, match="No target named"):
+    with pytest.raises(ValueError, match="Unknown target .nope."):
         plot_roc_curves(y, score, ["nope"], names)
     with pytest.raises(ValueError, match="metric"):
         plot_auc_distribution(table, "accuracy")

@@ -1,12 +1,19 @@
-"""In silico saturation mutagenesis: every single-base substitution of a sequence."""
+"""In silico saturation mutagenesis: every single-base substitution of a sequence.
+
+The heatmap, :func:`plot_mutagenesis`, is drawn by
+:mod:`skdeepsea.plotting.mutagenesis` (re-exported here).
+"""
 
 import weakref
 
 import numpy as np
 import pandas as pd
 
-from ..preprocessing import OneHotDNA, reverse_complement
+from ..plotting.mutagenesis import plot_mutagenesis
+from ..preprocessing import OneHotDNA, channel_order, complement_channels, reverse_complement
 from ._scoring import ModelTargets, effect_scores, network_predict
+
+__all__ = ["MutagenesisResult", "in_silico_mutagenesis", "plot_mutagenesis"]
 
 BASES = "ACGT"
 _METHODS = ("auto", "naive", "fast")
@@ -91,9 +98,9 @@ class MutagenesisResult:
 def _mutants(onehot, positions, alphabet):
     """One-hot mutants (3 per position, in BASES order without the reference)."""
     codes, rows = [], []
+    channels = channel_order(alphabet, BASES)
     for p in positions:
-        for b, base in enumerate(BASES):
-            channel = alphabet.index(base)
+        for b, channel in enumerate(channels):
             if onehot[p, channel] != 1:
                 codes.append((p, channel))
                 rows.append((p, b))
@@ -309,7 +316,7 @@ def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None
         rc = np.asarray(reverse_complement(onehot[None], alphabet=alphabet))[0]
         # The reverse complement of a mutant at p is the mutant at L - 1 - p of the
         # reverse complement, with the complementary base.
-        complement = {alphabet.index(b): alphabet.index(c) for b, c in zip("ACGT", "TGCA")}
+        complement = complement_channels(alphabet)
         rc_codes = [(L - 1 - p, complement[channel]) for p, channel in codes]
         forward = (forward + np.asarray(network_predict(model, rc[None], batch_size))[0]) / 2
         mutant = (mutant + run(rc, rc_codes)) / 2
@@ -319,58 +326,3 @@ def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None
     for (p, b), values in zip(rows, mutant):
         proba[p - start, b] = values
     return MutagenesisResult(sequence, positions, info.names, forward, proba, epsilon)
-
-
-def plot_mutagenesis(result, target=0, *, score="diff", ax=None, cmap="RdBu_r"):
-    """Heatmap of one target's mutagenesis scores: bases x positions.
-
-    Parameters
-    ----------
-    result : MutagenesisResult
-        From :func:`in_silico_mutagenesis`.
-    target : str or int, default=0
-        Target name or index in ``result.target_names``.
-    score : str, default="diff"
-        Score to show (see :meth:`MutagenesisResult.score`).
-    ax : matplotlib Axes or None, default=None
-        Where to draw; None makes a new figure.
-    cmap : str, default="RdBu_r"
-        Colour map, centred on zero for signed scores.
-
-    Returns
-    -------
-    ax : matplotlib Axes
-        The heatmap, with the reference base of each position outlined.
-    """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:  # pragma: no cover - depends on the installation
-        raise ImportError("Plots need matplotlib: pip install 'skdeepsea[plot]'.") from error
-    if isinstance(target, str):
-        if target not in result.target_names:
-            raise ValueError(f"Unknown target {target!r}; the result has {result.target_names}.")
-        index = result.target_names.index(target)
-    else:
-        index = int(target)
-        if not 0 <= index < len(result.target_names):
-            raise ValueError(f"Target index {index} out of range: the result has "
-                             f"{len(result.target_names)} target(s).")
-    values = result.score(score)[:, :, index].T  # (4, n_positions)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(4.0, len(result.positions) / 12), 2.2))
-    limit = float(np.nanmax(np.abs(values))) or 1.0
-    signed = score in ("diff", "logfc")
-    image = ax.imshow(values, aspect="auto", cmap=cmap if signed else "viridis",
-                      vmin=-limit if signed else 0, vmax=limit, interpolation="nearest",
-                      extent=(result.positions[0] - 0.5, result.positions[-1] + 0.5, 3.5, -0.5))
-    ref_rows = [BASES.index(result.sequence[p]) if result.sequence[p] in BASES else -1
-                for p in result.positions]
-    for p, row in zip(result.positions, ref_rows):
-        if row >= 0:
-            ax.add_patch(plt.Rectangle((p - 0.5, row - 0.5), 1, 1, fill=False, lw=0.5,
-                                       edgecolor="black"))
-    ax.set_yticks(range(4), list(BASES))
-    ax.set_xlabel("position")
-    ax.set_title(f"{result.target_names[index]}: {score}")
-    ax.figure.colorbar(image, ax=ax, label=score)
-    return ax

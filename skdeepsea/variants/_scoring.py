@@ -5,6 +5,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ..preprocessing import OneHotDNA, reverse_complement
+from ..targets import target_indices
 from ._io import ReadReport, read_variants
 from ._windows import variant_windows
 
@@ -20,7 +21,16 @@ def column_name(score, target):
 
 
 class ModelTargets:
-    """The network outputs a fitted classifier exposes, and their names."""
+    """The network outputs a fitted classifier exposes, and their names.
+
+    Parameters
+    ----------
+    model : DeepSEAClassifier
+        A fitted classifier of one-hot DNA.
+    targets : str, int, list of str or int, or None, default=None
+        Targets chosen by name or index (:func:`skdeepsea.targets.target_indices`);
+        None: all.
+    """
 
     def __init__(self, model, targets=None):
         check_is_fitted(model, "model_")
@@ -32,24 +42,7 @@ class ModelTargets:
             names = names[1:]  # the single sigmoid output is the second class
         if len(names) != n_outputs:
             names = [f"target_{i}" for i in range(n_outputs)]
-        if targets is None:
-            self.indices = np.arange(n_outputs)
-        else:
-            if isinstance(targets, (str, int, np.integer)):
-                targets = [targets]
-            indices = []
-            for target in targets:
-                if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
-                    if not -n_outputs <= target < n_outputs:
-                        raise ValueError(f"Target index {target} is out of range: the model has "
-                                         f"{n_outputs} target(s).")
-                    indices.append(int(target) % n_outputs)
-                elif str(target) in names:
-                    indices.append(names.index(str(target)))
-                else:
-                    raise ValueError(f"Unknown target {target!r}; the model's targets are "
-                                     f"{names[:10]}{' ...' if len(names) > 10 else ''}.")
-            self.indices = np.array(indices, dtype=int)
+        self.indices = np.array(target_indices(names, targets), dtype=int)
         self.names = [names[i] for i in self.indices]
         self.sequence_length = int(model.sequence_length_)
         self.alphabet = model.alphabet_
