@@ -241,6 +241,20 @@ def test_write_rejects_non_binary_when_packed(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_an_interrupted_write_keeps_the_old_file(tmp_path):
+    X = np.zeros((4, 5, 4), np.uint8)
+    X[:, :, 0] = 1
+    path = tmp_path / "data.h5"
+    write_dataset(path, X, np.ones((4, 1)))
+    bad = X.copy()
+    bad[3, 4, 0] = 2
+    with pytest.raises(ValueError, match="sample 3"):
+        write_dataset(path, bad, np.zeros((4, 1)), block_size=2)  # fails after one block
+    assert os.listdir(tmp_path) == ["data.h5"]
+    with open_dataset(path) as data:
+        assert data.Y[:].tolist() == [[1]] * 4
+
+
 def test_errors_name_file_key_and_shape(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.mat"):
         open_dataset(tmp_path / "missing.mat")

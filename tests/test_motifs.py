@@ -114,6 +114,27 @@ def test_filter_motifs_checks_its_input():
         filter_motifs(_RANDOM_FILTERS, np.zeros((3, 40, 5), np.float32))
 
 
+def test_write_meme_keeps_the_old_file_when_interrupted(tmp_path, monkeypatch):
+    from skdeepsea import motifs as module
+
+    path = tmp_path / "filters.meme"
+    path.write_text("previous motifs")
+    motifs = FilterMotifs(np.ones((1, 3, 4)), "ACGT", [4], [1.0], 0.5)
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "meme_text", broken)
+    with pytest.raises(KeyboardInterrupt):
+        write_meme(motifs, path)
+    assert path.read_text() == "previous motifs"
+    assert [p.name for p in tmp_path.iterdir()] == ["filters.meme"]
+    monkeypatch.undo()
+    write_meme(motifs, path)
+    assert path.read_text().startswith("MEME version 4")
+    assert [p.name for p in tmp_path.iterdir()] == ["filters.meme"]
+
+
 def test_meme_file_reads_back_with_biopython(tmp_path):
     pytest.importorskip("Bio")
     rng = np.random.default_rng(0)

@@ -443,6 +443,11 @@ def test_interrupted_run_leaves_no_complete_looking_file(tmp_path, genome_path, 
         with pytest.raises(MalformedVariantError, match="line 14"):
             write_variant_scores(model, path, genome_path, tmp_path / name, chunk_size=3)
     assert sorted(os.listdir(tmp_path)) == ["bad.vcf", "genome.fa", "genome.fa.fai"]
+    kept = tmp_path / "kept.tsv"
+    kept.write_text("previous scores\n")
+    with pytest.raises(MalformedVariantError):
+        write_variant_scores(model, path, genome_path, kept, chunk_size=3)
+    assert kept.read_text() == "previous scores\n"
     summary = write_variant_scores(model, path, genome_path, tmp_path / "out.h5",
                                    on_malformed="skip")
     assert summary["malformed_skipped"] == 1 and summary["scored"] == 10
