@@ -67,7 +67,7 @@ def test_a_second_run_resumes_the_checkpoint_with_more_epochs(files, tmp_path, c
     assert main([*common, "--epochs", "1", "--random-state", "0",
                  "--out", str(tmp_path / "first.skdeepsea")]) == 0
     first = capsys.readouterr().out
-    assert "Resuming" not in first and "Trained 4 steps in 1 epochs" in first
+    assert "Resuming" not in first and "Trained 4 steps in 1 epoch " in first
     # Another seed: a fit that started over would neither match the first epoch nor stop at 8.
     assert main([*common, "--epochs", "2", "--random-state", "1",
                  "--out", str(tmp_path / "second.skdeepsea")]) == 0

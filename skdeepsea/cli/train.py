@@ -265,8 +265,9 @@ def _print_summary(estimator, elapsed, path, out):
     for epoch, loss in enumerate(losses, start=1):
         val = f"{val_losses[epoch - 1]:.6f}" if val_losses else "-"
         print(f"{epoch:5d}  {loss:.6f}  {val}", file=out)
-    print(f"\nTrained {estimator.n_steps_:,} steps in {len(losses)} epochs (this run: "
-          f"{elapsed:.0f} s).", file=out)
+    epochs = f"{len(losses)} epoch{'' if len(losses) == 1 else 's'}"
+    print(f"\nTrained {estimator.n_steps_:,} steps in {epochs} (this run: {elapsed:.0f} s).",
+          file=out)
     if val_losses:
         best = min(range(len(val_losses)), key=val_losses.__getitem__)
         kept = " (its weights kept: early stopping)" if estimator.early_stopping else ""
