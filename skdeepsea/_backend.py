@@ -70,3 +70,38 @@ def select_backend():
             os.environ["KERAS_BACKEND"] = name
             return name
     return None
+
+
+def enable_compilation_cache():
+    """Keep JAX's compiled steps on disk, so that later fits of the same network skip XLA.
+
+    A small fit spends most of its time compiling its train and predict steps;
+    with the cache, a second fit of the same architecture and constants (the
+    folds of a cross-validation, the refit of a grid search, the next run of a
+    script) loads them instead. The folder is ``$SKDEEPSEA_CACHE_DIR`` or
+    ``$XDG_CACHE_HOME/skdeepsea`` (``~/.cache/skdeepsea``), subfolder ``jax``;
+    ``SKDEEPSEA_CACHE_DIR=""`` turns the cache off, and a cache folder the user
+    set in JAX's own configuration is left as it is. Other backends: nothing.
+
+    Returns
+    -------
+    folder : str or None
+        The cache folder in use, or None.
+    """
+    if "keras" not in sys.modules or sys.modules["keras"].backend.backend() != "jax":
+        return None
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:
+        return jax.config.jax_compilation_cache_dir
+    root = os.environ.get("SKDEEPSEA_CACHE_DIR")
+    if root is None:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(xdg, "skdeepsea")
+    if not root:
+        return None
+    folder = os.path.join(root, "jax")
+    jax.config.update("jax_compilation_cache_dir", folder)
+    # Compilations of half a second and more: every step of this network, no trivia.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return folder

@@ -1,31 +1,22 @@
-"""DeepSEAClassifier: the DeepSEA network as a scikit-learn classifier."""
+"""DeepSEAClassifier: the DeepSEA network as a scikit-learn classifier.
 
-import numbers
-import os
+The class is the scikit-learn face of the training and inference engine in
+``skdeepsea/_engine``: ``fit`` checks every parameter, prepares the data,
+builds and compiles the network, runs one training loop and sets the fitted
+attributes in one place; ``predict_proba`` calls the one batched inference
+function. docs/architecture.md follows a fit from here to the Keras layers.
+"""
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state, compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import persistence
-from ._lazy import is_dataset
-from ._lazy import is_lazy as _is_lazy
-from ._validation import check_number
+from ._engine.inputs import check_predict_alphabet, check_X, unpack_dataset
 from .metrics import mean_roc_auc_scorer
-from .preprocessing import check_alphabet, reverse_complement
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
-MIXED_PRECISION = {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 DEEPSEA_LEARNING_RATE_DECAY = 8e-7
-
-
-def _streamed(X):
-    """Whether to stream X: lazy arrays, but not memmaps other than (n, L, C)."""
-    return _is_lazy(X) and not (isinstance(X, np.ndarray) and X.ndim != 3)
 
 
 class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
@@ -92,8 +83,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         stopping and history work per epoch, so at DeepSEA scale an epoch of
         a few thousand steps (the original: 110,000 samples, 6,875 batches of
         16) gives frequent validation. Epochs follow each other through the
-        shuffled data without restarting it. Setting it streams the data
-        (see ``shuffle_buffer``).
+        shuffled data without restarting it.
     early_stopping : bool, default=False
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs, and keep the weights of the best epoch.
@@ -111,7 +101,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         index or name), "balanced" giving ``n_negative / n_positive``.
     average_strands : bool, default=True
         Average the predictions for each sequence and its reverse complement,
-        as DeepSEA's published predictions do.
+        as DeepSEA's published predictions do (both strands computed on the
+        device from one read of each sequence).
     add_reverse_complement : bool, default=True
         Train on the reverse complement of every training sequence too (the
         DeepSEA training data holds both strands).
@@ -124,15 +115,14 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         and ``add_reverse_complement=False``, since only DNA has a reverse
         complement.
     shuffle_buffer : int, default=10000
-        When streaming (lazy ``X`` such as an ``h5py.Dataset``, a
-        ``numpy.memmap`` or a data set from :func:`skdeepsea.data.open_dataset`;
-        or ``checkpoint_dir``, ``steps_per_epoch`` or ``data_parallel`` set),
-        samples read and shuffled together: the data are read in contiguous
-        blocks (up to 512 samples, or whole storage chunks of the file), the
-        blocks are permuted every pass, and each run of
-        blocks adding up to ``shuffle_buffer`` samples is shuffled as a whole,
-        with its reverse complements. Memory: two buffers of raw samples
-        (1000 bp uint8: 4 KB a sample).
+        For lazy ``X`` (an ``h5py.Dataset``, a ``numpy.memmap``, a data set
+        from :func:`skdeepsea.data.open_dataset`), samples read and shuffled
+        together: the data are read in contiguous blocks (up to 512 samples,
+        or whole storage chunks of the file), the blocks are permuted every
+        pass, and each run of blocks adding up to ``shuffle_buffer`` samples
+        is shuffled as a whole, with its reverse complements. Memory: two
+        buffers of raw samples (1000 bp uint8: 4 KB a sample). An in-memory
+        ``X`` is shuffled as a whole every pass.
     mixed_precision : {"bfloat16", "float16"} or None, default=None
         Build the network with Keras' mixed precision policy
         (``"mixed_bfloat16"`` or ``"mixed_float16"``): computations in 16-bit
@@ -144,10 +134,9 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         every GPU, or every host of a multi-host JAX setup) with Keras'
         ``DataParallel`` distribution: weights replicated, each batch split
         across devices. JAX backend only; ``batch_size`` must be a multiple
-        of the device count. The data are streamed (see ``shuffle_buffer``),
-        and the last batch of each pass (and of the validation set) drops up
-        to ``n_devices - 1`` samples so that it splits evenly. See
-        docs/training-at-scale.md.
+        of the device count. The last batch of the validation set drops up to
+        ``n_devices - 1`` samples so that it splits evenly (training batches
+        are padded to full size). See docs/training-at-scale.md.
     checkpoint_dir : str, path-like or None, default=None
         Directory for training checkpoints. Every ``checkpoint_every`` steps
         and at each epoch's end, ``checkpoint.npz`` there is replaced
@@ -156,9 +145,15 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         that finds a checkpoint of the same training there resumes from it
         (after a crash, or with more ``epochs``) and ends after the same
         number of steps as an uninterrupted fit; a checkpoint of another
-        training raises ValueError. Setting it streams the data.
+        training raises ValueError.
     checkpoint_every : int, default=1000
         Steps between checkpoints.
+    warm_start : bool, default=False
+        When the estimator is fitted already, ``fit`` continues training its
+        network (and, when kept, its optimizer state) for ``epochs`` more
+        epochs instead of starting anew, as scikit-learn's neural networks
+        do. The data must have the same sequence length, targets and base
+        order. A checkpoint in ``checkpoint_dir`` takes precedence.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, dropout, shuffling and the early
         stopping split; an int makes ``fit`` reproducible on the CPU for a
@@ -191,6 +186,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         its runs, when resumed from a checkpoint).
     n_steps_ : int
         Gradient steps taken by the last fit (resumed runs included).
+    n_iter_ : int
+        Epochs run by the last fit (resumed runs included).
 
     Examples
     --------
@@ -240,6 +237,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         data_parallel=False,
         checkpoint_dir=None,
         checkpoint_every=1000,
+        warm_start=False,
         random_state=None,
         verbose=0,
     ):
@@ -271,6 +269,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.data_parallel = data_parallel
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
+        self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
 
@@ -281,339 +280,15 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    # ------------------------------------------------------------------ input checks
-
-    def _check_params(self):
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}.")
-        check_number("learning_rate", self.learning_rate, low=0, strict=True, allow_none=True)
-        check_number("momentum", self.momentum, low=0, high=1)
-        check_number("batch_size", self.batch_size, low=1, integer=True)
-        check_number("epochs", self.epochs, low=1, integer=True)
-        check_number("validation_fraction", self.validation_fraction, low=0, high=0.9, strict=True)
-        check_number("n_iter_no_change", self.n_iter_no_change, low=1, integer=True)
-        check_number("verbose", self.verbose, low=0, high=2, integer=True)
-        check_number("input_channels", self.input_channels, low=1, integer=True)
-        check_number("learning_rate_decay", self.learning_rate_decay, low=0)
-        check_number("steps_per_epoch", self.steps_per_epoch, low=1, integer=True, allow_none=True)
-        check_number("shuffle_buffer", self.shuffle_buffer, low=1, integer=True)
-        check_number("checkpoint_every", self.checkpoint_every, low=1, integer=True)
-        if self.mixed_precision is not None and self.mixed_precision not in MIXED_PRECISION:
-            raise ValueError(
-                f"mixed_precision must be None, 'bfloat16' or 'float16', got "
-                f"{self.mixed_precision!r}."
-            )
-        if not isinstance(self.data_parallel, (bool, np.bool_)):
-            raise ValueError(f"data_parallel must be True or False, got {self.data_parallel!r}.")
-        if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, (str, os.PathLike)):
-            raise ValueError(
-                f"checkpoint_dir must be a directory path or None, got {self.checkpoint_dir!r}."
-            )
-        if self.input_channels != 4 and (self.average_strands or self.add_reverse_complement):
-            raise ValueError(
-                f"input_channels={self.input_channels}: only one-hot DNA (4 channels) has a "
-                "reverse complement; set average_strands=False and add_reverse_complement=False."
-            )
-        if not (self.class_weight is None or self.class_weight == "balanced"
-                or isinstance(self.class_weight, dict)):
-            raise ValueError(
-                f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}."
-            )
-
-    def _check_X(self, X, *, fitting):
-        """Validate one-hot input; return float32 (n, L, 4) and its alphabet."""
-        input_alphabet = getattr(X, "alphabet", None)
-        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-            raise TypeError("DeepSEAClassifier does not accept sparse input; pass a dense array.")
-        if not hasattr(X, "dtype") or X.dtype.kind == "O":
-            X = np.asarray(X, dtype=object)
-            if X.size and isinstance(X.flat[0], (str, bytes)):
-                raise TypeError(
-                    "DeepSEAClassifier takes one-hot arrays (n, L, 4) or (n, L*4), not strings: "
-                    "encode them with skdeepsea.OneHotDNA, e.g. make_pipeline(OneHotDNA(), "
-                    "DeepSEAClassifier())."
-                )
-            X = X.astype(np.float64)
-        X = np.asarray(X)
-        if X.dtype.kind == "c":
-            raise ValueError("Complex data not supported; X must hold real numbers.")
-        if X.dtype.kind not in "biuf":
-            raise ValueError(f"X must hold numbers (float, uint8 or bool), got dtype {X.dtype}.")
-        channels = self.input_channels
-        if X.ndim == 2:
-            if X.shape[1] == 0:
-                raise ValueError(
-                    f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
-                )
-            if not fitting and X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but DeepSEAClassifier is expecting "
-                    f"{self.n_features_in_} features as input (sequences of length "
-                    f"{self.sequence_length_} with {channels} channels, flattened)."
-                )
-            if X.shape[1] % channels:
-                raise ValueError(
-                    f"A 2-D X must be flattened sequences of shape (n, L*{channels}); it has "
-                    f"{X.shape[1]} feature(s), which is not a multiple of {channels}."
-                )
-            X = X.reshape(X.shape[0], X.shape[1] // channels, channels)
-        elif X.ndim != 3 or X.shape[2] != channels:
-            raise ValueError(
-                f"X must have shape (n, L, {channels}) or (n, L*{channels}); got an array of "
-                f"shape {X.shape}."
-                + (" Reshape your data: X.reshape(1, -1) for one sample." if X.ndim == 1 else "")
-            )
-        if X.shape[0] == 0:
-            raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is required.")
-        X = X.astype(np.float32, copy=False)
-        if not np.isfinite(X).all():
-            raise ValueError("X contains NaN or infinity; one-hot values must be finite.")
-        return X, self._check_length_and_alphabet(X.shape[1], input_alphabet, fitting=fitting)
-
-    def _encode_targets(self, y):
-        """Set the target attributes; return (targets for Keras, output units, activation)."""
-        names = getattr(y, "columns", None)
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y, names = y.ravel(), None
-        check_classification_targets(y)
-        self.target_type_ = type_of_target(y)
-        if self.target_type_ == "multilabel-indicator":
-            self.classes_ = np.arange(y.shape[1])
-            self.target_names_ = np.array(
-                [str(n) for n in names] if names is not None
-                else [f"target_{i}" for i in range(y.shape[1])]
-            )
-            return y.astype(np.float32), y.shape[1], "sigmoid"
-        if y.ndim != 1:
-            raise ValueError(
-                f"y must be 1-D labels or a 2-D 0/1 indicator matrix; got type {self.target_type_!r}."
-            )
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y holds one class only ({self.classes_[0]!r}); a classifier needs at least 2."
-            )
-        self.target_names_ = np.array([str(c) for c in self.classes_])
-        codes = encoder.transform(y)
-        if len(self.classes_) == 2:
-            return codes.astype(np.float32)[:, None], 1, "sigmoid"
-        return codes, len(self.classes_), "softmax"
-
     # ------------------------------------------------------------------ training
-
-    def _loss(self, targets):
-        import keras
-
-        from .losses import WeightedBinaryCrossentropy
-
-        if self.target_type_ == "multiclass":
-            return keras.losses.SparseCategoricalCrossentropy()
-        if self.target_type_ == "multilabel-indicator" and self.class_weight is not None:
-            return WeightedBinaryCrossentropy(self._positive_weights(targets))
-        return keras.losses.BinaryCrossentropy()
-
-    def _positive_weights(self, targets):
-        if self.class_weight == "balanced":
-            if _is_lazy(targets):  # count by blocks, never loading the whole matrix
-                positives = sum(
-                    np.asarray(targets[i:i + 65536], dtype=np.int64).sum(axis=0)
-                    for i in range(0, len(targets), 65536)
-                )
-            else:
-                positives = targets.sum(axis=0)
-            negatives = len(targets) - positives
-            return np.where(positives > 0, negatives / np.maximum(positives, 1), 1.0)
-        weights = np.ones(targets.shape[1])
-        names = list(self.target_names_)
-        for key, weight in self.class_weight.items():
-            index = names.index(key) if key in names else key
-            if not isinstance(index, numbers.Integral) or not 0 <= index < len(names):
-                raise ValueError(f"class_weight key {key!r} is neither a target name nor index.")
-            weights[index] = weight
-        return weights
-
-    def _optimizer(self):
-        import keras
-
-        rate = self.learning_rate or (0.1 if self.optimizer == "sgd" else 0.001)
-        if self.learning_rate_decay:
-            # lr / (1 + decay * step), DeepSEA's schedule with decay=8e-7.
-            rate = keras.optimizers.schedules.InverseTimeDecay(
-                rate, decay_steps=1, decay_rate=self.learning_rate_decay
-            )
-        if self.optimizer == "sgd":
-            return keras.optimizers.SGD(rate, momentum=self.momentum)
-        if self.optimizer == "rmsprop":
-            return keras.optimizers.RMSprop(rate, momentum=self.momentum)
-        if self.optimizer == "adamw":
-            return keras.optimizers.AdamW(rate)
-        return keras.optimizers.Adam(rate)
-
-    def _check_lazy_X(self, X, *, fitting, input_alphabet=None):
-        """Validate a lazy (n, L, C) array without reading it; return it and its alphabet."""
-        input_alphabet = input_alphabet or getattr(X, "alphabet", None)
-        channels = self.input_channels
-        shape = tuple(X.shape)
-        if len(shape) != 3 or shape[2] != channels:
-            raise ValueError(
-                f"A lazy X ({type(X).__name__}) must have shape (n, L, {channels}); got "
-                f"{shape}. Flattened (n, L*{channels}) input must be in memory."
-            )
-        if X.dtype.kind not in "biuf":
-            raise ValueError(f"X must hold numbers (float, uint8 or bool), got dtype {X.dtype}.")
-        if shape[0] == 0:
-            raise ValueError(f"X has 0 samples (shape {shape}); at least 1 is required.")
-        return X, self._check_length_and_alphabet(shape[1], input_alphabet, fitting=fitting)
-
-    def _check_length_and_alphabet(self, length, input_alphabet, *, fitting):
-        """Check the sequence length and base order of X; return the alphabet to use."""
-        if not fitting and length != self.sequence_length_:
-            raise ValueError(
-                f"X has sequences of length {length}, but this DeepSEAClassifier was fitted "
-                f"on length {self.sequence_length_}."
-            )
-        if self.input_channels != 4:
-            return None
-        if fitting:
-            alphabet = check_alphabet(self.alphabet or input_alphabet or "ATGC")
-            if input_alphabet and self.alphabet and check_alphabet(input_alphabet) != alphabet:
-                raise ValueError(
-                    f"X is encoded in alphabet {input_alphabet!r} but alphabet={self.alphabet!r}."
-                )
-            return alphabet
-        if input_alphabet and check_alphabet(input_alphabet) != self.alphabet_:
-            raise ValueError(
-                f"X is encoded in alphabet {input_alphabet!r}, but this DeepSEAClassifier was "
-                f"fitted on alphabet {self.alphabet_!r}."
-            )
-        return self.alphabet_
-
-    def _unpack(self, X, y, where):
-        """Split a data set object into (X, y, alphabet, target names)."""
-        if not is_dataset(X):
-            return X, y, None, None
-        if y is not None:
-            raise ValueError(
-                f"{where} is a data set that holds its own targets ({where}.Y); pass no y with it."
-            )
-        names = None if X.target_names is None else list(X.target_names)
-        return X.X, X.Y, getattr(X, "alphabet", None), names
-
-    def _encode_lazy_targets(self, y, names):
-        """Multilabel targets left on disk: check the first rows, set the target attributes."""
-        head = np.asarray(y[: min(len(y), 1024)])
-        if not np.isin(head, (0, 1)).all():
-            raise ValueError(
-                "A lazy y must be a 0/1 indicator matrix (n_samples, n_targets); its first rows "
-                f"hold other values, e.g. {head[~np.isin(head, (0, 1))][:3].tolist()}."
-            )
-        self.target_type_ = "multilabel-indicator"
-        self.classes_ = np.arange(y.shape[1])
-        self.target_names_ = np.array(
-            [str(n) for n in names] if names is not None
-            else [f"target_{i}" for i in range(y.shape[1])]
-        )
-        return y, y.shape[1], "sigmoid"
-
-    def _validation_targets(self, y):
-        """Encode validation targets as the training targets were."""
-        if self.target_type_ == "multilabel-indicator":
-            if _is_lazy(y):
-                return y
-            y = np.asarray(y)
-            if y.ndim != 2 or y.shape[1] != len(self.classes_):
-                raise ValueError(
-                    f"validation_data's y must have shape (n, {len(self.classes_)}), got {y.shape}."
-                )
-            return y.astype(np.float32)
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        unknown = np.setdiff1d(y, self.classes_)
-        if len(unknown):
-            raise ValueError(
-                f"validation_data's y holds labels not seen in training: {unknown[:5].tolist()}."
-            )
-        codes = np.searchsorted(self.classes_, y)
-        if self.target_type_ == "binary":
-            return codes.astype(np.float32)[:, None]
-        return codes
-
-    def _build_model(self, n_outputs, activation, seed):
-        import keras
-
-        from .network import build_deepsea
-
-        previous = keras.config.dtype_policy()
-        if self.mixed_precision is not None:
-            keras.config.set_dtype_policy(MIXED_PRECISION[self.mixed_precision])
-        try:
-            model = build_deepsea(
-                self.sequence_length_,
-                n_outputs,
-                input_channels=self.input_channels,
-                output_activation=activation,
-                conv_filters=tuple(self.conv_filters),
-                kernel_size=self.kernel_size,
-                pool_size=self.pool_size,
-                fc_units=self.fc_units,
-                dropout=tuple(self.dropout),
-                l2=self.l2,
-                l1_sparsity=self.l1_sparsity,
-                max_kernel_norm=self.max_kernel_norm,
-                seed=seed,
-            )
-            if self.mixed_precision is not None:
-                model = self._float32_layers(model)
-            return model
-        finally:
-            keras.config.set_dtype_policy(previous)
-
-    def _float32_layers(self, model):
-        """Mixed precision: the output layer in float32, as Keras advises (16-bit sigmoids
-        round probabilities to 2-3 digits); on TensorFlow the L1-penalised ``fc`` layer too,
-        since TensorFlow cannot add its 16-bit penalty to the float32 ones."""
-        import keras
-
-        names = {"output"}
-        if keras.backend.backend() == "tensorflow" and self.l1_sparsity:
-            names.add("fc")
-        config = model.get_config()
-        for layer in config["layers"]:
-            if layer["config"]["name"] in names:
-                layer["config"]["dtype"] = "float32"
-        return keras.Model.from_config(config)
-
-    def _distribution(self):
-        """A context manager: Keras' DataParallel scope, or nothing."""
-        import contextlib
-
-        import keras
-
-        if not self.data_parallel:
-            return contextlib.nullcontext()
-        if keras.backend.backend() != "jax":
-            raise ValueError(
-                "data_parallel=True uses Keras' distribution API, which needs the JAX backend; "
-                f"the current backend is {keras.backend.backend()!r} (set KERAS_BACKEND=jax)."
-            )
-        devices = keras.distribution.list_devices()
-        if self.batch_size % len(devices):
-            raise ValueError(
-                f"data_parallel=True splits each batch over {len(devices)} devices: batch_size="
-                f"{self.batch_size} must be a multiple of {len(devices)}."
-            )
-        return keras.distribution.DataParallel(devices=devices).scope()
 
     def fit(self, X, y=None, sample_weight=None, *, validation_data=None):
         """Train the network, from scratch or from the checkpoint in ``checkpoint_dir``.
 
-        In-memory arrays are trained on as they are. Lazy inputs (an
-        ``h5py.Dataset``, a ``numpy.memmap``, a data set from
-        :func:`skdeepsea.data.open_dataset`) are streamed from disk in
-        shuffled batches (see ``shuffle_buffer``) and never loaded whole.
+        In-memory arrays and lazy inputs (an ``h5py.Dataset``, a
+        ``numpy.memmap``, a data set from :func:`skdeepsea.data.open_dataset`)
+        are two batch sources of one training loop: lazy inputs are read from
+        disk in shuffled blocks (see ``shuffle_buffer``) and never loaded whole.
 
         Parameters
         ----------
@@ -640,269 +315,150 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self : DeepSEAClassifier
             The fitted estimator.
         """
-        import keras
+        from ._engine.params import check_distribution, check_params
+        from ._engine.prepare import prepare_training_data
 
-        X, y, data_alphabet, names = self._unpack(X, y, "X")
-        if y is None:
-            raise ValueError("DeepSEAClassifier requires y to be passed, but the target y is None.")
-        self._check_params()
-        lazy_X = _streamed(X)
-        if lazy_X:
-            X, self.alphabet_ = self._check_lazy_X(X, fitting=True, input_alphabet=data_alphabet)
-        else:
-            X, self.alphabet_ = self._check_X(X, fitting=True)
-        if _is_lazy(y) and len(y.shape) == 2 and y.shape[1] > 1:
-            targets, n_outputs, activation = self._encode_lazy_targets(y, names)
-        else:
-            targets, n_outputs, activation = self._encode_targets(
-                np.asarray(y) if _is_lazy(y) else y
-            )
-            if names is not None and self.target_type_ == "multilabel-indicator":
-                self.target_names_ = np.array([str(n) for n in names])
-        if len(targets) != len(X):
-            raise ValueError(f"X has {len(X)} samples but y has {len(targets)}.")
-        self.sequence_length_ = X.shape[1]
-        self.n_features_in_ = X.shape[1] * self.input_channels
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float32)
-            if sample_weight.shape != (len(X),):
-                raise ValueError(
-                    f"sample_weight must have shape ({len(X)},), got {sample_weight.shape}."
-                )
-            if sample_weight.sum() <= 0:
-                raise ValueError("sample_weight sums to zero (or less): nothing to learn from.")
-        if self.class_weight is not None and self.target_type_ != "multilabel-indicator":
-            class_weights = compute_sample_weight(self.class_weight, np.asarray(y).ravel())
-            sample_weight = class_weights if sample_weight is None else sample_weight * class_weights
-
-        validation = None
-        if validation_data is not None:
-            if is_dataset(validation_data):
-                X_val, y_val, val_alphabet, _ = self._unpack(
-                    validation_data, None, "validation_data"
-                )
-            else:
-                (X_val, y_val), val_alphabet = self._validation_pair(validation_data), None
-            if _streamed(X_val):
-                X_val, _ = self._check_lazy_X(X_val, fitting=False, input_alphabet=val_alphabet)
-            else:
-                X_val, _ = self._check_X(X_val, fitting=False)
-            y_val = self._validation_targets(y_val)
-            if len(y_val) != len(X_val):
-                raise ValueError(
-                    f"validation_data has {len(X_val)} samples in X but {len(y_val)} in y."
-                )
-            validation = (X_val, y_val)
-
-        rng = check_random_state(self.random_state)
-        seed = None if self.random_state is None else int(rng.randint(2**31 - 1))
-        if seed is not None:
-            keras.utils.set_random_seed(seed)
-        streaming = (
-            lazy_X or _is_lazy(targets) or self.checkpoint_dir is not None
-            or self.steps_per_epoch is not None or self.data_parallel
-            or (validation is not None
-                and (_streamed(validation[0]) or _is_lazy(validation[1])))
-        )
-        with self._distribution():
-            if streaming:
-                self._fit_streaming(X, targets, sample_weight, validation, rng, seed,
-                                    n_outputs, activation)
-            else:
-                self._fit_in_memory(X, targets, sample_weight, validation, rng, seed,
-                                    n_outputs, activation)
+        params = self.get_params()
+        check_params(params)
+        devices = check_distribution(params)
+        data = prepare_training_data(params, X, y, sample_weight, validation_data)
+        warm_network = self._warm_network(data)
+        network, state = self._train(params, data, devices, warm_network)
+        self._set_fitted(network, data, state)
         return self
 
-    @staticmethod
-    def _validation_pair(validation_data):
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+    def _warm_network(self, data):
+        """The fitted network to continue training (warm_start), checked against the data."""
+        if not self.warm_start or not hasattr(self, "model_"):
+            return None
+        fitted = (self.sequence_length_, self.target_type_, self.alphabet_,
+                  list(map(str, self.classes_)))
+        given = (data.sequence_length, data.encoder.target_type, data.alphabet,
+                 list(map(str, data.encoder.classes)))
+        if fitted != given:
             raise ValueError(
-                "validation_data must be a tuple (X_val, y_val) or a data set object, got "
-                f"{type(validation_data).__name__}."
+                "warm_start=True continues the fitted network, which was trained on (length, "
+                f"target type, alphabet, classes) {fitted}; the data give {given}. Set "
+                "warm_start=False to train a new network."
             )
-        return validation_data
+        return self.model_
 
-    def _compile(self, model, targets):
-        model.compile(optimizer=self._optimizer(), loss=self._loss(targets))
-
-    def _fit_in_memory(self, X, targets, sample_weight, validation, rng, seed, n_outputs,
-                       activation):
+    def _train(self, params, data, devices, warm_network):
+        """Build (or resume) the network and run the training loop; return (network, state)."""
         import keras
 
-        validation_data = validation
-        if self.early_stopping and validation is None:
-            arrays = [X, targets] + ([sample_weight] if sample_weight is not None else [])
-            split = train_test_split(
-                *arrays, test_size=self.validation_fraction, random_state=rng
-            )
-            X, X_val = split[0], split[1]
-            targets, targets_val = split[2], split[3]
-            sample_weight = split[4] if sample_weight is not None else None
-            validation_data = (X_val, targets_val)
-        if self.add_reverse_complement:
-            X = np.concatenate([X, reverse_complement(X, alphabet=self.alphabet_)])
-            targets = np.concatenate([targets, targets])
-            if sample_weight is not None:
-                sample_weight = np.concatenate([sample_weight, sample_weight])
-
-        self.model_ = self._build_model(n_outputs, activation, seed)
-        self._compile(self.model_, targets)
-        callbacks = []
-        if self.early_stopping:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    patience=self.n_iter_no_change, restore_best_weights=True
-                )
-            )
-        history = self.model_.fit(
-            X,
-            targets,
-            sample_weight=sample_weight,
-            batch_size=self.batch_size,
-            epochs=self.epochs,
-            validation_data=validation_data,
-            callbacks=callbacks,
-            shuffle=True,
-            verbose=self.verbose,
-        )
-        self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-        self.n_steps_ = int(keras.ops.convert_to_numpy(self.model_.optimizer.iterations))
-
-    def _fingerprint(self, stream, n_val, n_outputs):
-        """What a checkpoint must match to be resumed by this fit."""
-        import json
-
-        skip = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "n_iter_no_change",
-                "data_parallel", "random_state", "early_stopping"}
-        params = {k: v for k, v in self.get_params().items() if k not in skip}
-        params["class_weight"] = (
-            None if params["class_weight"] is None else repr(params["class_weight"])
-        )
-        return json.loads(json.dumps(dict(
-            params, n_train=stream.n_samples, n_val=n_val, n_outputs=n_outputs,
-            sequence_length=self.sequence_length_, target_type=self.target_type_,
-            alphabet=self.alphabet_, steps_per_epoch=stream.steps_per_epoch,
-        )))
-
-    def _fit_streaming(self, X, targets, sample_weight, validation, rng, seed, n_outputs,
-                       activation):
-        import keras
-
+        from ._backend import enable_compilation_cache
         from ._checkpoint import read_checkpoint
-        from ._lazy import RowsView, chunk_rows, default_block_size, make_blocks
-        from ._engine.batches import SequentialStream, TrainingState, TrainStream
+        from ._engine.loop import TrainingState, fit_loop, training_fingerprint
+        from ._engine.prepare import training_batches
 
+        enable_compilation_cache()
+        rng = check_random_state(params["random_state"])
+        seed = None if params["random_state"] is None else int(rng.randint(2**31 - 1))
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
         checkpoint = None
-        if self.checkpoint_dir is not None:
-            checkpoint = read_checkpoint(self.checkpoint_dir)
+        if params["checkpoint_dir"] is not None:
+            checkpoint = read_checkpoint(params["checkpoint_dir"])
         if checkpoint is not None:
             shuffle_seed = checkpoint[0]["shuffle_seed"]
         elif seed is not None:
             shuffle_seed = int(rng.randint(2**31 - 1))
         else:
             shuffle_seed = int(np.random.SeedSequence().entropy % (2**31 - 1))
-        target_dtype = "int32" if self.target_type_ == "multiclass" else "float32"
-        multiple = len(keras.distribution.list_devices()) if self.data_parallel else 1
-        blocks = make_blocks(len(X), default_block_size(len(X), chunk_rows(X)))
-        val_stream = None
-        if validation is not None:
-            val_stream = SequentialStream(validation[0], self.batch_size, targets=validation[1],
-                                          target_dtype=target_dtype, multiple=multiple)
-        elif self.early_stopping:
-            if len(blocks) < 2:
-                raise ValueError(
-                    f"early_stopping with validation_fraction needs at least 2 samples; X has "
-                    f"{len(X)}."
-                )
-            split_rng = np.random.default_rng([shuffle_seed, 2])
-            n_val = min(len(blocks) - 1, max(1, round(self.validation_fraction * len(blocks))))
-            chosen = np.zeros(len(blocks), dtype=bool)
-            chosen[split_rng.choice(len(blocks), n_val, replace=False)] = True
-            val_stream = SequentialStream(
-                RowsView(X, blocks[chosen]), self.batch_size,
-                targets=RowsView(targets, blocks[chosen]), target_dtype=target_dtype,
-                multiple=multiple,
+        batches, validation = training_batches(params, data, shuffle_seed=shuffle_seed,
+                                               multiple=len(devices or [None]))
+        fingerprint = training_fingerprint(params, data, batches, validation)
+        with self._distribution_scope(devices):
+            network, train_model = self._initialize(params, data, seed, warm_network)
+            state = TrainingState(
+                batches, early_stopping=params["early_stopping"],
+                patience=params["n_iter_no_change"], checkpoint_dir=params["checkpoint_dir"],
+                checkpoint_every=params["checkpoint_every"],
+                meta={"fingerprint": fingerprint, "shuffle_seed": shuffle_seed},
             )
-            blocks = blocks[~chosen]
-        stream = TrainStream(
-            X, targets, sample_weight, blocks, batch_size=self.batch_size,
-            shuffle_buffer=self.shuffle_buffer, seed=shuffle_seed,
-            alphabet=self.alphabet_ if self.add_reverse_complement else None,
-            steps_per_epoch=self.steps_per_epoch, target_dtype=target_dtype, multiple=multiple,
-        )
-        spe = stream.steps_per_epoch
-        fingerprint = self._fingerprint(
-            stream, None if val_stream is None else len(val_stream.X), n_outputs
+            state.set_model(train_model)
+            if checkpoint is not None:
+                state.resume(checkpoint, params["checkpoint_dir"])
+            fit_loop(train_model, batches, validation, state, params["epochs"], params["verbose"])
+        return network, state
+
+    def _initialize(self, params, data, seed, warm_network):
+        """The network (new, or the warm-started one) and its compiled training model."""
+        from ._engine.model import (
+            build_network,
+            compile_for_training,
+            make_loss,
+            make_optimizer,
+            training_model,
         )
 
-        self.model_ = self._build_model(n_outputs, activation, seed)
-        self._compile(self.model_, targets)
-        self.model_.optimizer.build(self.model_.trainable_variables)
-        state = TrainingState(
-            stream, spe, early_stopping=self.early_stopping, patience=self.n_iter_no_change,
-            checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
-            meta={"fingerprint": fingerprint, "shuffle_seed": shuffle_seed},
-        )
-        state.set_model(self.model_)
-        if checkpoint is not None:
-            meta, groups = checkpoint
-            if meta["fingerprint"] != fingerprint:
-                different = sorted(
-                    k for k in set(fingerprint) | set(meta["fingerprint"])
-                    if fingerprint.get(k) != meta["fingerprint"].get(k)
-                )
-                raise ValueError(
-                    f"The checkpoint in {os.fspath(self.checkpoint_dir)!r} was written by another "
-                    f"training (it differs in {different}); use a new checkpoint_dir, or delete "
-                    "the old checkpoint."
-                )
-            state.restore(meta, groups)
+        if warm_network is not None:
+            network = warm_network
+        else:
+            network = build_network(params, data.sequence_length, data.encoder.n_outputs,
+                                    data.encoder.activation, seed)
+        augment = data.alphabet if params["add_reverse_complement"] else None
+        train_model = training_model(network, augment)
+        optimizer = getattr(network, "optimizer", None) or make_optimizer(params)
+        compile_for_training(network, train_model, optimizer,
+                             make_loss(data.encoder.target_type, self._positive_weights(data)))
+        optimizer.build(train_model.trainable_variables)
+        return network, train_model
+
+    def _positive_weights(self, data):
+        """Multilabel class_weight as one weight per target's positives (None: unweighted)."""
+        from .targets import target_indices
+
+        encoder, class_weight = data.encoder, self.class_weight
+        if encoder.target_type != "multilabel-indicator" or class_weight is None:
+            return None
+        if class_weight == "balanced":
+            positives = encoder.positive_counts(data.targets)
+            negatives = len(data.targets) - positives
+            return np.where(positives > 0, negatives / np.maximum(positives, 1), 1.0)
+        weights = np.ones(encoder.n_outputs)
+        keys = list(class_weight)
         try:
-            # A checkpoint taken mid-epoch resumes with the rest of that epoch.
-            done = state.step - state.epochs_done * spe
-            segments = []
-            if done and state.epochs_done < self.epochs:
-                segments.append((state.epochs_done, state.epochs_done + 1, spe - done))
-            first = state.epochs_done + (1 if done else 0)
-            if first < self.epochs:
-                segments.append((first, self.epochs, spe))
-            for initial_epoch, end_epoch, length in segments:
-                if state.stopped:
-                    break
-                stream.begin(state.step, length)
-                self.model_.fit(
-                    stream, epochs=end_epoch, initial_epoch=initial_epoch,
-                    validation_data=val_stream, callbacks=[state], verbose=self.verbose,
-                    shuffle=False,  # the stream shuffles, seeded; Keras would reorder batches
-                )
-        finally:
-            stream.close()
-        if self.early_stopping and state.best_weights is not None:
-            self.model_.set_weights(state.best_weights)
-        state.save(finished=True)
+            indices = target_indices(encoder.target_names, keys)
+        except (ValueError, IndexError, TypeError) as e:
+            raise ValueError(f"class_weight: {e}") from e
+        weights[indices] = [class_weight[key] for key in keys]
+        return weights
+
+    @staticmethod
+    def _distribution_scope(devices):
+        """Keras' DataParallel scope over ``devices``, or nothing."""
+        import contextlib
+
+        import keras
+
+        if devices is None:
+            return contextlib.nullcontext()
+        return keras.distribution.DataParallel(devices=devices).scope()
+
+    def _set_fitted(self, network, data, state):
+        """Every fitted attribute, set in one place once training has succeeded."""
+        self.model_ = network
+        self.alphabet_ = data.alphabet
+        self.sequence_length_ = data.sequence_length
+        self.n_features_in_ = data.sequence_length * self.input_channels
+        self.target_type_ = data.encoder.target_type
+        self.classes_ = data.encoder.classes
+        self.target_names_ = data.encoder.target_names
         self.history_ = state.history
         self.n_steps_ = state.step
+        self.n_iter_ = state.epochs_done
 
     # ------------------------------------------------------------------ prediction
-
-    def _network_output(self, X, alphabet=None):
-        if _streamed(X):
-            from ._engine.batches import SequentialStream
-
-            stream = SequentialStream(X, self.batch_size, alphabet=alphabet)
-            return np.asarray(self.model_.predict(stream, verbose=0), dtype=np.float32)
-        if alphabet is not None:
-            X = reverse_complement(X, alphabet=alphabet)
-        return np.asarray(
-            self.model_.predict(X, batch_size=self.batch_size, verbose=0), dtype=np.float32
-        )
 
     def predict_proba(self, X):
         """Probabilities of each target or class.
 
         With ``average_strands=True`` the predictions for each sequence and
-        its reverse complement are averaged. Lazy inputs (an ``h5py.Dataset``,
-        a ``numpy.memmap``, a data set object) are read batch by batch.
+        its reverse complement are averaged (both computed on the device from
+        one read of the sequence). Lazy inputs (an ``h5py.Dataset``, a
+        ``numpy.memmap``, a data set object) are read batch by batch.
 
         Parameters
         ----------
@@ -916,15 +472,19 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             Multilabel: the probability of each target. Binary / multiclass:
             the probability of each class, columns in the order of ``classes_``.
         """
+        from ._backend import enable_compilation_cache
+        from ._engine.inference import predict_batches
+
         check_is_fitted(self, "model_")
-        X, _, data_alphabet, _ = self._unpack(X, None, "X")
-        if _streamed(X):
-            X, alphabet = self._check_lazy_X(X, fitting=False, input_alphabet=data_alphabet)
-        else:
-            X, alphabet = self._check_X(X, fitting=False)
-        proba = self._network_output(X)
-        if self.average_strands:
-            proba = (proba + self._network_output(X, alphabet=alphabet)) / 2
+        X, _, data_alphabet, _ = unpack_dataset(X, None, "X")
+        X, input_alphabet = check_X(X, self.input_channels, sequence_length=self.sequence_length_,
+                                    n_features=self.n_features_in_, alphabet=data_alphabet)
+        check_predict_alphabet(self.alphabet_, input_alphabet)
+        enable_compilation_cache()
+        proba = predict_batches(
+            self.model_, X, batch_size=self.batch_size,
+            average_strands_alphabet=self.alphabet_ if self.average_strands else None,
+        )
         if self.target_type_ == "binary":
             proba = np.hstack([1 - proba, proba])
         return proba
@@ -974,7 +534,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ persistence
 
-    def save(self, path):
+    def save(self, path, *, include_optimizer=False):
         """Save the fitted estimator to one file (see :func:`skdeepsea.load`).
 
         The file is a zip archive holding the Keras model (``model.keras``)
@@ -986,9 +546,14 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         ----------
         path : str or path-like
             Destination, conventionally ending in ``.skdeepsea``.
+        include_optimizer : bool, default=False
+            Keep the optimizer's state (Adam's moments, SGD's momentum, the
+            step count), for continued training with ``warm_start=True``; it
+            doubles or triples the file. By default the file holds the
+            weights: the size of the model.
         """
         check_is_fitted(self, "model_")
-        persistence.save_estimator(self, path)
+        persistence.save_estimator(self, path, include_optimizer=include_optimizer)
 
     @classmethod
     def load(cls, path):
@@ -997,7 +562,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         path : str or path-like
-            File written by :meth:`save`.
+            File written by :meth:`save` (:func:`skdeepsea.load` reads the
+            published DeepSEA weights too).
 
         Returns
         -------

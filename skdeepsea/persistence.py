@@ -37,7 +37,7 @@ def model_to_bytes(model):
     Parameters
     ----------
     model : keras.Model
-        The model.
+        The model; a compiled one is saved with its optimizer state.
 
     Returns
     -------
@@ -51,6 +51,15 @@ def model_to_bytes(model):
             return f.read()
 
 
+def _without_optimizer(model):
+    """An uncompiled view of the model's layers: Keras saves no optimizer for it."""
+    import keras
+
+    if getattr(model, "optimizer", None) is None:
+        return model
+    return keras.Model(model.input, model.output, name=model.name)
+
+
 def model_from_bytes(data):
     """Load a Keras model from the bytes of a ``.keras`` archive (safe mode).
 
@@ -62,7 +71,7 @@ def model_from_bytes(data):
     Returns
     -------
     model : keras.Model
-        The model, uncompiled.
+        The model; compiled, with its optimizer state, when the archive holds one.
     """
     import keras
 
@@ -73,7 +82,7 @@ def model_from_bytes(data):
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as f:
             f.write(data)
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        return keras.saving.load_model(path, compile=True, safe_mode=True)
 
 
 def _to_json(value):
@@ -94,7 +103,7 @@ def _from_json(value, default):
     return value
 
 
-def save_estimator(estimator, path):
+def save_estimator(estimator, path, include_optimizer=False):
     """Write a fitted estimator to ``path`` atomically.
 
     Parameters
@@ -103,6 +112,8 @@ def save_estimator(estimator, path):
         Fitted estimator.
     path : str or path-like
         Destination file.
+    include_optimizer : bool, default=False
+        Keep the optimizer state, for continued training.
     """
     import keras
 
@@ -127,7 +138,8 @@ def save_estimator(estimator, path):
     }
     with atomic_path(path) as temporary, zipfile.ZipFile(temporary, "w") as archive:
         archive.writestr("estimator.json", json.dumps(meta, indent=1))
-        archive.writestr("model.keras", model_to_bytes(estimator.model_))
+        model = estimator.model_ if include_optimizer else _without_optimizer(estimator.model_)
+        archive.writestr("model.keras", model_to_bytes(model))
 
 
 def load_estimator(cls, path):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from skdeepsea import DeepSEAClassifier, OneHotDNA, reverse_complement
 from skdeepsea._lazy import RowsView, is_dataset, is_lazy, make_blocks
-from skdeepsea._engine.batches import SequentialStream, TrainStream
+from skdeepsea._engine.batches import OrderedBatches, TrainBatches
 
 from .conftest import motif_data
 
@@ -91,8 +91,9 @@ def test_lazy_input_is_read_in_blocks_never_whole(onehot):
     lazy.reads.clear()
     proba = clf.predict_proba(lazy)  # forward and reverse strands, batch by batch
     assert max(lazy.reads) == QUICK["batch_size"]
-    # Both strands, once each; Keras may read a batch or two ahead to learn the shapes.
-    assert 2 * len(X) <= sum(lazy.reads) <= 2 * len(X) + 4 * QUICK["batch_size"]
+    # Both strands from one read of each sample: the reverse complement is made on the
+    # device. Keras may read a batch or two ahead to learn the shapes.
+    assert len(X) <= sum(lazy.reads) <= len(X) + 4 * QUICK["batch_size"]
     np.testing.assert_allclose(proba, clf.predict_proba(X), rtol=1e-5, atol=1e-6)
 
 
@@ -230,23 +231,29 @@ def test_one_pass_holds_every_sample_and_strand_once(n, batch, buffer, block, se
     X[:, 0, 0] = 1
     X[np.arange(n), 1, np.arange(n) % 4] = 1
     ids = np.arange(n)[:, None]
-    stream = TrainStream(X, ids, None, make_blocks(n, block), batch_size=batch,
-                         shuffle_buffer=buffer, seed=seed, alphabet="ATGC" if rc else None)
+    stream = TrainBatches(X, ids, None, make_blocks(n, block), batch_size=batch,
+                          shuffle_buffer=buffer, seed=seed, augment=rc)
     try:
         batches = [stream.batch(step) for step in range(stream.steps_per_pass)]
-        seen = np.concatenate([b[1][:, 0] for b in batches]).astype(int)
-        strands = np.concatenate([(b[0][:, -1, :] == 1).any(axis=1) for b in batches])
+        # Every batch has the full shape; padding rows weigh 0, and the real rows'
+        # weights make the padded batch's mean loss that of the real rows.
+        assert all(len(b[1]) == batch for b in batches)
+        weights = np.concatenate([b[2] for b in batches])
+        real = weights > 0
+        for b in batches:
+            np.testing.assert_allclose(b[2].sum(), batch, rtol=1e-5)
+        seen = np.concatenate([b[1][:, 0] for b in batches]).astype(int)[real]
         assert sorted(seen.tolist()) == sorted(list(range(n)) * (2 if rc else 1))
-        if rc:  # each sample once as given (A first), once reverse complemented (T last)
+        x = np.concatenate([b[0]["sequence"] if rc else b[0] for b in batches])[real]
+        assert x.dtype == np.uint8  # batches travel as stored
+        np.testing.assert_array_equal(x, X[seen])  # sequences as stored: the device flips them
+        if rc:  # each sample once as given, once flagged for reverse complementing
+            strands = np.concatenate([b[0]["reverse"] for b in batches])[real] == 1
             assert sorted(seen[strands].tolist()) == list(range(n))
-            x = np.concatenate([b[0] for b in batches])
-            rc_rows = x[strands].astype(np.uint8)
-            np.testing.assert_array_equal(
-                rc_rows, np.asarray(reverse_complement(X[seen[strands]], alphabet="ATGC")))
-        assert all(len(b[0]) == batch for b in batches[:-1])
+            assert sorted(seen[~strands].tolist()) == list(range(n))
         # Random access gives the same batches as a sequential pass (what resuming needs).
-        again = TrainStream(X, ids, None, make_blocks(n, block), batch_size=batch,
-                            shuffle_buffer=buffer, seed=seed, alphabet="ATGC" if rc else None)
+        again = TrainBatches(X, ids, None, make_blocks(n, block), batch_size=batch,
+                             shuffle_buffer=buffer, seed=seed, augment=rc)
         step = stream.steps_per_pass - 1
         np.testing.assert_array_equal(again.batch(step)[1], batches[step][1])
         again.close()
@@ -272,4 +279,4 @@ def test_sequential_stream_rejects_non_finite(tmp_path):
     X = np.zeros((4, 5, 4), dtype=np.float32)
     X[2, 0, 0] = np.nan
     with pytest.raises(ValueError, match="samples 2 to 3"):
-        SequentialStream(X, 2)[1]
+        OrderedBatches(X, 2)[1]

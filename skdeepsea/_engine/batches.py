@@ -1,23 +1,33 @@
-"""Out-of-core training and prediction: Keras batches streamed from lazy arrays.
+"""Batch sources: what the training loop and the inference function read.
 
-A *lazy* array is anything indexable like a NumPy array whose samples are
-not all in memory: an ``h5py.Dataset``, a ``numpy.memmap``, or the ``.X`` /
-``.Y`` arrays of a :func:`skdeepsea.data.open_dataset` data set. Reading one
-sample at a time from such an array is slow; reading a contiguous run of
-samples is fast. So training reads the data in **blocks** of contiguous
-samples and shuffles at two levels, all seeded:
+Every fit reads :class:`TrainBatches` and every prediction and validation
+:class:`OrderedBatches`, whether ``X`` is in memory or lazy (an ``h5py.Dataset``,
+a ``numpy.memmap``, the arrays of :func:`skdeepsea.data.open_dataset`).
+
+Training reads the data in **blocks** of contiguous samples (reading one
+sample at a time from a file is slow) and shuffles at two levels, all seeded:
 
 1. every pass over the data permutes the order of the blocks;
 2. consecutive permuted blocks are grouped into **buffers** of about
-   ``shuffle_buffer`` samples, each read in full (block by block) and shuffled
-   as a whole, together with the reverse complements of its sequences when
-   augmenting.
+   ``shuffle_buffer`` samples, each read in full and shuffled as a whole,
+   together with the reverse-complement copies of its samples when
+   augmenting. An in-memory array is one block and one buffer: a full shuffle.
 
 A batch is a run of positions in this order, so the whole order is a pure
 function of (seed, pass, step): a resumed fit continues exactly where its
-checkpoint stopped. Batches are converted to float32 (and reverse
-complemented) one at a time, and the next buffer is read in a background
-thread while the current one is consumed. At most two buffers are held.
+checkpoint stopped. The next buffer is read in a background thread while the
+current one is consumed, and Keras reads batches ahead in worker threads.
+
+Batches travel as stored (uint8 one-hot data stay uint8, a quarter of
+float32); the cast to the compute type and the reverse complement happen on
+the device, inside the compiled step (:mod:`skdeepsea._engine.model`): a
+training batch carries, per sample, a ``reverse`` flag instead of a
+complemented copy.
+
+Every batch has the same shape, so each step is compiled once: the last
+batch of a pass is padded with zero-weight samples, and the weights of its
+real samples are scaled by ``batch_size / n_real`` so that the mean loss is
+that of the real samples alone.
 """
 
 import math
@@ -28,11 +38,40 @@ import keras
 import numpy as np
 
 from .._lazy import read_rows
-from ..preprocessing import reverse_complement
+
+_WORKERS = 2  # Keras' threads reading batches ahead of the device
 
 
-class TrainStream(keras.utils.PyDataset):
-    """Shuffled training batches read block by block from (lazy) arrays.
+def transport_dtype(x):
+    """Batches of bool and integer one-hot data travel as uint8; others as float32.
+
+    Parameters
+    ----------
+    x : ndarray
+        A batch as read.
+
+    Returns
+    -------
+    x : ndarray
+        uint8 or float32.
+    """
+    if x.dtype == np.uint8:
+        return x
+    if x.dtype.kind in "biu":
+        return x.astype(np.uint8)
+    return x.astype(np.float32, copy=False)
+
+
+def _pad(array, size):
+    """``array`` with zero rows appended up to ``size`` rows."""
+    if len(array) == size:
+        return array
+    padding = np.zeros((size - len(array),) + array.shape[1:], dtype=array.dtype)
+    return np.concatenate([array, padding])
+
+
+class TrainBatches(keras.utils.PyDataset):
+    """Shuffled training batches of fixed shape, read block by block.
 
     Parameters
     ----------
@@ -47,48 +86,45 @@ class TrainStream(keras.utils.PyDataset):
     batch_size : int
         Samples per batch.
     shuffle_buffer : int
-        Samples per shuffle buffer (before reverse complements).
+        Samples per shuffle buffer (before reverse-complement copies).
     seed : int
         Seed of the shuffling.
-    alphabet : str or None
-        Alphabet for reverse-complement augmentation; None: no augmentation.
+    augment : bool
+        Add a reverse-complement copy of every sample: each batch is then a
+        dict ``{"sequence": x, "reverse": flags}``, and the model reverse
+        complements the flagged samples on the device.
     steps_per_epoch : int or None
         Batches per Keras epoch; None: one pass over the data.
     target_dtype : str, default="float32"
         Type of the targets handed to Keras ("int32" for class codes).
-    multiple : int, default=1
-        Every batch holds a multiple of this many samples (the device count
-        of data-parallel training): the last batch of a pass drops up to
-        ``multiple - 1`` samples, different ones each pass.
     """
 
     def __init__(self, X, targets, sample_weight, blocks, *, batch_size, shuffle_buffer, seed,
-                 alphabet, steps_per_epoch=None, target_dtype="float32", multiple=1):
+                 augment, steps_per_epoch=None, target_dtype="float32"):
+        # Keras reads these batches in order, in its own thread: its worker pool would read
+        # ahead across epochs with a stale ``begin``. The next batch is made ahead here.
         super().__init__(workers=1, use_multiprocessing=False)
         self.X, self.targets, self.sample_weight = X, targets, sample_weight
         self.blocks = np.asarray(blocks, dtype=np.int64)
         self.batch_size = int(batch_size)
         self.seed = int(seed)
-        self.alphabet = alphabet
-        self.copies = 2 if alphabet is not None else 1
+        self.augment = bool(augment)
+        self.copies = 2 if augment else 1
         self.target_dtype = target_dtype
         self.n_samples = int((self.blocks[:, 1] - self.blocks[:, 0]).sum())
         self.n_virtual = self.n_samples * self.copies
-        self.n_used = self.n_virtual - (self.n_virtual % self.batch_size) % int(multiple)
-        if self.n_used == 0:
-            raise ValueError(
-                f"{self.n_virtual} training samples cannot be split evenly over {multiple} devices."
-            )
         block_size = int((self.blocks[:, 1] - self.blocks[:, 0]).max())
         self.blocks_per_buffer = max(1, int(shuffle_buffer) // block_size)
-        self.steps_per_pass = math.ceil(self.n_used / self.batch_size)
+        self.steps_per_pass = math.ceil(self.n_virtual / self.batch_size)
         self.steps_per_epoch = int(steps_per_epoch or self.steps_per_pass)
         self.length = self.steps_per_epoch
         self.first_step = 0
         self._passes = {}
         self._buffers = {}
         self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(1)
+        self._executor = ThreadPoolExecutor(1)  # reads buffers
+        self._assembler = ThreadPoolExecutor(1)  # makes the next batch
+        self._next = None
 
     # Keras' interface ------------------------------------------------------
 
@@ -96,7 +132,12 @@ class TrainStream(keras.utils.PyDataset):
         return self.length
 
     def __getitem__(self, index):
-        return self.batch(self.first_step + index)
+        step = self.first_step + index
+        ahead, self._next = self._next, None
+        batch = ahead[1].result() if ahead is not None and ahead[0] == step else self.batch(step)
+        if index + 1 < self.length:  # not past the epoch: the next may start elsewhere
+            self._next = (step + 1, self._assembler.submit(self.batch, step + 1))
+        return batch
 
     def begin(self, first_step, length):
         """Make index 0 the global step ``first_step``, with ``length`` batches per epoch."""
@@ -117,12 +158,14 @@ class TrainStream(keras.utils.PyDataset):
         return self._passes[p]
 
     def _load(self, p, k, group):
-        X = np.concatenate([read_rows(self.X, a, b) for a, b in group])
-        y = np.concatenate([read_rows(self.targets, a, b) for a, b in group])
-        w = (None if self.sample_weight is None
-             else np.concatenate([self.sample_weight[a:b] for a, b in group]))
+        def rows(array):
+            parts = [read_rows(array, a, b) for a, b in group]
+            return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+        w = None if self.sample_weight is None else rows(self.sample_weight)
+        X = rows(self.X)
         rng = np.random.default_rng([self.seed, p, k, 1])
-        return X, y, w, rng.permutation(len(X) * self.copies)
+        return X, rows(self.targets), w, rng.permutation(len(X) * self.copies)
 
     def _buffer(self, p, k):
         key = (p, k)
@@ -144,43 +187,52 @@ class TrainStream(keras.utils.PyDataset):
         return future.result()
 
     def batch(self, step):
-        """The batch of global step ``step``: (x, y) or (x, y, sample_weight)."""
+        """The batch of global step ``step``: (x, y, sample_weight), always full size.
+
+        ``x`` is the uint8 (or float32) sequences, or with augmentation a dict
+        of them and the per-sample ``reverse`` flags (uint8).
+        """
         p, b = divmod(int(step), self.steps_per_pass)
         begin = b * self.batch_size
-        end = min(begin + self.batch_size, self.n_used)
+        end = min(begin + self.batch_size, self.n_virtual)
         with self._lock:
             _, bounds = self._pass_layout(p)
-        xs, ys, ws = [], [], []
+        xs, ys, ws, flags = [], [], [], []
         k = int(np.searchsorted(bounds, begin, side="right")) - 1
         position = begin
         while position < end:
             X, y, w, order = self._buffer(p, k)
             stop = min(end, int(bounds[k + 1]))
             virtual = order[position - bounds[k]:stop - bounds[k]]
-            rows, strand = virtual % len(X), virtual // len(X)
-            x = X[rows]
-            if self.copies == 2 and strand.any():
-                flip = strand == 1
-                x[flip] = np.asarray(reverse_complement(x[flip], alphabet=self.alphabet))
-            xs.append(x)
+            rows = virtual % len(X)
+            xs.append(X[rows])
             ys.append(y[rows])
+            flags.append(virtual // len(X))
             if w is not None:
                 ws.append(w[rows])
             position, k = stop, k + 1
-        x = np.concatenate(xs).astype(np.float32)
-        y = np.concatenate(ys).astype(self.target_dtype)
-        if self.sample_weight is None:
-            return x, y
-        return x, y, np.concatenate(ws).astype(np.float32)
+        n_real = end - begin
+        x = _pad(transport_dtype(np.concatenate(xs)), self.batch_size)
+        y = _pad(np.concatenate(ys).astype(self.target_dtype), self.batch_size)
+        weight = (np.ones(n_real, dtype=np.float32) if self.sample_weight is None
+                  else np.concatenate(ws).astype(np.float32))
+        # Keras divides the summed loss by the batch size: scaling the real
+        # samples' weights makes the padded batch's loss their mean.
+        weight = _pad(weight * np.float32(self.batch_size / n_real), self.batch_size)
+        if self.augment:
+            reverse = _pad(np.concatenate(flags).astype(np.uint8), self.batch_size)
+            x = {"sequence": x, "reverse": reverse}
+        return x, y, weight
 
     def close(self):
         """Stop the read-ahead thread."""
+        self._assembler.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._buffers.clear()
 
 
-class SequentialStream(keras.utils.PyDataset):
-    """Batches in file order: for prediction and validation.
+class OrderedBatches(keras.utils.PyDataset):
+    """Batches of rows ``start:stop`` in order: for prediction and validation.
 
     Parameters
     ----------
@@ -192,128 +244,49 @@ class SequentialStream(keras.utils.PyDataset):
         Targets to yield with the inputs (validation).
     target_dtype : str, default="float32"
         Type of the targets.
-    alphabet : str or None, default=None
-        Reverse complement every sequence in this alphabet; None: as read.
+    start, stop : int or None, default=None
+        The rows to read; None: all.
+    pad : bool, default=True
+        Pad the last batch to ``batch_size`` rows (prediction: one shape, one
+        compilation; the caller drops the padding's outputs). Validation
+        batches are not padded, so that the validation loss is Keras' own.
     multiple : int, default=1
-        Batches hold a multiple of this many samples: up to ``multiple - 1``
-        samples at the end are left out (validation in data-parallel
-        training; never for prediction).
+        Without padding, batches hold a multiple of this many samples: up to
+        ``multiple - 1`` samples at the end are left out (validation in
+        data-parallel training).
+    training_inputs : bool, default=False
+        Yield ``{"sequence": x, "reverse": 0}`` (validation of a model
+        trained with on-device reverse complements).
     """
 
-    def __init__(self, X, batch_size, *, targets=None, target_dtype="float32", alphabet=None,
-                 multiple=1):
-        super().__init__(workers=1, use_multiprocessing=False)
+    def __init__(self, X, batch_size, *, targets=None, target_dtype="float32", start=None,
+                 stop=None, pad=True, multiple=1, training_inputs=False):
+        super().__init__(workers=_WORKERS, use_multiprocessing=False)
         self.X, self.targets, self.target_dtype = X, targets, target_dtype
-        self.batch_size, self.alphabet = int(batch_size), alphabet
-        self.n_used = len(X) - (len(X) % self.batch_size) % int(multiple)
+        self.batch_size, self.pad = int(batch_size), bool(pad)
+        self.start = 0 if start is None else int(start)
+        stop = len(X) if stop is None else int(stop)
+        n = stop - self.start
+        self.stop = stop if pad else stop - (n % self.batch_size) % int(multiple)
+        self.training_inputs = training_inputs
 
     def __len__(self):
-        return math.ceil(self.n_used / self.batch_size)
+        return math.ceil((self.stop - self.start) / self.batch_size)
 
     def __getitem__(self, index):
-        begin = index * self.batch_size
-        end = min(begin + self.batch_size, self.n_used)
+        begin = self.start + index * self.batch_size
+        end = min(begin + self.batch_size, self.stop)
         x = read_rows(self.X, begin, end)
         if x.dtype.kind == "f" and not np.isfinite(x).all():
             raise ValueError(
                 f"X contains NaN or infinity in samples {begin} to {end - 1}; one-hot values "
                 "must be finite."
             )
-        if self.alphabet is not None:
-            x = np.asarray(reverse_complement(x, alphabet=self.alphabet))
-        x = x.astype(np.float32)
+        x = transport_dtype(x)
+        if self.pad:
+            x = _pad(x, self.batch_size)
+        if self.training_inputs:
+            x = {"sequence": x, "reverse": np.zeros(len(x), dtype=np.uint8)}
         if self.targets is None:
             return (x,)
         return x, read_rows(self.targets, begin, end).astype(self.target_dtype)
-
-
-class TrainingState(keras.callbacks.Callback):
-    """Steps, epochs, history, validation-based best weights and checkpoints.
-
-    Parameters
-    ----------
-    stream : TrainStream
-        The training batches (told where each epoch starts).
-    steps_per_epoch : int
-        Batches per epoch.
-    early_stopping : bool
-        Stop after ``patience`` epochs without a better ``val_loss``.
-    patience : int
-        Epochs without improvement before stopping.
-    checkpoint_dir : str or None
-        Where to write checkpoints; None: nowhere.
-    checkpoint_every : int
-        Steps between checkpoints (also written at every epoch end).
-    meta : dict
-        Fixed entries of every checkpoint (fingerprint, seed).
-    """
-
-    def __init__(self, stream, steps_per_epoch, *, early_stopping, patience, checkpoint_dir,
-                 checkpoint_every, meta):
-        super().__init__()
-        self.stream, self.steps_per_epoch = stream, steps_per_epoch
-        self.early_stopping, self.patience = early_stopping, patience
-        self.checkpoint_dir, self.checkpoint_every = checkpoint_dir, checkpoint_every
-        self.meta = meta
-        self.step, self.epochs_done, self.wait, self.best = 0, 0, 0, None
-        self.best_weights, self.stopped, self.history = None, False, {}
-
-    # state <-> checkpoint ---------------------------------------------------
-
-    def restore(self, meta, groups):
-        """Take the state of a checkpoint (the model's variables included)."""
-        from .._checkpoint import assign_values
-
-        self.step, self.epochs_done = meta["step"], meta["epochs_done"]
-        self.wait, self.best, self.stopped = meta["wait"], meta["best"], meta["stopped"]
-        self.history = meta["history"]
-        self.best_weights = groups["best"] or None
-        assign_values(self.model.variables, groups["model"], "model")
-        assign_values(self.model.optimizer.variables, groups["optimizer"], "optimizer")
-
-    def save(self, finished=False):
-        """Write a checkpoint of the current state."""
-        from .._checkpoint import variable_values, write_checkpoint
-
-        if self.checkpoint_dir is None:
-            return
-        if hasattr(self.model, "jax_state_sync"):
-            self.model.jax_state_sync()  # JAX keeps the training state apart until synced
-        meta = dict(self.meta, step=self.step, epochs_done=self.epochs_done, wait=self.wait,
-                    best=self.best, stopped=self.stopped, history=self.history,
-                    finished=finished)
-        write_checkpoint(self.checkpoint_dir, meta, {
-            "model": variable_values(self.model.variables),
-            "optimizer": variable_values(self.model.optimizer.variables),
-            "best": list(self.best_weights or []),
-        })
-
-    # Keras hooks ------------------------------------------------------------
-
-    def on_epoch_begin(self, epoch, logs=None):
-        done_in_epoch = self.step - epoch * self.steps_per_epoch
-        self.stream.begin(self.step, self.steps_per_epoch - done_in_epoch)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
-        # The last step of an epoch is saved by on_epoch_end, with its validation.
-        if self.step % self.checkpoint_every == 0 and self.step % self.steps_per_epoch:
-            self.save()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epochs_done = epoch + 1
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
-        val_loss = (logs or {}).get("val_loss")
-        if val_loss is not None:
-            if self.best is None or val_loss < self.best:
-                if hasattr(self.model, "jax_state_sync"):
-                    self.model.jax_state_sync()
-                self.best, self.wait = float(val_loss), 0
-                self.best_weights = [np.array(w) for w in self.model.get_weights()]
-            else:
-                self.wait += 1
-                if self.early_stopping and self.wait >= self.patience:
-                    self.stopped = True
-                    self.model.stop_training = True
-        self.save()

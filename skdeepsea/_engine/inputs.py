@@ -1,0 +1,164 @@
+"""Checks of the sequences given to ``fit`` and ``predict``: shape, type, length, base order."""
+
+import numpy as np
+
+from .._lazy import is_dataset, is_lazy
+from ..preprocessing import check_alphabet
+
+DEFAULT_ALPHABET = "ATGC"
+
+
+def streamed(X):
+    """Whether X is read batch by batch from storage: lazy arrays, except memmaps not (n, L, C)."""
+    return is_lazy(X) and not (isinstance(X, np.ndarray) and X.ndim != 3)
+
+
+def unpack_dataset(X, y, where):
+    """Split a data set object into (X, y, alphabet, target names); other X pass through.
+
+    Parameters
+    ----------
+    X : array-like or data set
+        Input; a data set has ``.X``, ``.Y``, ``.target_names`` (and ``.alphabet``).
+    y : array-like or None
+        Targets given beside ``X``.
+    where : str
+        How to name ``X`` in errors.
+
+    Returns
+    -------
+    X, y, alphabet, names
+    """
+    if not is_dataset(X):
+        return X, y, None, None
+    if y is not None:
+        raise ValueError(
+            f"{where} is a data set that holds its own targets ({where}.Y); pass no y with it."
+        )
+    names = None if X.target_names is None else list(X.target_names)
+    return X.X, X.Y, getattr(X, "alphabet", None), names
+
+
+def compact(X):
+    """One-hot data (only 0 and 1) as uint8, anything else as float32.
+
+    uint8 batches are a quarter of float32 on their way to the device; the
+    network casts them to its compute type there.
+    """
+    if X.dtype == np.uint8:
+        return X
+    as_bytes = X.astype(np.uint8)
+    if np.array_equal(as_bytes, X):
+        return as_bytes
+    return X.astype(np.float32, copy=False)
+
+
+def check_X(X, channels, *, sequence_length=None, n_features=None, alphabet=None):
+    """Validate sequences in memory or lazy; return them ready for batching and their alphabet.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, L, C) or (n, L*C), or a lazy (n, L, C) array
+        Inputs.
+    channels : int
+        Values per position (4 for one-hot DNA).
+    sequence_length, n_features : int or None
+        The length and flattened size seen in fit (None when fitting).
+    alphabet : str or None
+        Base order declared beside X (a data set's); else ``X.alphabet``.
+
+    Returns
+    -------
+    X : ndarray (uint8 or float32) of shape (n, L, C), or the lazy array
+    input_alphabet : str or None
+        The base order X declares.
+    """
+    input_alphabet = alphabet or getattr(X, "alphabet", None)
+    X = _check_lazy(X, channels) if streamed(X) else _check_in_memory(X, channels, n_features,
+                                                                        sequence_length)
+    if sequence_length is not None and X.shape[1] != sequence_length:
+        raise ValueError(
+            f"X has sequences of length {X.shape[1]}, but this DeepSEAClassifier was fitted "
+            f"on length {sequence_length}."
+        )
+    return X, input_alphabet
+
+
+def _check_lazy(X, channels):
+    shape = tuple(X.shape)
+    if len(shape) != 3 or shape[2] != channels:
+        raise ValueError(
+            f"A lazy X ({type(X).__name__}) must have shape (n, L, {channels}); got "
+            f"{shape}. Flattened (n, L*{channels}) input must be in memory."
+        )
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"X must hold numbers (float, uint8 or bool), got dtype {X.dtype}.")
+    if shape[0] == 0:
+        raise ValueError(f"X has 0 samples (shape {shape}); at least 1 is required.")
+    return X
+
+
+def _check_in_memory(X, channels, n_features, sequence_length):
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError("DeepSEAClassifier does not accept sparse input; pass a dense array.")
+    if not hasattr(X, "dtype") or X.dtype.kind == "O":
+        X = np.asarray(X, dtype=object)
+        if X.size and isinstance(X.flat[0], (str, bytes)):
+            raise TypeError(
+                "DeepSEAClassifier takes one-hot arrays (n, L, 4) or (n, L*4), not strings: "
+                "encode them with skdeepsea.OneHotDNA, e.g. make_pipeline(OneHotDNA(), "
+                "DeepSEAClassifier())."
+            )
+        X = X.astype(np.float64)
+    X = np.asarray(X)
+    if X.dtype.kind == "c":
+        raise ValueError("Complex data not supported; X must hold real numbers.")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"X must hold numbers (float, uint8 or bool), got dtype {X.dtype}.")
+    if X.ndim == 2:
+        if X.shape[1] == 0:
+            raise ValueError(
+                f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+            )
+        if n_features is not None and X.shape[1] != n_features:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but DeepSEAClassifier is expecting "
+                f"{n_features} features as input (sequences of length "
+                f"{sequence_length} with {channels} channels, flattened)."
+            )
+        if X.shape[1] % channels:
+            raise ValueError(
+                f"A 2-D X must be flattened sequences of shape (n, L*{channels}); it has "
+                f"{X.shape[1]} feature(s), which is not a multiple of {channels}."
+            )
+        X = X.reshape(X.shape[0], X.shape[1] // channels, channels)
+    elif X.ndim != 3 or X.shape[2] != channels:
+        raise ValueError(
+            f"X must have shape (n, L, {channels}) or (n, L*{channels}); got an array of "
+            f"shape {X.shape}."
+            + (" Reshape your data: X.reshape(1, -1) for one sample." if X.ndim == 1 else "")
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is required.")
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinity; one-hot values must be finite.")
+    return compact(X)
+
+
+def fit_alphabet(alphabet, input_alphabet, channels):
+    """The base order a fit uses: the parameter, else the data's, else ATGC (None off DNA)."""
+    if channels != 4:
+        return None
+    chosen = check_alphabet(alphabet or input_alphabet or DEFAULT_ALPHABET)
+    if input_alphabet and alphabet and check_alphabet(input_alphabet) != chosen:
+        raise ValueError(f"X is encoded in alphabet {input_alphabet!r} but alphabet={alphabet!r}.")
+    return chosen
+
+
+def check_predict_alphabet(fitted_alphabet, input_alphabet):
+    """Refuse data declaring another base order than the one seen in fit."""
+    if fitted_alphabet and input_alphabet and check_alphabet(input_alphabet) != fitted_alphabet:
+        raise ValueError(
+            f"X is encoded in alphabet {input_alphabet!r}, but this DeepSEAClassifier was "
+            f"fitted on alphabet {fitted_alphabet!r}."
+        )

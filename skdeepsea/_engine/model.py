@@ -1,0 +1,247 @@
+"""The Keras side of the estimator: network, optimizer, loss, and the device-side wrappers.
+
+The estimator's ``model_`` is the plain network of :func:`skdeepsea.network.build_deepsea`
+(float input of shape (L, C)), compiled with its optimizer and loss. Training
+and strand-averaged prediction run it inside thin wrapper models that share
+its layers and weights:
+
+- the training model takes ``{"sequence": x, "reverse": flags}`` and reverse
+  complements the flagged samples before the network (augmentation);
+- the strand-averaged predictor takes ``x`` and averages the network's
+  outputs for ``x`` and its reverse complement.
+
+Both take batches as stored (uint8 one-hot data): a Keras functional model
+converts its inputs to its input dtype inside the compiled step, so the cast,
+like the reverse complement, happens on the device.
+"""
+
+import contextlib
+import weakref
+
+import keras
+import numpy as np
+
+from ..losses import WeightedBinaryCrossentropy
+from ..network import build_deepsea
+from ..preprocessing import complement_channels
+
+MIXED_PRECISION = {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+DEFAULT_LEARNING_RATE = {"sgd": 0.1, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.001}
+
+
+class ReverseComplement(keras.layers.Layer):
+    """Reverse complement one-hot sequences, all of them or those flagged.
+
+    Parameters
+    ----------
+    alphabet : str
+        Base order of the channels.
+    **kwargs
+        Passed to ``keras.layers.Layer``.
+    """
+
+    def __init__(self, alphabet, **kwargs):
+        super().__init__(**kwargs)
+        self.alphabet = alphabet
+        self.channels = complement_channels(alphabet)
+
+    def call(self, sequence, reverse=None):
+        flipped = keras.ops.flip(keras.ops.take(sequence, self.channels, axis=2), axis=1)
+        if reverse is None:
+            return flipped
+        flag = keras.ops.reshape(keras.ops.cast(reverse, "bool"), (-1, 1, 1))
+        return keras.ops.where(flag, flipped, sequence)
+
+    def compute_output_shape(self, sequence_shape, reverse_shape=None):
+        return sequence_shape
+
+    def get_config(self):
+        return dict(super().get_config(), alphabet=self.alphabet)
+
+
+def build_network(params, sequence_length, n_outputs, activation, seed):
+    """The network for the estimator's parameters, in their precision policy.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters (``get_params()``).
+    sequence_length : int
+        Input length.
+    n_outputs : int
+        Output units.
+    activation : {"sigmoid", "softmax"}
+        Output activation.
+    seed : int or None
+        Seed of initializers and dropout.
+
+    Returns
+    -------
+    model : keras.Model
+        Uncompiled.
+    """
+    policy = MIXED_PRECISION.get(params["mixed_precision"])
+    with _dtype_policy(policy):
+        model = build_deepsea(
+            sequence_length, n_outputs,
+            input_channels=params["input_channels"], output_activation=activation,
+            conv_filters=tuple(params["conv_filters"]), kernel_size=params["kernel_size"],
+            pool_size=params["pool_size"], fc_units=params["fc_units"],
+            dropout=tuple(params["dropout"]), l2=params["l2"],
+            l1_sparsity=params["l1_sparsity"], max_kernel_norm=params["max_kernel_norm"],
+            seed=seed,
+        )
+        if policy is not None:
+            model = _float32_layers(model, params["l1_sparsity"])
+    return model
+
+
+@contextlib.contextmanager
+def _dtype_policy(policy):
+    """Keras' global dtype policy set to ``policy`` (None: unchanged) for the block."""
+    previous = keras.config.dtype_policy()
+    if policy is not None:
+        keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _float32_layers(model, l1_sparsity):
+    """Mixed precision: the output layer in float32, as Keras advises (16-bit sigmoids
+    round probabilities to 2-3 digits); on TensorFlow the L1-penalised ``fc`` layer too,
+    since TensorFlow cannot add its 16-bit penalty to the float32 ones."""
+    names = {"output"}
+    if keras.backend.backend() == "tensorflow" and l1_sparsity:
+        names.add("fc")
+    config = model.get_config()
+    for layer in config["layers"]:
+        if layer["config"]["name"] in names:
+            layer["config"]["dtype"] = "float32"
+    return keras.Model.from_config(config)
+
+
+def make_optimizer(params):
+    """The Keras optimizer of the estimator's parameters.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters.
+
+    Returns
+    -------
+    optimizer : keras.optimizers.Optimizer
+    """
+    rate = params["learning_rate"] or DEFAULT_LEARNING_RATE[params["optimizer"]]
+    if params["learning_rate_decay"]:
+        # lr / (1 + decay * step), DeepSEA's schedule with decay=8e-7.
+        rate = keras.optimizers.schedules.InverseTimeDecay(
+            rate, decay_steps=1, decay_rate=params["learning_rate_decay"]
+        )
+    if params["optimizer"] == "sgd":
+        return keras.optimizers.SGD(rate, momentum=params["momentum"])
+    if params["optimizer"] == "rmsprop":
+        return keras.optimizers.RMSprop(rate, momentum=params["momentum"])
+    if params["optimizer"] == "adamw":
+        return keras.optimizers.AdamW(rate)
+    return keras.optimizers.Adam(rate)
+
+
+def make_loss(target_type, positive_weights=None):
+    """The training loss for a target type.
+
+    Parameters
+    ----------
+    target_type : {"multilabel-indicator", "binary", "multiclass"}
+        Kind of targets.
+    positive_weights : array-like or None, default=None
+        Multilabel: weight of each target's positives.
+
+    Returns
+    -------
+    loss : keras.losses.Loss
+    """
+    if target_type == "multiclass":
+        return keras.losses.SparseCategoricalCrossentropy()
+    if positive_weights is not None:
+        return WeightedBinaryCrossentropy(positive_weights)
+    return keras.losses.BinaryCrossentropy()
+
+
+def training_model(network, alphabet):
+    """The model ``fit`` trains: the network, behind on-device reverse complements.
+
+    Parameters
+    ----------
+    network : keras.Model
+        The network (its layers and weights are shared).
+    alphabet : str or None
+        Base order; None: no augmentation, the network itself is trained.
+
+    Returns
+    -------
+    model : keras.Model
+        Input ``{"sequence": x, "reverse": flags}`` (or ``x`` without augmentation).
+    """
+    if alphabet is None:
+        return network
+    sequence = keras.Input(network.input_shape[1:], name="sequence")
+    reverse = keras.Input((), dtype="uint8", name="reverse")
+    oriented = ReverseComplement(alphabet, name="reverse_complement")(sequence, reverse)
+    return keras.Model({"sequence": sequence, "reverse": reverse}, network(oriented),
+                       name=f"{network.name}_training")
+
+
+def compile_for_training(network, train_model, optimizer, loss):
+    """Compile the training model, and the network with the same optimizer and loss.
+
+    The network shares the optimizer object (its step count, schedule and
+    slots), so ``model_.optimizer`` and ``model_.evaluate`` describe the
+    training that was run.
+    """
+    train_model.compile(optimizer=optimizer, loss=loss)
+    if train_model is not network:
+        network.compile(optimizer=train_model.optimizer, loss=loss)
+
+
+_PREDICTORS = weakref.WeakKeyDictionary()
+
+
+def predictor(network, alphabet=None):
+    """The model that predicts: the network, or its strand-averaged wrapper.
+
+    Wrappers are cached per network, so their compiled predict step is reused.
+
+    Parameters
+    ----------
+    network : keras.Model
+        The network.
+    alphabet : str or None, default=None
+        Base order for strand averaging; None: the network alone.
+
+    Returns
+    -------
+    model : keras.Model
+    """
+    if alphabet is None:
+        return network
+    cached = _PREDICTORS.setdefault(network, {})
+    if alphabet not in cached:
+        sequence = keras.Input(network.input_shape[1:], name="sequence")
+        backward = network(ReverseComplement(alphabet, name="reverse_complement")(sequence))
+        forward = network(sequence)
+        cached[alphabet] = keras.Model(
+            sequence, keras.layers.Average(dtype="float32")([forward, backward]),
+            name=f"{network.name}_strand_averaged",
+        )
+    return cached[alphabet]
+
+
+def trained_steps(network):
+    """Gradient steps the network's optimizer has taken (0 when uncompiled)."""
+    optimizer = getattr(network, "optimizer", None)
+    if optimizer is None:
+        return 0
+    return int(np.asarray(keras.ops.convert_to_numpy(optimizer.iterations)))

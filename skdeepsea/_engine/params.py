@@ -1,0 +1,95 @@
+"""Every parameter of the estimator checked before any work, each error naming its parameter."""
+
+import os
+
+import numpy as np
+
+from .._validation import check_network_params, check_number
+from .model import DEFAULT_LEARNING_RATE, MIXED_PRECISION
+
+OPTIMIZERS = tuple(DEFAULT_LEARNING_RATE)
+
+
+def check_params(params):
+    """Raise ValueError naming the first invalid parameter.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters (``get_params()``).
+    """
+    check_network_params(
+        sequence_length=None, conv_filters=params["conv_filters"],
+        kernel_size=params["kernel_size"], pool_size=params["pool_size"],
+        fc_units=params["fc_units"], dropout=params["dropout"], l2=params["l2"],
+        l1_sparsity=params["l1_sparsity"], max_kernel_norm=params["max_kernel_norm"],
+    )
+    if params["optimizer"] not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {params['optimizer']!r}.")
+    for name, low, high, integer, strict, allow_none in (
+        ("learning_rate", 0, None, False, True, True),
+        ("momentum", 0, 1, False, False, False),
+        ("batch_size", 1, None, True, False, False),
+        ("epochs", 1, None, True, False, False),
+        ("validation_fraction", 0, 0.9, False, True, False),
+        ("n_iter_no_change", 1, None, True, False, False),
+        ("verbose", 0, 2, True, False, False),
+        ("input_channels", 1, None, True, False, False),
+        ("learning_rate_decay", 0, None, False, False, False),
+        ("steps_per_epoch", 1, None, True, False, True),
+        ("shuffle_buffer", 1, None, True, False, False),
+        ("checkpoint_every", 1, None, True, False, False),
+    ):
+        check_number(name, params[name], low=low, high=high, integer=integer, strict=strict,
+                     allow_none=allow_none)
+    if params["mixed_precision"] is not None and params["mixed_precision"] not in MIXED_PRECISION:
+        raise ValueError(
+            f"mixed_precision must be None, 'bfloat16' or 'float16', got "
+            f"{params['mixed_precision']!r}."
+        )
+    for name in ("data_parallel", "warm_start", "early_stopping", "average_strands",
+                 "add_reverse_complement"):
+        if not isinstance(params[name], (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {params[name]!r}.")
+    checkpoint_dir = params["checkpoint_dir"]
+    if checkpoint_dir is not None and not isinstance(checkpoint_dir, (str, os.PathLike)):
+        raise ValueError(f"checkpoint_dir must be a directory path or None, got {checkpoint_dir!r}.")
+    if params["input_channels"] != 4 and (params["average_strands"]
+                                          or params["add_reverse_complement"]):
+        raise ValueError(
+            f"input_channels={params['input_channels']}: only one-hot DNA (4 channels) has a "
+            "reverse complement; set average_strands=False and add_reverse_complement=False."
+        )
+    class_weight = params["class_weight"]
+    if not (class_weight is None or class_weight == "balanced" or isinstance(class_weight, dict)):
+        raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}.")
+
+
+def check_geometry(params, sequence_length):
+    """Raise ValueError when the sequences are too short for the network."""
+    check_network_params(
+        sequence_length=sequence_length, conv_filters=params["conv_filters"],
+        kernel_size=params["kernel_size"], pool_size=params["pool_size"],
+        fc_units=params["fc_units"], dropout=params["dropout"], l2=params["l2"],
+        l1_sparsity=params["l1_sparsity"], max_kernel_norm=params["max_kernel_norm"],
+    )
+
+
+def check_distribution(params):
+    """The devices of data-parallel training (None without), checked against the batch size."""
+    if not params["data_parallel"]:
+        return None
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise ValueError(
+            "data_parallel=True uses Keras' distribution API, which needs the JAX backend; "
+            f"the current backend is {keras.backend.backend()!r} (set KERAS_BACKEND=jax)."
+        )
+    devices = keras.distribution.list_devices()
+    if params["batch_size"] % len(devices):
+        raise ValueError(
+            f"data_parallel=True splits each batch over {len(devices)} devices: batch_size="
+            f"{params['batch_size']} must be a multiple of {len(devices)}."
+        )
+    return devices

@@ -1,0 +1,190 @@
+"""What ``fit`` trains on: the checked inputs, encoded targets, weights and validation set.
+
+:func:`prepare_training_data` reads nothing but shapes and types of lazy
+inputs, and sets nothing on the estimator: a failure leaves it as it was.
+:func:`training_batches` then splits off the validation set (when early
+stopping needs one) and returns the batch sources of the training loop.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils import compute_sample_weight
+
+from .._lazy import RowsView, chunk_rows, default_block_size, is_dataset, is_lazy, make_blocks
+from .batches import OrderedBatches, TrainBatches
+from .inputs import check_X, fit_alphabet, streamed, unpack_dataset
+from .params import check_geometry
+from .targets import TargetEncoder
+
+
+@dataclass
+class TrainingData:
+    """The checked training data of one fit.
+
+    Attributes
+    ----------
+    X : ndarray or lazy array of shape (n, L, C)
+        Sequences (uint8 or float32 in memory).
+    targets : ndarray or lazy array
+        Encoded targets.
+    sample_weight : ndarray of shape (n,) or None
+        Per-sample weights (class weights folded in).
+    encoder : TargetEncoder
+        How the targets were encoded.
+    alphabet : str or None
+        Base order of the channels.
+    validation : tuple (X_val, targets_val) or None
+        Given validation data, checked and encoded.
+    """
+
+    X: object
+    targets: object
+    sample_weight: object
+    encoder: TargetEncoder
+    alphabet: object
+    validation: object
+
+    @property
+    def sequence_length(self):
+        """Length of the sequences."""
+        return int(self.X.shape[1])
+
+    @property
+    def lazy(self):
+        """Whether any part is read from storage batch by batch."""
+        parts = [self.X, self.targets] + list(self.validation or ())
+        return any(streamed(part) or is_lazy(part) for part in parts)
+
+
+def prepare_training_data(params, X, y, sample_weight, validation_data):
+    """Check and encode the inputs of ``fit``.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's (checked) parameters.
+    X, y, sample_weight, validation_data
+        As given to ``fit``.
+
+    Returns
+    -------
+    data : TrainingData
+    """
+    X, y, data_alphabet, names = unpack_dataset(X, y, "X")
+    if y is None:
+        raise ValueError("DeepSEAClassifier requires y to be passed, but the target y is None.")
+    channels = params["input_channels"]
+    X, input_alphabet = check_X(X, channels, alphabet=data_alphabet)
+    alphabet = fit_alphabet(params["alphabet"], input_alphabet, channels)
+    encoder = TargetEncoder()
+    targets = encoder.fit_transform(np.asarray(y) if is_lazy(y) and y.ndim < 2 else y, names)
+    if len(targets) != len(X):
+        raise ValueError(f"X has {len(X)} samples but y has {len(targets)}.")
+    check_geometry(params, X.shape[1])
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=np.float32)
+        if sample_weight.shape != (len(X),):
+            raise ValueError(
+                f"sample_weight must have shape ({len(X)},), got {sample_weight.shape}."
+            )
+        if not np.isfinite(sample_weight).all():
+            i = int(np.flatnonzero(~np.isfinite(sample_weight))[0])
+            raise ValueError(f"sample_weight[{i}] is {sample_weight[i]}; weights must be finite.")
+        if sample_weight.sum() <= 0:
+            raise ValueError("sample_weight sums to zero (or less): nothing to learn from.")
+    if params["class_weight"] is not None and encoder.target_type != "multilabel-indicator":
+        class_weights = compute_sample_weight(params["class_weight"], np.asarray(y).ravel())
+        sample_weight = class_weights if sample_weight is None else sample_weight * class_weights
+    validation = None
+    if validation_data is not None:
+        validation = _validation_pair(validation_data, channels, X.shape[1], encoder)
+    return TrainingData(X, targets, sample_weight, encoder, alphabet, validation)
+
+
+def _validation_pair(validation_data, channels, sequence_length, encoder):
+    if is_dataset(validation_data):
+        X_val, y_val, alphabet, _ = unpack_dataset(validation_data, None, "validation_data")
+    elif isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
+        (X_val, y_val), alphabet = validation_data, None
+    else:
+        raise ValueError(
+            "validation_data must be a tuple (X_val, y_val) or a data set object, got "
+            f"{type(validation_data).__name__}."
+        )
+    X_val, _ = check_X(X_val, channels, sequence_length=sequence_length, alphabet=alphabet)
+    y_val = encoder.transform(y_val)
+    if len(y_val) != len(X_val):
+        raise ValueError(f"validation_data has {len(X_val)} samples in X but {len(y_val)} in y.")
+    return X_val, y_val
+
+
+def training_batches(params, data, *, shuffle_seed, multiple):
+    """The training and validation batch sources of a fit.
+
+    In memory, the whole array is one block (a full shuffle every pass) and
+    early stopping holds out random samples; a lazy X is read in blocks and
+    early stopping holds out whole blocks.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters.
+    data : TrainingData
+        The checked data.
+    shuffle_seed : int
+        Seed of the shuffling and of the validation split.
+    multiple : int
+        Device count of data-parallel training (validation batches split evenly).
+
+    Returns
+    -------
+    train : TrainBatches
+    validation : OrderedBatches or None
+    """
+    X, targets, weight, val = data.X, data.targets, data.sample_weight, data.validation
+    lazy = streamed(X) or is_lazy(targets)
+    blocks = (make_blocks(len(X), default_block_size(len(X), chunk_rows(X))) if lazy
+              else None)
+    if val is None and params["early_stopping"]:
+        if lazy:
+            blocks, val = _hold_out_blocks(X, targets, blocks, params, shuffle_seed)
+        else:
+            X, targets, weight, val = _hold_out_samples(X, targets, weight, params, shuffle_seed)
+    if blocks is None:
+        blocks = make_blocks(len(X), len(X))
+    augment = data.alphabet is not None and params["add_reverse_complement"]
+    train = TrainBatches(
+        X, targets, weight, blocks, batch_size=params["batch_size"],
+        shuffle_buffer=params["shuffle_buffer"], seed=shuffle_seed, augment=augment,
+        steps_per_epoch=params["steps_per_epoch"], target_dtype=data.encoder.dtype,
+    )
+    validation = None
+    if val is not None:
+        validation = OrderedBatches(
+            val[0], params["batch_size"], targets=val[1], target_dtype=data.encoder.dtype,
+            pad=False, multiple=multiple, training_inputs=augment,
+        )
+    return train, validation
+
+
+def _hold_out_samples(X, targets, weight, params, seed):
+    """Split off ``validation_fraction`` of the samples, at random."""
+    arrays = [X, targets] + ([weight] if weight is not None else [])
+    split = train_test_split(*arrays, test_size=params["validation_fraction"], random_state=seed)
+    weight = split[4] if weight is not None else None
+    return split[0], split[2], weight, (split[1], split[3])
+
+
+def _hold_out_blocks(X, targets, blocks, params, seed):
+    """Split off ``validation_fraction`` of the blocks of a lazy X, at random."""
+    if len(blocks) < 2:
+        raise ValueError(
+            f"early_stopping with validation_fraction needs at least 2 samples; X has {len(X)}."
+        )
+    rng = np.random.default_rng([seed, 2])
+    n_val = min(len(blocks) - 1, max(1, round(params["validation_fraction"] * len(blocks))))
+    held = np.zeros(len(blocks), dtype=bool)
+    held[rng.choice(len(blocks), n_val, replace=False)] = True
+    return blocks[~held], (RowsView(X, blocks[held]), RowsView(targets, blocks[held]))

@@ -1,0 +1,148 @@
+"""Target handling as one small object, as Keras' ``TargetReshaper`` does it."""
+
+import numpy as np
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from .._lazy import is_lazy
+
+_COUNT_ROWS = 65536  # rows read at a time when counting a lazy y
+
+
+class TargetEncoder:
+    """Turn ``y`` into what Keras trains on, and remember how.
+
+    A 0/1 indicator matrix (n, T) becomes T sigmoid outputs (DeepSEA's case;
+    a lazy one stays on disk); binary labels one sigmoid output; multiclass
+    labels softmax outputs with integer codes.
+
+    Attributes
+    ----------
+    target_type : {"multilabel-indicator", "binary", "multiclass"}
+        The kind of ``y``.
+    classes : ndarray
+        Class labels, or ``arange(T)`` for multilabel targets.
+    target_names : ndarray of str
+        The names of the outputs.
+    n_outputs : int
+        Output units.
+    activation : {"sigmoid", "softmax"}
+        Output activation.
+    dtype : {"float32", "int32"}
+        Type of the encoded targets.
+    """
+
+    def fit_transform(self, y, names=None):
+        """Learn the encoding of ``y`` and return the encoded targets.
+
+        Parameters
+        ----------
+        y : array-like of shape (n,) or (n, T), or a lazy (n, T) array
+            Training targets.
+        names : list of str or None, default=None
+            Target names (a data set's); a DataFrame's columns are used otherwise.
+
+        Returns
+        -------
+        targets : ndarray or lazy array
+            Encoded targets.
+        """
+        if is_lazy(y) and len(y.shape) == 2 and y.shape[1] > 1:
+            return self._fit_lazy_indicator(y, names)
+        names = names if names is not None else getattr(y, "columns", None)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y, names = y.ravel(), None
+        check_classification_targets(y)
+        self.target_type = type_of_target(y)
+        if self.target_type == "multilabel-indicator":
+            self._set_multilabel(y.shape[1], names)
+            return y.astype(np.float32)
+        if y.ndim != 1:
+            raise ValueError(
+                f"y must be 1-D labels or a 2-D 0/1 indicator matrix; got type {self.target_type!r}."
+            )
+        encoder = LabelEncoder().fit(y)
+        self.classes = encoder.classes_
+        if len(self.classes) < 2:
+            raise ValueError(
+                f"y holds one class only ({self.classes[0]!r}); a classifier needs at least 2."
+            )
+        self.target_names = np.array([str(c) for c in self.classes])
+        codes = encoder.transform(y)
+        if len(self.classes) == 2:
+            self.n_outputs, self.activation, self.dtype = 1, "sigmoid", "float32"
+            return codes.astype(np.float32)[:, None]
+        self.n_outputs, self.activation, self.dtype = len(self.classes), "softmax", "int32"
+        return codes
+
+    def _set_multilabel(self, n_targets, names):
+        self.target_type = "multilabel-indicator"
+        self.classes = np.arange(n_targets)
+        self.target_names = np.array(
+            [str(n) for n in names] if names is not None
+            else [f"target_{i}" for i in range(n_targets)]
+        )
+        self.n_outputs, self.activation, self.dtype = n_targets, "sigmoid", "float32"
+
+    def _fit_lazy_indicator(self, y, names):
+        """A lazy indicator matrix stays on disk; its first rows are checked."""
+        head = np.asarray(y[: min(len(y), 1024)])
+        if not np.isin(head, (0, 1)).all():
+            raise ValueError(
+                "A lazy y must be a 0/1 indicator matrix (n_samples, n_targets); its first rows "
+                f"hold other values, e.g. {head[~np.isin(head, (0, 1))][:3].tolist()}."
+            )
+        self._set_multilabel(y.shape[1], names)
+        return y
+
+    def transform(self, y, where="validation_data's y"):
+        """Encode targets (validation data) as the training targets were.
+
+        Parameters
+        ----------
+        y : array-like
+            Targets of the same kind as in ``fit_transform``.
+        where : str
+            How to name ``y`` in errors.
+
+        Returns
+        -------
+        targets : ndarray or lazy array
+        """
+        if self.target_type == "multilabel-indicator":
+            if is_lazy(y):
+                return y
+            y = np.asarray(y)
+            if y.ndim != 2 or y.shape[1] != len(self.classes):
+                raise ValueError(f"{where} must have shape (n, {len(self.classes)}), got {y.shape}.")
+            return y.astype(np.float32)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        unknown = np.setdiff1d(y, self.classes)
+        if len(unknown):
+            raise ValueError(f"{where} holds labels not seen in training: {unknown[:5].tolist()}.")
+        codes = np.searchsorted(self.classes, y)
+        if self.target_type == "binary":
+            return codes.astype(np.float32)[:, None]
+        return codes
+
+    def positive_counts(self, targets):
+        """Positives of each target of an indicator matrix (lazy ones read in blocks).
+
+        Parameters
+        ----------
+        targets : array-like of shape (n, T)
+            Encoded multilabel targets.
+
+        Returns
+        -------
+        counts : ndarray of shape (T,)
+        """
+        if is_lazy(targets):  # count by blocks, never loading the whole matrix
+            return sum(
+                np.asarray(targets[i:i + _COUNT_ROWS], dtype=np.int64).sum(axis=0)
+                for i in range(0, len(targets), _COUNT_ROWS)
+            )
+        return np.asarray(targets).sum(axis=0)
