@@ -239,8 +239,9 @@ def spread(values):
 
 
 def fmt_spread(s, digits=1, suffix=""):
-    return (f"{s['median']:.{digits}f}{suffix} ({s['min']:.{digits}f}-"
-            f"{s['max']:.{digits}f})")
+    """'median [min, max]' of a :func:`spread`."""
+    return (f"{s['median']:.{digits}f}{suffix} [{s['min']:.{digits}f}, "
+            f"{s['max']:.{digits}f}]")
 
 
 def run_part(name, fn, results, errors):

@@ -307,7 +307,7 @@ def report(r):
     ceiling = None
     print()
     print(f"DeepSEA on the CPU, Keras backend {r['backend']}, {r['cores']} cores ({r['cpu']}); "
-          f"median (min-max) of {n} interleaved repeats")
+          f"median [min, max] of {n} interleaved repeats")
     if gflops:
         ceiling = {"predict": gflops / r["forward_gflop_per_seq"],
                    "train": gflops / (3 * r["forward_gflop_per_seq"])}

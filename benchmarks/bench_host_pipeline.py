@@ -118,7 +118,7 @@ def main(argv=None):
     r.update(runs=runs, memory=spread(rates["memory"]), memmap=spread(rates["memmap"]),
              ratio=spread(ratios), load_avg_after=os.getloadavg(),
              total_s=time.perf_counter() - t0)
-    print(f"\nsamples/s, median (min-max) of {cfg['repeats']} interleaved repeats")
+    print(f"\nsamples/s, median [min, max] of {cfg['repeats']} interleaved repeats")
     print(f"  memory {fmt_spread(r['memory'], 0)}")
     print(f"  memmap {fmt_spread(r['memmap'], 0)}")
     verdict = "PASS" if r["ratio"]["median"] >= TARGET else "FAIL"
