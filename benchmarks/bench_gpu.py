@@ -41,8 +41,8 @@ seeds. Every part is independent: one that fails (say ``torch.compile``
 unavailable) prints an ERROR line and the others still run; the JSON file is
 rewritten after every part, so a run cut short keeps what it measured.
 
-Run from the repository root, once per Keras backend (about 3 to 4 minutes
-each on an H100 / H200)::
+Run from the repository root, once per Keras backend (an estimate, not yet
+run on a GPU: 3 to 4 minutes each on an H100 / H200)::
 
     KERAS_BACKEND=jax   python benchmarks/bench_gpu.py --json gpu-jax.json
     KERAS_BACKEND=torch python benchmarks/bench_gpu.py --json gpu-torch.json
