@@ -157,17 +157,10 @@ def load_estimator(cls, path):
     estimator : cls
         The fitted estimator.
 
-    Notes
-    -----
-    The published DeepSEA weights (``.pth``, ``.t7``, ``deepsea.cpu``, see
-    :func:`skdeepsea.pretrained.looks_like_weights_file`) are imported with
-    :func:`skdeepsea.pretrained.load_deepsea` and its defaults instead, so
-    every command that takes a model accepts them.
+    See Also
+    --------
+    skdeepsea.pretrained.load_model_file : Reads the published DeepSEA weights as well.
     """
-    from .pretrained import load_deepsea, looks_like_weights_file
-
-    if looks_like_weights_file(path):
-        return load_deepsea(path)
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as e:
