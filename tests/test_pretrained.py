@@ -23,6 +23,7 @@ from skdeepsea.network import conv_output_length
 from skdeepsea.pretrained import (
     KNOWN_FILES,
     load_deepsea,
+    load_model_file,
     looks_like_weights_file,
     torch_threshold,
     verify_weights,
@@ -455,6 +456,24 @@ def test_table_has_a_published_hash_per_file():
         assert entry["md5"] or entry["sha256"], name
         assert entry["format"] in ("pth", "t7")
         assert looks_like_weights_file(name)
+
+
+def test_load_model_file_routes_weights_and_model_files(small, tmp_path, monkeypatch):
+    named = tmp_path / "deepsea_predict.pth"
+    named.write_bytes(small["predict"].read_bytes())
+    entry = dict(KNOWN_FILES["deepsea_predict.pth"], md5=md5_of(named))
+    monkeypatch.setitem(KNOWN_FILES, "deepsea_predict.pth", entry)
+    # A weights file goes to load_deepsea with its defaults: verified, then 1000 bp expected.
+    with pytest.raises(ValueError, match="sequences of length 1000"):
+        load_model_file(named)
+    path = tmp_path / "model.skdeepsea"
+    load_deepsea(small["veff"], names_for(5), sequence_length=200, verify=False).save(path)
+    loaded = load_model_file(path)
+    assert loaded.target_names_.tolist() == names_for(5) and loaded.sequence_length_ == 200
+    other = tmp_path / "notes.txt"
+    other.write_text("not a model")
+    with pytest.raises(ValueError, match="not a skdeepsea model file"):
+        load_model_file(other)
 
 
 def test_skdeepsea_load_and_cli_accept_weight_files(small, tmp_path, monkeypatch, capsys):
