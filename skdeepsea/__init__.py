@@ -17,8 +17,12 @@ __all__ = ["DeepSEAClassifier", "OneHotArray", "OneHotDNA", "reverse_complement"
 
 
 def __getattr__(name):
-    if name in ("DeepSEAClassifier", "load"):
-        from . import classifier
+    if name == "DeepSEAClassifier":
+        from .classifier import DeepSEAClassifier
 
-        return getattr(classifier, name)
+        return DeepSEAClassifier
+    if name == "load":  # .skdeepsea files and the published DeepSEA weights alike
+        from .pretrained import load_model_file
+
+        return load_model_file
     raise AttributeError(f"module 'skdeepsea' has no attribute {name!r}")

@@ -257,11 +257,15 @@ class OrderedBatches(keras.utils.PyDataset):
     training_inputs : bool, default=False
         Yield ``{"sequence": x, "reverse": 0}`` (validation of a model
         trained with on-device reverse complements).
+    read_ahead : bool, default=True
+        Read batches ahead in Keras' worker threads (lazy arrays). Starting
+        the threads costs about 0.1 s a call: not worth it for slices of
+        arrays in memory.
     """
 
     def __init__(self, X, batch_size, *, targets=None, target_dtype="float32", start=None,
-                 stop=None, pad=True, multiple=1, training_inputs=False):
-        super().__init__(workers=_WORKERS, use_multiprocessing=False)
+                 stop=None, pad=True, multiple=1, training_inputs=False, read_ahead=True):
+        super().__init__(workers=_WORKERS if read_ahead else 1, use_multiprocessing=False)
         self.X, self.targets, self.target_dtype = X, targets, target_dtype
         self.batch_size, self.pad = int(batch_size), bool(pad)
         self.start = 0 if start is None else int(start)

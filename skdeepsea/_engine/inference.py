@@ -12,6 +12,7 @@ average is computed on the device.
 import numpy as np
 
 from .batches import OrderedBatches
+from .inputs import streamed
 from .model import predictor
 
 _BATCHES_PER_CALL = 64  # batches per Keras predict call when iterating or showing progress
@@ -55,7 +56,8 @@ def iter_predictions(model, X, *, batch_size, average_strands_alphabet=None, pro
     with tqdm(total=n, desc=description, unit="seq", disable=not progress) as bar:
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
-            batches = OrderedBatches(X, batch_size, start=start, stop=stop)
+            batches = OrderedBatches(X, batch_size, start=start, stop=stop,
+                                     read_ahead=streamed(X) and stop - start > 4 * batch_size)
             outputs = model.predict(batches, verbose=0)
             if isinstance(outputs, (list, tuple)):
                 outputs = [np.asarray(o[:stop - start]) for o in outputs]

@@ -164,7 +164,7 @@ def training_batches(params, data, *, shuffle_seed, multiple):
     if val is not None:
         validation = OrderedBatches(
             val[0], params["batch_size"], targets=val[1], target_dtype=data.encoder.dtype,
-            pad=False, multiple=multiple, training_inputs=augment,
+            pad=False, multiple=multiple, training_inputs=augment, read_ahead=streamed(val[0]),
         )
     return train, validation
 
