@@ -472,6 +472,13 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             Multilabel: the probability of each target. Binary / multiclass:
             the probability of each class, columns in the order of ``classes_``.
         """
+        proba = self._network_outputs(X)
+        if self.target_type_ == "binary":
+            proba = np.hstack([1 - proba, proba])
+        return proba
+
+    def _network_outputs(self, X, *, batch_size=None, progress=False):
+        """The network's outputs for X (binary: the positive class only), batch by batch."""
         from ._backend import enable_compilation_cache
         from ._engine.inference import predict_batches
 
@@ -481,13 +488,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
                                     n_features=self.n_features_in_, alphabet=data_alphabet)
         check_predict_alphabet(self.alphabet_, input_alphabet)
         enable_compilation_cache()
-        proba = predict_batches(
-            self.model_, X, batch_size=self.batch_size,
+        return predict_batches(
+            self.model_, X, batch_size=batch_size or self.batch_size, progress=progress,
             average_strands_alphabet=self.alphabet_ if self.average_strands else None,
         )
-        if self.target_type_ == "binary":
-            proba = np.hstack([1 - proba, proba])
-        return proba
 
     def predict(self, X):
         """Predicted labels.

@@ -262,6 +262,8 @@ def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False
     import keras
     from tqdm.auto import tqdm
 
+    from ._engine.inference import predict_batches
+
     if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
         raise ValueError(f"threshold must be in (0, 1], got {threshold!r}.")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -303,7 +305,7 @@ def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False
                 )
             if order is not None:
                 batch = batch[..., order]
-            yield batch, np.asarray(activations.predict_on_batch(batch), dtype=np.float32)
+            yield batch, predict_batches(activations, batch, batch_size=batch_size)
 
     max_activation = np.zeros(n_filters, dtype=np.float32)
     base_counts = np.zeros(4)

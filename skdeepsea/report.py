@@ -255,46 +255,34 @@ def default_curve_targets(table, n=5):
 # ---------------------------------------------------------------------------------- prediction
 
 
-def predict_proba_batches(estimator, X, *, batch_size=1024, progress=True, encode=None):
-    """Predicted probabilities of one-hot sequences read and predicted a batch at a time.
+def predict_proba_batches(estimator, X, *, batch_size=1024, progress=True):
+    """Predicted probabilities of one-hot sequences, read and predicted a batch at a time.
 
     ``X`` may be a lazy array (an h5py dataset, ``open_dataset(...).X``) far
-    larger than memory: only one batch of it is read at a time.
+    larger than memory: a :class:`~skdeepsea.DeepSEAClassifier` reads it
+    batch by batch through the package's one inference function.
 
     Parameters
     ----------
     estimator : fitted classifier
-        Has ``predict_proba`` (e.g. a ``DeepSEAClassifier``).
+        A ``DeepSEAClassifier``, or any classifier with ``predict_proba``
+        (which then gets ``X`` whole).
     X : array-like of shape (n_samples, ...)
-        Inputs, sliced ``X[i:j]``.
+        Inputs.
     batch_size : int, default=1024
-        Samples read and predicted at a time.
+        Samples per forward pass.
     progress : bool, default=True
         Show a tqdm progress bar.
-    encode : callable or None, default=None
-        Applied to each batch before ``predict_proba`` (e.g. one-hot
-        encoding of strings).
 
     Returns
     -------
     proba : ndarray of shape (n_samples, n_outputs)
         The probabilities; for binary labels the positive class only.
     """
-    from tqdm.auto import tqdm
-
-    n = len(X)
-    parts = []
-    with tqdm(total=n, desc="predicting", unit="seq", disable=not progress) as bar:
-        for start in range(0, n, batch_size):
-            batch = X[start:start + batch_size]
-            if encode is not None:
-                batch = encode(batch)
-            proba = np.asarray(estimator.predict_proba(batch), dtype=np.float32)
-            if getattr(estimator, "target_type_", None) == "binary":
-                proba = proba[:, 1:]
-            parts.append(proba)
-            bar.update(len(proba))
-    return np.concatenate(parts)
+    if hasattr(estimator, "_network_outputs"):
+        return estimator._network_outputs(X, batch_size=batch_size, progress=progress)
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float32)
+    return proba[:, 1:] if getattr(estimator, "target_type_", None) == "binary" else proba
 
 
 # ---------------------------------------------------------------------------------------- report

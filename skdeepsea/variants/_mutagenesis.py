@@ -197,12 +197,14 @@ class _FastISM:
         return plan, (a, b)
 
     def predict(self, onehot, codes, batch_size):
+        from .._engine.inference import predict_batches
+
         refs = [onehot]
         x = onehot[None]
         for _, layer, _ in self.stages:
             x = _call(layer, x)
             refs.append(x[0])
-        reference_output = self.tail_model.predict(refs[-1][None], verbose=0)[0]
+        reference_output = predict_batches(self.tail_model, refs[-1][None], batch_size=1)[0]
         out = np.empty((len(codes), len(reference_output)), dtype=np.float64)
         groups, pending = {}, []
         for m, (p, channel) in enumerate(codes):
@@ -232,8 +234,8 @@ class _FastISM:
             full = np.repeat(refs[-1][None], len(part), axis=0)
             for k, (_, c, v) in enumerate(part):
                 full[k, c:c + len(v)] = v
-            out[[m for m, _, _ in part]] = self.tail_model.predict(full, batch_size=batch_size,
-                                                                  verbose=0)
+            out[[m for m, _, _ in part]] = predict_batches(self.tail_model, full,
+                                                           batch_size=batch_size)
         return out
 
 

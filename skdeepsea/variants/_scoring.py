@@ -52,11 +52,13 @@ class ModelTargets:
 def network_predict(model, X, batch_size):
     """The network's outputs for one-hot sequences, one strand, no averaging.
 
-    ``X`` may be uint8: Keras casts each batch to the network's float type, so
-    a chunk of windows never exists as float32 (identical outputs, a quarter
-    of the memory).
+    ``X`` may be uint8: it travels as such and is cast on the device, so a
+    chunk of windows never exists as float32 (identical outputs, a quarter of
+    the memory).
     """
-    return np.asarray(model.model_.predict(X, batch_size=batch_size, verbose=0), dtype=np.float64)
+    from .._engine.inference import predict_batches
+
+    return predict_batches(model.model_, X, batch_size=batch_size).astype(np.float64)
 
 
 def effect_scores(p_ref, p_alt, epsilon=1e-6):
