@@ -11,7 +11,7 @@ _backend.select_backend()
 
 from .preprocessing import OneHotArray, OneHotDNA, reverse_complement  # noqa: E402
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 __all__ = ["DeepSEAClassifier", "OneHotArray", "OneHotDNA", "reverse_complement", "load", "__version__"]
 

@@ -117,7 +117,7 @@ def save_estimator(estimator, path, include_optimizer=False):
     """
     import keras
 
-    from . import __version__
+    from ._version import __version__
 
     params = estimator.get_params()
     if not isinstance(params["random_state"], (int, type(None))):

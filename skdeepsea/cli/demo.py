@@ -17,7 +17,7 @@ def version_line():
     """
     import keras
 
-    from .. import __version__
+    from .._version import __version__
 
     return f"skdeepsea {__version__} (Keras {keras.__version__}, backend {keras.backend.backend()})"
 

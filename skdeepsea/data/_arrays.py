@@ -225,6 +225,6 @@ def open_arrays(path, alphabet=ALPHABET_DEFAULT, *, sequence_length=None):
             file.close()
             raise
         file.close()
-    from . import open_dataset
+    from ._dataset import open_dataset
 
     return open_dataset(path, alphabet)
