@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skdeepsea import DeepSEAClassifier, OneHotDNA, reverse_complement
-from skdeepsea._lazy import RowsView, is_dataset, is_lazy, make_blocks
+from skdeepsea import DeepSEAClassifier, OneHotDNA
+from skdeepsea._engine.lazy import RowsView, is_dataset, is_lazy, make_blocks
 from skdeepsea._engine.batches import OrderedBatches, TrainBatches
 
 from .conftest import motif_data

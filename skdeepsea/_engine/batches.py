@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import numpy as np
 
-from .._lazy import read_rows
+from .lazy import read_rows
 
 _WORKERS = 2  # Keras' threads reading batches ahead of the device
 

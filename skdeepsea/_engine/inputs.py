@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._lazy import is_dataset, is_lazy
+from .lazy import is_dataset, is_lazy
 from ..preprocessing import check_alphabet
 
 DEFAULT_ALPHABET = "ATGC"

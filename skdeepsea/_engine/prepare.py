@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import compute_sample_weight
 
-from .._lazy import RowsView, chunk_rows, default_block_size, is_dataset, is_lazy, make_blocks
+from .lazy import RowsView, chunk_rows, default_block_size, is_dataset, is_lazy, make_blocks
 from .batches import OrderedBatches, TrainBatches
 from .inputs import check_X, fit_alphabet, streamed, unpack_dataset
 from .params import check_geometry
@@ -50,12 +50,6 @@ class TrainingData:
     def sequence_length(self):
         """Length of the sequences."""
         return int(self.X.shape[1])
-
-    @property
-    def lazy(self):
-        """Whether any part is read from storage batch by batch."""
-        parts = [self.X, self.targets] + list(self.validation or ())
-        return any(streamed(part) or is_lazy(part) for part in parts)
 
 
 def prepare_training_data(params, X, y, sample_weight, validation_data):

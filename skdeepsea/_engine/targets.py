@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from .._lazy import is_lazy
+from .lazy import is_lazy
 
 _COUNT_ROWS = 65536  # rows read at a time when counting a lazy y
 

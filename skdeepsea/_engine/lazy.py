@@ -1,4 +1,4 @@
-"""Lazy arrays: recognising them and reading them in contiguous runs (no Keras here)."""
+"""Lazy inputs of the estimator: recognising them and reading them in contiguous blocks (no Keras)."""
 
 import math
 
@@ -20,7 +20,7 @@ def is_dataset(X):
     Examples
     --------
     >>> import numpy as np
-    >>> from skdeepsea._lazy import is_dataset
+    >>> from skdeepsea._engine.lazy import is_dataset
     >>> is_dataset(np.zeros((2, 5, 4)))
     False
     """
@@ -47,7 +47,7 @@ def is_lazy(X):
     Examples
     --------
     >>> import numpy as np
-    >>> from skdeepsea._lazy import is_lazy
+    >>> from skdeepsea._engine.lazy import is_lazy
     >>> is_lazy(np.zeros((2, 5, 4)))
     False
     """
@@ -81,7 +81,7 @@ def make_blocks(n_samples, block_size):
 
     Examples
     --------
-    >>> from skdeepsea._lazy import make_blocks
+    >>> from skdeepsea._engine.lazy import make_blocks
     >>> make_blocks(5, 2).tolist()
     [[0, 2], [2, 4], [4, 5]]
     """
@@ -111,7 +111,7 @@ def default_block_size(n_samples, chunk_rows=None):
 
     Examples
     --------
-    >>> from skdeepsea._lazy import default_block_size
+    >>> from skdeepsea._engine.lazy import default_block_size
     >>> default_block_size(4_400_000), default_block_size(640)
     (512, 10)
     >>> default_block_size(4_400_000, chunk_rows=1024)
