@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from skdeepsea import DeepSEAClassifier, OneHotDNA, load, reverse_complement
 from skdeepsea._engine.batches import TrainBatches
 from skdeepsea._engine.inference import predict_batches
-from skdeepsea._lazy import make_blocks
+from skdeepsea._engine.lazy import make_blocks
 
 from .conftest import SMALL, motif_data
 
