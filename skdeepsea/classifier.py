@@ -350,6 +350,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         from ._backend import enable_compilation_cache
         from ._checkpoint import read_checkpoint
         from ._engine.loop import TrainingState, fit_loop, training_fingerprint
+        from ._engine.model import penalties_from
         from ._engine.prepare import training_batches
 
         enable_compilation_cache()
@@ -380,7 +381,9 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             state.set_model(train_model)
             if checkpoint is not None:
                 state.resume(checkpoint, params["checkpoint_dir"])
-            fit_loop(train_model, batches, validation, state, params["epochs"], params["verbose"])
+            with penalties_from(network, train_model.get_layer("penalty_constants")):
+                fit_loop(train_model, batches, validation, state, params["epochs"],
+                         params["verbose"])
         return network, state
 
     def _initialize(self, params, data, seed, warm_network):
@@ -399,7 +402,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             network = build_network(params, data.sequence_length, data.encoder.n_outputs,
                                     data.encoder.activation, seed)
         augment = data.alphabet if params["add_reverse_complement"] else None
-        train_model = training_model(network, augment)
+        train_model = training_model(network, augment, params["l2"], params["l1_sparsity"])
         optimizer = getattr(network, "optimizer", None) or make_optimizer(params)
         compile_for_training(network, train_model, optimizer,
                              make_loss(data.encoder.target_type, self._positive_weights(data)))

@@ -133,3 +133,30 @@ def test_compiled_steps_are_kept_on_disk_for_the_next_fit(tmp_path):
     subprocess.run([sys.executable, "-c", script, "12"], env=env, check=True, cwd=ROOT,
                    capture_output=True, timeout=300)
     assert sorted(os.listdir(tmp_path / "jax")) == entries
+
+
+def test_penalty_constants_are_inputs_of_the_training_step_with_keras_values(data):
+    """While training, L2 and L1 read the training model's weights; the values are Keras'."""
+    from skdeepsea._engine.model import penalties_from, training_model
+
+    X, y = data
+    clf = DeepSEAClassifier(**dict(FAST, epochs=1, l2=1e-3, l1_sparsity=1e-4)).fit(X, y)
+    network = clf.model_
+    x = X[:16].astype(np.float32)
+    network(x)  # records the activity penalty of this batch
+    keras_values = sum(float(keras.ops.convert_to_numpy(loss)) for loss in network.losses)
+    train_model = training_model(network, "ATGC", 1e-3, 1e-4)
+    constants = train_model.get_layer("penalty_constants")
+    with penalties_from(network, constants):
+        network(x)
+        ours = sum(float(keras.ops.convert_to_numpy(loss)) for loss in network.losses)
+        constants.l2.assign(0.0)
+        constants.l1_sparsity.assign(0.0)
+        network(x)
+        assert sum(float(keras.ops.convert_to_numpy(loss)) for loss in network.losses) == 0
+    assert ours == pytest.approx(keras_values, rel=1e-5) and keras_values > 0
+    # Restored: the network's config and files hold Keras' own regularizers.
+    assert isinstance(network.get_layer("conv1").kernel.regularizer, keras.regularizers.L2)
+    assert isinstance(network.get_layer("fc").activity_regularizer, keras.regularizers.L1)
+    strong = DeepSEAClassifier(**dict(FAST, epochs=1, l2=1e-2)).fit(X, y)
+    assert strong.history_["loss"][0] > clf.history_["loss"][0]  # the penalty is in the loss

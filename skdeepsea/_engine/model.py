@@ -170,7 +170,70 @@ def make_loss(target_type, positive_weights=None):
     return keras.losses.BinaryCrossentropy()
 
 
-def training_model(network, alphabet):
+class PenaltyConstants(keras.layers.Layer):
+    """``l2`` and ``l1_sparsity`` as non-trainable weights of the training model.
+
+    The network's penalties read them while training (:func:`penalties_from`), so the
+    compiled training step takes them as inputs instead of constants: fits that differ
+    only in them (a grid search over the regularization) share one compilation through
+    JAX's compilation cache. The layer passes its input through unchanged.
+
+    Parameters
+    ----------
+    l2, l1_sparsity : float
+        The constants.
+    **kwargs
+        Passed to ``keras.layers.Layer``.
+    """
+
+    def __init__(self, l2, l1_sparsity, **kwargs):
+        super().__init__(**kwargs)
+        self.l2 = self.add_weight(shape=(), initializer=keras.initializers.Constant(l2),
+                                  trainable=False, name="l2")
+        self.l1_sparsity = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(l1_sparsity), trainable=False,
+            name="l1_sparsity")
+
+    def call(self, sequence):
+        return sequence
+
+
+class _Penalty(keras.regularizers.Regularizer):
+    """``factor * sum(x ** 2)`` (L2) or ``factor * sum(|x|)`` (L1), the factor a variable."""
+
+    def __init__(self, factor, squared):
+        self.factor, self.squared = factor, squared
+
+    def __call__(self, x):
+        size = keras.ops.square(x) if self.squared else keras.ops.absolute(x)
+        return keras.ops.cast(self.factor, x.dtype) * keras.ops.sum(size)
+
+
+@contextlib.contextmanager
+def penalties_from(network, constants):
+    """The network's L2 and L1 penalties read ``constants`` for the block, then are restored.
+
+    Only the penalties that the network has are replaced (``l2=0`` builds none); outside the
+    block the network holds Keras' own regularizers, which is what its config and saved
+    files record.
+    """
+    swapped = []
+    for layer in network.layers:
+        kernel = getattr(layer, "kernel", None)
+        if isinstance(getattr(kernel, "regularizer", None), keras.regularizers.L2):
+            swapped.append((kernel, "regularizer", kernel.regularizer))
+            kernel.regularizer = _Penalty(constants.l2, squared=True)
+        if isinstance(layer.activity_regularizer, keras.regularizers.L1):
+            swapped.append((layer, "activity_regularizer", layer.activity_regularizer))
+            layer.activity_regularizer = _Penalty(constants.l1_sparsity, squared=False)
+    try:
+        yield
+    finally:
+        for owner, name, original in swapped:
+            setattr(owner, name, original)
+
+
+def training_model(network, alphabet, l2, l1_sparsity):
     """The model ``fit`` trains: the network, behind on-device reverse complements.
 
     Parameters
@@ -178,18 +241,21 @@ def training_model(network, alphabet):
     network : keras.Model
         The network (its layers and weights are shared).
     alphabet : str or None
-        Base order; None: no augmentation, the network itself is trained.
+        Base order of the reverse complements; None: no augmentation.
+    l2, l1_sparsity : float
+        The regularization constants, held by a :class:`PenaltyConstants` layer.
 
     Returns
     -------
     model : keras.Model
         Input ``{"sequence": x, "reverse": flags}`` (or ``x`` without augmentation).
     """
-    if alphabet is None:
-        return network
     sequence = keras.Input(network.input_shape[1:], name="sequence")
+    x = PenaltyConstants(l2, l1_sparsity, name="penalty_constants")(sequence)
+    if alphabet is None:
+        return keras.Model(sequence, network(x), name=f"{network.name}_training")
     reverse = keras.Input((), dtype="uint8", name="reverse")
-    oriented = ReverseComplement(alphabet, name="reverse_complement")(sequence, reverse)
+    oriented = ReverseComplement(alphabet, name="reverse_complement")(x, reverse)
     return keras.Model({"sequence": sequence, "reverse": reverse}, network(oriented),
                        name=f"{network.name}_training")
 
@@ -202,8 +268,7 @@ def compile_for_training(network, train_model, optimizer, loss):
     training that was run.
     """
     train_model.compile(optimizer=optimizer, loss=loss)
-    if train_model is not network:
-        network.compile(optimizer=train_model.optimizer, loss=loss)
+    network.compile(optimizer=train_model.optimizer, loss=loss)
 
 
 _PREDICTORS = weakref.WeakKeyDictionary()
