@@ -16,6 +16,7 @@ import os
 import sys
 
 PREFERRED_BACKENDS = ("jax", "torch", "tensorflow")
+_CACHE_BYTES = 2**30
 
 # What Keras writes to keras.json when none exists.
 _KERAS_DEFAULT_CONFIG = {
@@ -81,7 +82,9 @@ def enable_compilation_cache():
     script) loads them instead. The folder is ``$SKDEEPSEA_CACHE_DIR`` or
     ``$XDG_CACHE_HOME/skdeepsea`` (``~/.cache/skdeepsea``), subfolder ``jax``;
     ``SKDEEPSEA_CACHE_DIR=""`` turns the cache off, and a cache folder the user
-    set in JAX's own configuration is left as it is. Other backends: nothing.
+    set in JAX's own configuration is left as it is. The least recently used
+    entries are dropped beyond 1 GiB; a folder that cannot be created turns
+    the cache off. Other backends: nothing.
 
     Returns
     -------
@@ -101,7 +104,13 @@ def enable_compilation_cache():
     if not root:
         return None
     folder = os.path.join(root, "jax")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:  # a read-only home: compile as without the cache
+        return None
     jax.config.update("jax_compilation_cache_dir", folder)
     # Compilations of half a second and more: every step of this network, no trivia.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    # Least recently used entries go beyond 1 GiB (a full-size network's steps: tens of MB).
+    jax.config.update("jax_compilation_cache_max_size", _CACHE_BYTES)
     return folder
