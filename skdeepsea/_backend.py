@@ -16,7 +16,6 @@ import os
 import sys
 
 PREFERRED_BACKENDS = ("jax", "torch", "tensorflow")
-_CACHE_BYTES = 2**30
 
 # What Keras writes to keras.json when none exists.
 _KERAS_DEFAULT_CONFIG = {
@@ -81,10 +80,12 @@ def enable_compilation_cache():
     folds of a cross-validation, the refit of a grid search, the next run of a
     script) loads them instead. The folder is ``$SKDEEPSEA_CACHE_DIR`` or
     ``$XDG_CACHE_HOME/skdeepsea`` (``~/.cache/skdeepsea``), subfolder ``jax``;
-    ``SKDEEPSEA_CACHE_DIR=""`` turns the cache off, and a cache folder the user
-    set in JAX's own configuration is left as it is. The least recently used
-    entries are dropped beyond 1 GiB; a folder that cannot be created turns
-    the cache off. Other backends: nothing.
+    ``SKDEEPSEA_CACHE_DIR=""`` or a folder that cannot be created turns the
+    cache off; a cache folder set in JAX's own configuration is left as it
+    is. The folder only grows (a few MB per
+    network and batch shape; JAX's size-limited cache would need the
+    ``filelock`` package) and may be deleted at any time. Other backends:
+    nothing.
 
     Returns
     -------
@@ -111,6 +112,4 @@ def enable_compilation_cache():
     jax.config.update("jax_compilation_cache_dir", folder)
     # Compilations of half a second and more: every step of this network, no trivia.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    # Least recently used entries go beyond 1 GiB (a full-size network's steps: tens of MB).
-    jax.config.update("jax_compilation_cache_max_size", _CACHE_BYTES)
     return folder

@@ -370,20 +370,24 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         batches, validation = training_batches(params, data, shuffle_seed=shuffle_seed,
                                                multiple=len(devices or [None]))
         fingerprint = training_fingerprint(params, data, batches, validation)
-        with self._distribution_scope(devices):
-            network, train_model = self._initialize(params, data, seed, warm_network)
-            state = TrainingState(
-                batches, early_stopping=params["early_stopping"],
-                patience=params["n_iter_no_change"], checkpoint_dir=params["checkpoint_dir"],
-                checkpoint_every=params["checkpoint_every"],
-                meta={"fingerprint": fingerprint, "shuffle_seed": shuffle_seed},
-            )
-            state.set_model(train_model)
-            if checkpoint is not None:
-                state.resume(checkpoint, params["checkpoint_dir"])
-            with penalties_from(network, train_model.get_layer("penalty_constants")):
-                fit_loop(train_model, batches, validation, state, params["epochs"],
-                         params["verbose"])
+        try:
+            with self._distribution_scope(devices):
+                network, train_model = self._initialize(params, data, seed, warm_network)
+                state = TrainingState(
+                    batches, early_stopping=params["early_stopping"],
+                    patience=params["n_iter_no_change"],
+                    checkpoint_dir=params["checkpoint_dir"],
+                    checkpoint_every=params["checkpoint_every"],
+                    meta={"fingerprint": fingerprint, "shuffle_seed": shuffle_seed},
+                )
+                state.set_model(train_model)
+                if checkpoint is not None:
+                    state.resume(checkpoint, params["checkpoint_dir"])
+                with penalties_from(network, train_model.get_layer("penalty_constants")):
+                    fit_loop(train_model, batches, validation, state, params["epochs"],
+                             params["verbose"])
+        finally:
+            batches.close()  # the read-ahead threads
         return network, state
 
     def _initialize(self, params, data, seed, warm_network):
@@ -405,29 +409,9 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         train_model = training_model(network, augment, params["l2"], params["l1_sparsity"])
         optimizer = getattr(network, "optimizer", None) or make_optimizer(params)
         compile_for_training(network, train_model, optimizer,
-                             make_loss(data.encoder.target_type, self._positive_weights(data)))
+                             make_loss(data.encoder.target_type, data.positive_weights))
         optimizer.build(train_model.trainable_variables)
         return network, train_model
-
-    def _positive_weights(self, data):
-        """Multilabel class_weight as one weight per target's positives (None: unweighted)."""
-        from .targets import target_indices
-
-        encoder, class_weight = data.encoder, self.class_weight
-        if encoder.target_type != "multilabel-indicator" or class_weight is None:
-            return None
-        if class_weight == "balanced":
-            positives = encoder.positive_counts(data.targets)
-            negatives = len(data.targets) - positives
-            return np.where(positives > 0, negatives / np.maximum(positives, 1), 1.0)
-        weights = np.ones(encoder.n_outputs)
-        keys = list(class_weight)
-        try:
-            indices = target_indices(encoder.target_names, keys)
-        except (ValueError, IndexError, TypeError) as e:
-            raise ValueError(f"class_weight: {e}") from e
-        weights[indices] = [class_weight[key] for key in keys]
-        return weights
 
     @staticmethod
     def _distribution_scope(devices):

@@ -175,18 +175,15 @@ def fit_loop(model, batches, validation, state, epochs, verbose):
     first = state.epochs_done + (1 if done else 0)
     if first < epochs:
         segments.append((first, epochs, spe))
-    try:
-        for initial_epoch, end_epoch, length in segments:
-            if state.stopped:
-                break
-            batches.begin(state.step, length)
-            model.fit(
-                batches, epochs=end_epoch, initial_epoch=initial_epoch,
-                validation_data=validation, callbacks=[state], verbose=verbose,
-                shuffle=False,  # the batches are shuffled, seeded; Keras would reorder them
-            )
-    finally:
-        batches.close()
+    for initial_epoch, end_epoch, length in segments:
+        if state.stopped:
+            break
+        batches.begin(state.step, length)
+        model.fit(
+            batches, epochs=end_epoch, initial_epoch=initial_epoch,
+            validation_data=validation, callbacks=[state], verbose=verbose,
+            shuffle=False,  # the batches are shuffled, seeded; Keras would reorder them
+        )
     if state.early_stopping and state.best_weights is not None:
         model.set_weights(state.best_weights)
     state.save(finished=True)

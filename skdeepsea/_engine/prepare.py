@@ -37,6 +37,8 @@ class TrainingData:
         Base order of the channels.
     validation : tuple (X_val, targets_val) or None
         Given validation data, checked and encoded.
+    positive_weights : ndarray of shape (T,) or None
+        Multilabel ``class_weight``: the weight of each target's positives.
     """
 
     X: object
@@ -45,6 +47,7 @@ class TrainingData:
     encoder: TargetEncoder
     alphabet: object
     validation: object
+    positive_weights: object
 
     @property
     def sequence_length(self):
@@ -94,7 +97,9 @@ def prepare_training_data(params, X, y, sample_weight, validation_data):
     validation = None
     if validation_data is not None:
         validation = _validation_pair(validation_data, channels, X.shape[1], encoder)
-    return TrainingData(X, targets, sample_weight, encoder, alphabet, validation)
+    positive_weights = encoder.positive_weights(targets, params["class_weight"])
+    return TrainingData(X, targets, sample_weight, encoder, alphabet, validation,
+                        positive_weights)
 
 
 def _validation_pair(validation_data, channels, sequence_length, encoder):

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
+from ..targets import target_indices
 from .lazy import is_lazy
 
 _COUNT_ROWS = 65536  # rows read at a time when counting a lazy y
@@ -128,21 +129,39 @@ class TargetEncoder:
             return codes.astype(np.float32)[:, None]
         return codes
 
-    def positive_counts(self, targets):
-        """Positives of each target of an indicator matrix (lazy ones read in blocks).
+    def positive_weights(self, targets, class_weight):
+        """Multilabel ``class_weight`` as one weight per target's positives.
 
         Parameters
         ----------
         targets : array-like of shape (n, T)
-            Encoded multilabel targets.
+            Encoded multilabel targets (lazy ones are counted in blocks).
+        class_weight : dict, "balanced" or None
+            A dict from target name or index to weight (others 1), or
+            "balanced": ``n_negative / n_positive`` per target.
 
         Returns
         -------
-        counts : ndarray of shape (T,)
+        weights : ndarray of shape (T,) or None
+            None for other targets or without ``class_weight`` (the plain loss).
         """
-        if is_lazy(targets):  # count by blocks, never loading the whole matrix
-            return sum(
-                np.asarray(targets[i:i + _COUNT_ROWS], dtype=np.int64).sum(axis=0)
-                for i in range(0, len(targets), _COUNT_ROWS)
-            )
-        return np.asarray(targets).sum(axis=0)
+        if self.target_type != "multilabel-indicator" or class_weight is None:
+            return None
+        if class_weight == "balanced":
+            if is_lazy(targets):  # count by blocks, never loading the whole matrix
+                positives = sum(
+                    np.asarray(targets[i:i + _COUNT_ROWS], dtype=np.int64).sum(axis=0)
+                    for i in range(0, len(targets), _COUNT_ROWS)
+                )
+            else:
+                positives = np.asarray(targets).sum(axis=0)
+            negatives = len(targets) - positives
+            return np.where(positives > 0, negatives / np.maximum(positives, 1), 1.0)
+        keys = list(class_weight)
+        try:
+            indices = target_indices(self.target_names, keys)
+        except (ValueError, IndexError, TypeError) as e:
+            raise ValueError(f"class_weight: {e}") from e
+        weights = np.ones(self.n_outputs)
+        weights[indices] = [class_weight[key] for key in keys]
+        return weights
