@@ -16,7 +16,9 @@ sample at a time from a file is slow) and shuffles at two levels, all seeded:
 A batch is a run of positions in this order, so the whole order is a pure
 function of (seed, pass, step): a resumed fit continues exactly where its
 checkpoint stopped. The next buffer is read in a background thread while the
-current one is consumed, and Keras reads batches ahead in worker threads.
+current one is consumed, and the next batch is gathered in another while the
+device runs the current one. Prediction batches of lazy arrays are read ahead
+in Keras' worker threads.
 
 Batches travel as stored (uint8 one-hot data stay uint8, a quarter of
 float32); the cast to the compute type and the reverse complement happen on
