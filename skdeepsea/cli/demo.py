@@ -108,7 +108,7 @@ def register(commands):
     demo = commands.add_parser(
         "demo", help="train the full-size DeepSEA network on synthetic data and report accuracy"
     )
-    demo.add_argument("--n-train", type=int, default=8000, help="training sequences")
+    demo.add_argument("--n-train", type=int, default=10000, help="training sequences")
     demo.add_argument("--n-test", type=int, default=1000, help="held-out sequences")
     demo.add_argument("--epochs", type=int, default=1, help="passes over the training data")
     demo.add_argument("--output", default="demo_output", help="folder for the saved model")
