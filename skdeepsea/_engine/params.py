@@ -8,6 +8,12 @@ from .._validation import check_network_params, check_number
 from .model import DEFAULT_LEARNING_RATE, MIXED_PRECISION
 
 OPTIMIZERS = tuple(DEFAULT_LEARNING_RATE)
+NETWORK_PARAMS = ("conv_filters", "kernel_size", "pool_size", "fc_units", "dropout", "l2",
+                  "l1_sparsity", "max_kernel_norm")
+
+
+def _network_params(params):
+    return {name: params[name] for name in NETWORK_PARAMS}
 
 
 def check_params(params):
@@ -18,12 +24,7 @@ def check_params(params):
     params : dict
         The estimator's parameters (``get_params()``).
     """
-    check_network_params(
-        sequence_length=None, conv_filters=params["conv_filters"],
-        kernel_size=params["kernel_size"], pool_size=params["pool_size"],
-        fc_units=params["fc_units"], dropout=params["dropout"], l2=params["l2"],
-        l1_sparsity=params["l1_sparsity"], max_kernel_norm=params["max_kernel_norm"],
-    )
+    check_network_params(sequence_length=None, **_network_params(params))
     if params["optimizer"] not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {params['optimizer']!r}.")
     for name, low, high, integer, strict, allow_none in (
@@ -53,7 +54,9 @@ def check_params(params):
             raise ValueError(f"{name} must be True or False, got {params[name]!r}.")
     checkpoint_dir = params["checkpoint_dir"]
     if checkpoint_dir is not None and not isinstance(checkpoint_dir, (str, os.PathLike)):
-        raise ValueError(f"checkpoint_dir must be a directory path or None, got {checkpoint_dir!r}.")
+        raise ValueError(
+            f"checkpoint_dir must be a directory path or None, got {checkpoint_dir!r}."
+        )
     if params["input_channels"] != 4 and (params["average_strands"]
                                           or params["add_reverse_complement"]):
         raise ValueError(
@@ -67,12 +70,7 @@ def check_params(params):
 
 def check_geometry(params, sequence_length):
     """Raise ValueError when the sequences are too short for the network."""
-    check_network_params(
-        sequence_length=sequence_length, conv_filters=params["conv_filters"],
-        kernel_size=params["kernel_size"], pool_size=params["pool_size"],
-        fc_units=params["fc_units"], dropout=params["dropout"], l2=params["l2"],
-        l1_sparsity=params["l1_sparsity"], max_kernel_norm=params["max_kernel_norm"],
-    )
+    check_network_params(sequence_length=sequence_length, **_network_params(params))
 
 
 def check_distribution(params):
