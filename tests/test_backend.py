@@ -52,3 +52,14 @@ def test_version_command_reports_the_backend(tmp_path):
         env=env, capture_output=True, text=True, check=True,
     )
     assert "backend torch" in result.stdout
+
+
+@pytest.mark.parametrize("module", ["skdeepsea", "skdeepsea.cli"])
+def test_both_module_entry_points_run_the_command(module):
+    """``skdeepsea/__main__.py`` and ``skdeepsea/cli/__main__.py``: exit status and output."""
+    ok = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True,
+                        text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("skdeepsea ")
+    bad = subprocess.run([sys.executable, "-m", module, "no-such-command"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

@@ -160,3 +160,64 @@ def test_penalty_constants_are_inputs_of_the_training_step_with_keras_values(dat
     assert isinstance(network.get_layer("fc").activity_regularizer, keras.regularizers.L1)
     strong = DeepSEAClassifier(**dict(FAST, epochs=1, l2=1e-2)).fit(X, y)
     assert strong.history_["loss"][0] > clf.history_["loss"][0]  # the penalty is in the loss
+
+
+# ---------------------------------------------------------------------- prepare and loop
+
+def test_prepare_checks_and_encodes_without_touching_the_estimator(data):
+    from skdeepsea._engine.prepare import prepare_training_data
+
+    X, y = data
+    params = DeepSEAClassifier(**FAST, class_weight={"target_1": 3.0}).get_params()
+    prepared = prepare_training_data(params, X.astype(np.float32), y, None, (X[:10], y[:10]))
+    assert prepared.X.dtype == np.uint8 and prepared.sequence_length == 60  # one-hot: uint8
+    assert prepared.encoder.target_type == "multilabel-indicator"
+    assert prepared.positive_weights.tolist() == [1.0, 3.0]
+    assert prepared.validation[1].dtype == np.float32
+    with pytest.raises(ValueError, match=r"validation_data's y must have shape \(n, 2\)"):
+        prepare_training_data(params, X, y, None, (X[:10], y[:10, :1]))
+    with pytest.raises(ValueError, match=r"sample_weight\[3\] is nan"):
+        prepare_training_data(params, X, y, np.where(np.arange(len(X)) == 3, np.nan, 1.0), None)
+    with pytest.raises(ValueError, match="class_weight: "):
+        prepare_training_data(dict(params, class_weight={"nope": 2.0}), X, y, None, None)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_early_stopping_holds_out_samples_in_memory_and_blocks_on_disk(data, tmp_path, lazy):
+    from skdeepsea._engine.prepare import prepare_training_data, training_batches
+
+    X, y = data
+    ids = np.arange(len(X))
+    X_tagged = X.copy()
+    X_tagged[:, 0, :] = 0
+    X_tagged[:, 0, ids % 4] = 1  # a per-sample mark, to see which samples went where
+    if lazy:
+        np.save(tmp_path / "x.npy", X_tagged)
+        X_tagged = np.load(tmp_path / "x.npy", mmap_mode="r")
+    params = DeepSEAClassifier(**dict(FAST, early_stopping=True, validation_fraction=0.2,
+                                      add_reverse_complement=False)).get_params()
+    prepared = prepare_training_data(params, X_tagged, np.c_[y, ids % 2], None, None)
+    train, validation = training_batches(params, prepared, shuffle_seed=0, multiple=1)
+    try:
+        assert 0.15 * len(X) <= len(validation.X) <= 0.25 * len(X)
+        assert train.n_samples + len(validation.X) == len(X)
+        if lazy:  # whole contiguous blocks of the file, the rest trained on
+            held = np.concatenate([np.arange(a, b) for a, b in validation.X.blocks])
+            kept = np.concatenate([np.arange(a, b) for a, b in train.blocks])
+            assert not set(held) & set(kept) and len(held) + len(kept) == len(X)
+    finally:
+        train.close()
+
+
+def test_a_checkpoint_of_another_training_is_refused_by_name(data, tmp_path):
+    from skdeepsea._checkpoint import read_checkpoint
+
+    X, y = data
+    DeepSEAClassifier(**dict(FAST, epochs=1, checkpoint_dir=tmp_path)).fit(X, y)
+    meta, _ = read_checkpoint(tmp_path)
+    # What does not change the steps (epochs, verbosity) is not fingerprinted: more epochs resume.
+    assert "epochs" not in meta["fingerprint"] and meta["fingerprint"]["l2"] == FAST.get("l2", 5e-7)
+    resumed = DeepSEAClassifier(**dict(FAST, epochs=2, checkpoint_dir=tmp_path)).fit(X, y)
+    assert resumed.n_iter_ == 2 and resumed.n_steps_ == 2 * meta["step"]
+    with pytest.raises(ValueError, match=r"differs in \['l2'\]"):
+        DeepSEAClassifier(**dict(FAST, epochs=3, l2=1e-3, checkpoint_dir=tmp_path)).fit(X, y)
