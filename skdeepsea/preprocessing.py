@@ -6,6 +6,7 @@ no Python code runs per base (the approach of tangermeme and kipoiseq).
 """
 
 import numbers
+import sys
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -104,33 +105,111 @@ class OneHotArray(np.ndarray):
         super().__setstate__(array_state)
 
 
-def _as_sequence_list(X):
-    """Return the sequences of X as a list of str, or raise naming the problem."""
-    if isinstance(X, (str, bytes)):
+def _record_sequence(item):
+    """The (sequence, id) of a sequence record, or None for anything else.
+
+    Duck typing keeps Biopython and pysam optional: a ``SeqRecord`` has
+    ``.seq`` and ``.id``, a pysam ``FastxRecord`` / ``FastxProxy`` has
+    ``.sequence`` and ``.name``; a ``Bio.Seq.Seq`` is recognised only when
+    Biopython is already imported (it must be, for one to exist).
+    """
+    if hasattr(item, "seq") and hasattr(item, "id"):
+        return item.seq, item.id
+    if hasattr(item, "sequence") and hasattr(item, "name"):
+        return item.sequence, item.name
+    seq_module = sys.modules.get("Bio.Seq")
+    if seq_module is not None and isinstance(item, (seq_module.Seq, seq_module.MutableSeq)):
+        return item, None
+    return None
+
+
+def read_sequences(X):
+    """The sequences of X as str, and the ids of its records.
+
+    The one reader of sequence inputs: :class:`OneHotDNA` and
+    :class:`~skdeepsea.DeepSEAClassifier` take whatever it takes.
+
+    Parameters
+    ----------
+    X : array-like or iterable of sequences, shape (n_samples,) or (n_samples, 1)
+        str or bytes (a list, a 1-D array, a pandas Series, a single-column
+        2-D array or DataFrame); or sequence records: Biopython ``Seq``,
+        ``SeqRecord`` (e.g. from ``Bio.SeqIO.parse``), pysam ``FastxFile``
+        records (anything with ``.sequence`` and ``.name``), as a list or any
+        iterable (a generator, an open ``pysam.FastxFile``), read once.
+
+    Returns
+    -------
+    sequences : list of str
+        One per sample, as given (case kept).
+    ids : list of str or None
+        The record ids (``SeqRecord.id``, pysam's ``.name``) when every sample
+        is a record with one, else None.
+
+    Raises
+    ------
+    TypeError
+        For a single sequence, or a sample that is not a sequence (naming it).
+    ValueError
+        For no samples, a 2-D input of more than one column, or a record
+        whose sequence cannot be read (naming the sample and its id).
+
+    Examples
+    --------
+    >>> from skdeepsea.preprocessing import read_sequences
+    >>> read_sequences(["ACGT", b"ttga"])
+    (['ACGT', 'ttga'], None)
+    >>> from Bio.Seq import Seq
+    >>> from Bio.SeqRecord import SeqRecord
+    >>> read_sequences(SeqRecord(Seq(s), id=f"r{i}") for i, s in enumerate(["AC", "GT"]))
+    (['AC', 'GT'], ['r0', 'r1'])
+    """
+    if isinstance(X, (str, bytes)) or _record_sequence(X) is not None:
+        kind = "string" if isinstance(X, (str, bytes)) else "sequence record"
         raise TypeError(
-            "Expected an array-like of sequences, got a single string; wrap it in a list."
+            f"Expected an array-like of sequences, got a single {kind}; wrap it in a list."
         )
-    array = np.asarray(X, dtype=object)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1:
-        raise ValueError(
-            "Expected a 1-D array-like of sequences or a single column of them, "
-            f"got an array of shape {array.shape}."
-        )
-    if len(array) == 0:
-        raise ValueError("Found 0 sequences; at least one is required.")
-    sequences = array.tolist()
-    for i, sequence in enumerate(sequences):
-        if isinstance(sequence, bytes):
-            # latin-1 maps every byte to one character, so a non-ASCII byte is
-            # reported at its own position by the ASCII check below.
-            sequences[i] = sequence.decode("latin-1")
-        elif not isinstance(sequence, str):
-            raise TypeError(
-                f"sequence {i} has type {type(sequence).__name__}, expected str: {sequence!r}."
+    if not hasattr(X, "__len__") and hasattr(X, "__iter__"):
+        X = list(X)  # a generator, Bio.SeqIO.parse, an open pysam.FastxFile
+    if isinstance(X, (list, tuple)) and any(_record_sequence(item) is not None for item in X):
+        # np.asarray would split records (which have a length) into letters.
+        items = list(X)
+    else:
+        array = np.asarray(X, dtype=object)
+        if array.ndim == 2 and array.shape[1] == 1:
+            array = array[:, 0]
+        if array.ndim != 1:
+            raise ValueError(
+                "Expected a 1-D array-like of sequences or a single column of them, "
+                f"got an array of shape {array.shape}."
             )
-    return sequences
+        items = array.tolist()
+    if len(items) == 0:
+        raise ValueError("Found 0 sequences; at least one is required.")
+    sequences, ids = [None] * len(items), [None] * len(items)
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            sequences[i] = item
+            continue
+        if isinstance(item, bytes):
+            # latin-1 maps every byte to one character, so a non-ASCII byte is
+            # reported at its own position by the ASCII check of the encoder.
+            sequences[i] = item.decode("latin-1")
+            continue
+        record = _record_sequence(item)
+        if record is None:
+            raise TypeError(
+                f"sequence {i} has type {type(item).__name__}, expected str, bytes or a "
+                f"sequence record (Bio.Seq, Bio.SeqRecord, pysam FastxRecord): {item!r}."
+            )
+        sequence, ids[i] = record
+        try:
+            sequences[i] = sequence if isinstance(sequence, str) else str(sequence)
+        except Exception as error:  # Biopython's UndefinedSequenceError, for one
+            raise ValueError(
+                f"sequence {i} (id {ids[i]!r}) has no readable sequence: {error}"
+            ) from error
+    return sequences, (ids if all(i is not None for i in ids) else None)
 
 
 def _to_common_length(sequences, sequence_length, ambiguous):
@@ -204,12 +283,23 @@ def _encoding_table(alphabet, ambiguous, dtype):
     return table
 
 
-class OneHotDNA(TransformerMixin, BaseEstimator):
+class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """One-hot encode DNA sequences for DeepSEA.
 
     Turns ``n`` strings of length ``L`` into an array of shape ``(n, L, 4)``
-    whose channel ``i`` is 1 where the base is ``alphabet[i]``. Lowercase
-    (soft-masked) bases are read as uppercase ones.
+    whose channel ``i`` is 1 where the base is ``alphabet[i]``, or with
+    ``flatten=True`` into ``(n, L * 4)`` features. Lowercase (soft-masked)
+    bases are read as uppercase ones. Sequence records (Biopython ``Seq`` and
+    ``SeqRecord``, pysam ``FastxFile`` records) are read as their sequences.
+
+    Output containers (``set_output``, scikit-learn's ``transform_output``):
+    with ``flatten=True``, ``"pandas"`` and ``"polars"`` give a DataFrame whose
+    columns are :meth:`get_feature_names_out` (``pos0_A``, ``pos0_T``, ...) and
+    whose pandas index is the record ids, else the index of a pandas input.
+    A 3-D array cannot be a DataFrame: with ``flatten=False`` the output stays
+    a :class:`OneHotArray` whatever the container, so that
+    ``pipeline.set_output(transform="pandas")`` configures the other steps and
+    the classifier still receives the 3-D array.
 
     Parameters
     ----------
@@ -231,6 +321,13 @@ class OneHotDNA(TransformerMixin, BaseEstimator):
     dtype : str or numpy dtype, default="float32"
         Type of the output array: a float type, an integer type such as
         "uint8" (four times smaller than float32), or "bool".
+    flatten : bool, default=False
+        Return ``(n, L * 4)`` features, position-major (the 4 channels of
+        position 0, then of position 1, ...), which
+        :class:`~skdeepsea.DeepSEAClassifier` reads as ``(n, L, 4)``: the 2-D
+        output a ``ColumnTransformer`` can stack beside other columns. Its
+        width is fixed at fit, so ``transform`` then requires sequences of the
+        length seen in fit (or set ``sequence_length``).
 
     Attributes
     ----------
@@ -242,10 +339,13 @@ class OneHotDNA(TransformerMixin, BaseEstimator):
         and each call only requires its own sequences to share a length.
     n_features_in_ : int
         Always 1: each sample is one sequence.
+    feature_names_in_ : ndarray of str
+        The name of the input column, when ``fit`` got a one-column DataFrame.
 
     See Also
     --------
     reverse_complement : Reverse complement of strings or one-hot arrays.
+    read_sequences : The inputs accepted, records included.
 
     Examples
     --------
@@ -262,14 +362,23 @@ class OneHotDNA(TransformerMixin, BaseEstimator):
                  [0, 0, 0, 0]], dtype=uint8)
     >>> encoder.inverse_transform(X)
     array(['ACGTN', 'TTGCA'], dtype=object)
+
+    Flattened, as a DataFrame:
+
+    >>> flat = OneHotDNA(dtype="uint8", flatten=True).set_output(transform="pandas")
+    >>> flat.fit_transform(["AC", "GT"])
+       pos0_A  pos0_T  pos0_G  pos0_C  pos1_A  pos1_T  pos1_G  pos1_C
+    0       1       0       0       0       0       0       0       1
+    1       0       0       1       0       0       1       0       0
     """
 
     def __init__(self, alphabet=ALPHABET_DEFAULT, ambiguous="zeros", sequence_length=None,
-                 dtype="float32"):
+                 dtype="float32", flatten=False):
         self.alphabet = alphabet
         self.ambiguous = ambiguous
         self.sequence_length = sequence_length
         self.dtype = dtype
+        self.flatten = flatten
 
     def _check_params(self):
         alphabet = check_alphabet(self.alphabet)
@@ -300,23 +409,25 @@ class OneHotDNA(TransformerMixin, BaseEstimator):
                 f"ambiguous='uniform' encodes N as 0.25, which dtype={dtype.name!r} cannot hold; "
                 "use a float dtype or ambiguous='zeros'."
             )
+        if not isinstance(self.flatten, (bool, np.bool_)):
+            raise ValueError(f"flatten must be True or False, got {self.flatten!r}.")
         return alphabet, dtype
 
-    def _validated_bytes(self, X):
-        sequences = _as_sequence_list(X)
+    def _validated_bytes(self, sequences):
         length, offsets = _to_common_length(sequences, self.sequence_length, self.ambiguous)
         allowed = _BASES if self.ambiguous == "error" else _BASES + _AMBIGUOUS
         allowed = (allowed + allowed.lower()).encode("ascii")
-        return _encode_ascii(sequences, length, offsets, allowed), len(sequences), length
+        return _encode_ascii(sequences, length, offsets, allowed), length
 
     def fit(self, X, y=None):
         """Check the parameters and the sequences.
 
         Parameters
         ----------
-        X : array-like of str, shape (n_samples,) or (n_samples, 1)
+        X : array-like or iterable of sequences, shape (n_samples,) or (n_samples, 1)
             DNA sequences (str or bytes): a list, a 1-D array, a pandas
-            Series, or a single-column 2-D array or DataFrame.
+            Series, or a single-column 2-D array or DataFrame; or sequence
+            records (see :func:`read_sequences`).
         y : None
             Ignored.
 
@@ -325,38 +436,180 @@ class OneHotDNA(TransformerMixin, BaseEstimator):
         self : OneHotDNA
             The fitted encoder.
         """
-        self.alphabet_, _ = self._check_params()
-        _, _, self.sequence_length_ = self._validated_bytes(X)
-        self.n_features_in_ = 1
+        self._fit(X)
         return self
+
+    def _fit(self, X):
+        """Fit, and return what a transform of the same X needs (read once: X may be a generator)."""
+        self.alphabet_, _ = self._check_params()
+        sequences, ids = read_sequences(X)
+        _, self.sequence_length_ = self._validated_bytes(list(sequences))
+        self.n_features_in_ = 1
+        columns = getattr(X, "columns", None)
+        if columns is not None and len(columns) == 1 and isinstance(columns[0], str):
+            self.feature_names_in_ = np.asarray(columns, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return sequences, ids
+
+    def fit_transform(self, X, y=None):
+        """Fit to the sequences and encode them, reading X once.
+
+        Parameters
+        ----------
+        X : array-like or iterable of sequences, shape (n_samples,) or (n_samples, 1)
+            As for :meth:`fit`; a generator of records is read once.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_onehot : OneHotArray or DataFrame
+            As :meth:`transform` returns.
+        """
+        sequences, ids = self._fit(X)
+        return self._encode(sequences, ids, X)
 
     def transform(self, X):
         """One-hot encode sequences.
 
         Parameters
         ----------
-        X : array-like of str, shape (n_samples,) or (n_samples, 1)
-            DNA sequences, all of one length unless ``sequence_length`` is set.
+        X : array-like or iterable of sequences, shape (n_samples,) or (n_samples, 1)
+            DNA sequences, all of one length unless ``sequence_length`` is set
+            (with ``flatten=True``, of the length seen in fit); str, bytes or
+            sequence records (see :func:`read_sequences`).
 
         Returns
         -------
-        X_onehot : OneHotArray of shape (n_samples, sequence_length, 4)
+        X_onehot : OneHotArray of shape (n_samples, L, 4) or (n_samples, L * 4), or DataFrame
             The encoded sequences, of type ``dtype``, with
-            ``X_onehot.alphabet`` set to ``alphabet_``.
+            ``X_onehot.alphabet`` set to ``alphabet_``; with ``flatten=True``
+            and a pandas or polars output container, a DataFrame (see the
+            class docstring).
 
         Raises
         ------
         ValueError
             Naming the sequence and the 0-based position (in the sequence as
             given) of the first invalid character, or the first sequence whose
-            length differs from that of sequence 0.
+            length differs from that of sequence 0 (with ``flatten=True``, from
+            the length seen in fit).
         """
         check_is_fitted(self)
+        sequences, ids = read_sequences(X)
+        return self._encode(sequences, ids, X)
+
+    def _encode(self, sequences, ids, X):
         _, dtype = self._check_params()
-        encoded, n_sequences, length = self._validated_bytes(X)
+        encoded, length = self._validated_bytes(sequences)
+        if self.flatten and length != self.sequence_length_:
+            raise ValueError(
+                f"The sequences have length {length}, but this OneHotDNA(flatten=True) was "
+                f"fitted on length {self.sequence_length_}: its {self.sequence_length_ * 4} "
+                "output columns are fixed at fit. Set sequence_length to crop or pad."
+            )
         table = _encoding_table(self.alphabet_, self.ambiguous, dtype)
         onehot = np.take(table, np.frombuffer(encoded, dtype=np.uint8), axis=0)
-        return OneHotArray(onehot.reshape(n_sequences, length, 4), alphabet=self.alphabet_)
+        shape = (len(sequences), length * 4) if self.flatten else (len(sequences), length, 4)
+        onehot = OneHotArray(onehot.reshape(shape), alphabet=self.alphabet_)
+        container = self._output_container()
+        if not self.flatten or container == "default":
+            return onehot
+        columns = self.get_feature_names_out()
+        if container == "polars":
+            import polars
+
+            return polars.DataFrame(np.asarray(onehot), schema=columns.tolist(), orient="row")
+        import pandas
+
+        if ids is not None:
+            index = pandas.Index(ids, name="id")
+        else:
+            index = X.index if isinstance(X, (pandas.Series, pandas.DataFrame)) else None
+        return pandas.DataFrame(np.asarray(onehot), index=index, columns=columns)
+
+    def _output_container(self):
+        """The container set by set_output, else scikit-learn's global ``transform_output``."""
+        from sklearn import get_config
+
+        container = getattr(self, "_sklearn_output_config", {}).get("transform")
+        return container or get_config()["transform_output"]
+
+    def set_output(self, *, transform=None):
+        """Set the output container of ``transform`` and ``fit_transform``.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            ``"default"``: a :class:`OneHotArray`. ``"pandas"`` / ``"polars"``:
+            with ``flatten=True`` a DataFrame (columns from
+            :meth:`get_feature_names_out`, pandas index from the record ids
+            or the input's index); with ``flatten=False`` the output stays a
+            3-D :class:`OneHotArray`, which no DataFrame can hold (so that a
+            Pipeline's ``set_output`` works). None: unchanged.
+
+        Returns
+        -------
+        self : OneHotDNA
+            The encoder.
+
+        Raises
+        ------
+        ValueError
+            If ``transform`` is not one of the above.
+        """
+        if transform is None:
+            return self
+        if transform not in ("default", "pandas", "polars"):
+            raise ValueError(
+                f"transform must be 'default', 'pandas', 'polars' or None, got {transform!r}."
+            )
+        if not hasattr(self, "_sklearn_output_config"):
+            self._sklearn_output_config = {}
+        self._sklearn_output_config["transform"] = transform
+        return self
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features: ``pos{i}_{base}`` for each position and base.
+
+        They name the columns of the flattened output, position-major; the
+        3-D output ``(n, L, 4)`` holds the same values in the same order.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored except for checking: one name, that of the input column
+            seen in fit when there was one.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            ``sequence_length_ * 4`` names: ``pos0_A``, ``pos0_T``, ... in
+            the channel order ``alphabet_``.
+
+        Examples
+        --------
+        >>> from skdeepsea import OneHotDNA
+        >>> OneHotDNA(alphabet="ACGT").fit(["GATTACA"]).get_feature_names_out()[:5].tolist()
+        ['pos0_A', 'pos0_C', 'pos0_G', 'pos0_T', 'pos1_A']
+        """
+        check_is_fitted(self)
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            seen = getattr(self, "feature_names_in_", None)
+            if input_features.shape != (1,) or (
+                seen is not None and input_features[0] != seen[0]
+            ):
+                raise ValueError(
+                    f"input_features must name the one input column"
+                    f"{f' {seen[0]!r}' if seen is not None else ''}, got "
+                    f"{input_features.tolist()!r}."
+                )
+        return np.asarray(
+            [f"pos{i}_{base}" for i in range(self.sequence_length_) for base in self.alphabet_],
+            dtype=object,
+        )
 
     def inverse_transform(self, X):
         """Turn one-hot arrays back into sequences.

@@ -381,7 +381,7 @@ def test_reverse_complement_rejects_bad_array_shapes(shape):
 def test_init_only_stores_and_invalid_params_fail_at_fit():
     params = dict(alphabet="ACGU", ambiguous="ignore", sequence_length=0, dtype="complex64")
     encoder = OneHotDNA(**params)
-    assert encoder.get_params() == params
+    assert encoder.get_params() == {**params, "flatten": False}
     for name, bad in params.items():
         with pytest.raises(ValueError, match=name):
             OneHotDNA(**{name: bad}).fit(["ACGT"])
@@ -397,6 +397,7 @@ def test_get_set_params_and_clone():
     encoder = OneHotDNA(alphabet="AGCT", sequence_length=10)
     assert encoder.get_params() == {
         "alphabet": "AGCT", "ambiguous": "zeros", "sequence_length": 10, "dtype": "float32",
+        "flatten": False,
     }
     assert encoder.set_params(dtype="uint8") is encoder
     assert encoder.dtype == "uint8"
