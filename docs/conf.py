@@ -71,8 +71,8 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "backreferences_dir": str(DOCS / "api" / "backreferences"),
     "doc_module": ("skdeepsea",),
-    # pyplot's figures, then the Figures skdeepsea makes without pyplot (_ext/skdeepsea_gallery.py).
-    "image_scrapers": ("matplotlib", "skdeepsea_gallery.figure_scraper"),
+    # The Figures skdeepsea makes without pyplot (_ext/skdeepsea_gallery.py), then pyplot's.
+    "image_scrapers": ("skdeepsea_gallery.figure_scraper", "matplotlib"),
 }
 
 html_theme = "pydata_sphinx_theme"

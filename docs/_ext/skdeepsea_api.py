@@ -264,8 +264,19 @@ def skip_foreign_member(app, what, name, obj, skip, options):
     return None
 
 
+def drop_type_docstring(app, what, name, obj, options, lines):
+    """Give a constant no docstring rather than its type's (``int``'s, ``dict``'s, ...).
+
+    Constants are documented by a ``#:`` comment above them, when they have one.
+    """
+    if what in ("data", "attribute") and lines and inspect.getdoc(type(obj)) is not None:
+        if "\n".join(lines).strip() == inspect.cleandoc(inspect.getdoc(type(obj))):
+            lines.clear()
+
+
 def setup(app):
     app.connect("autodoc-skip-member", skip_foreign_member)
+    app.connect("autodoc-process-docstring", drop_type_docstring)
     # Before Sphinx lists the source files, which autosummary then reads for the names to document.
     app.connect("config-inited", _generate)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -16,6 +16,8 @@ _saved = weakref.WeakSet()
 def figure_scraper(block, block_vars, gallery_conf, **kwargs):
     """Save the pyplot-less Figures of the example's variables not saved yet.
 
+    It must run before sphinx-gallery's matplotlib scraper (see ``image_scrapers`` in conf.py).
+
     Parameters
     ----------
     block : tuple
@@ -32,8 +34,12 @@ def figure_scraper(block, block_vars, gallery_conf, **kwargs):
     rst : str
         The images' reStructuredText.
     """
+    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
+    # pyplot's figures are the matplotlib scraper's (it runs next, saves and closes them); once
+    # closed they would look like pyplot-less ones in the variables of later blocks.
+    _saved.update(plt.figure(number) for number in plt.get_fignums())
     figures = [
         value
         for value in block_vars["example_globals"].values()
