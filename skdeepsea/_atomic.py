@@ -5,14 +5,57 @@ directory, so the final rename never crosses file systems), flushed to disk,
 and renamed over the destination with ``os.replace``. A process killed at any
 moment leaves the previous file or the new one, never a partial file; an
 exception removes the temporary file and leaves the destination untouched.
-Temporary names start with ``.tmp-`` so that they are easy to recognise.
+Temporary names start with ``.tmp-<pid>-`` (the writing process's id): the
+next write to the same destination removes those of processes that no
+longer run, so a killed run leaves nothing behind for long.
+
+Several files that belong together (a data set's splits, a report folder) are
+written with :func:`atomic_files`: staged in a work folder, then committed
+together; a run killed before the commit leaves the old files, one killed
+during it is completed by the next run (:func:`recover_folder`).
 """
 
 import contextlib
+import json
 import os
+import shutil
 import tempfile
 
 TEMPORARY_PREFIX = ".tmp-"
+_COMMIT_RECORD = ".commit"
+
+
+def _temporary_prefix():
+    return f"{TEMPORARY_PREFIX}{os.getpid()}-"
+
+
+def _owner_is_gone(name):
+    """Whether a ``.tmp-<pid>-...`` name belongs to a process that no longer runs."""
+    pid = name[len(TEMPORARY_PREFIX):].split("-", 1)[0]
+    if not pid.isdigit():
+        return False  # not ours (or an older naming): leave it
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
+
+
+def _remove_leftovers(directory, basename):
+    """Remove the temporary files of killed writers of ``basename`` in ``directory``."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if (name.startswith(TEMPORARY_PREFIX) and name.endswith("-" + basename)
+                and _owner_is_gone(name)):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))
 
 
 def _umask():
@@ -50,8 +93,9 @@ def atomic_path(path):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
+    _remove_leftovers(directory, os.path.basename(path))
     fd, temporary = tempfile.mkstemp(
-        prefix=TEMPORARY_PREFIX, suffix="-" + os.path.basename(path), dir=directory
+        prefix=_temporary_prefix(), suffix="-" + os.path.basename(path), dir=directory
     )
     os.close(fd)
     try:
@@ -100,3 +144,129 @@ def atomic_open(path, mode="wb", **kwargs):
         with open(temporary, mode, **kwargs) as f:
             yield f
             f.flush()
+
+
+def _fsync_tree(folder):
+    for root, _, names in os.walk(folder):
+        for name in names:
+            with open(os.path.join(root, name), "rb+") as f:
+                os.fsync(f.fileno())
+
+
+def _roll_forward(work, folder):
+    """Finish a commit whose record is written: delete the stale names, move the files in."""
+    with open(os.path.join(work, _COMMIT_RECORD)) as f:
+        record = json.load(f)
+    for relative in record["remove"]:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(folder, relative))
+    for relative in record["files"]:  # in order: the last one marks the set complete
+        source = os.path.join(work, relative)
+        if os.path.exists(source):  # moved already by an interrupted commit
+            target = os.path.join(folder, relative)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(source, target)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def recover_folder(folder):
+    """Clean up after runs killed while writing a file set into ``folder``.
+
+    A work folder whose commit had begun is completed (its files moved in);
+    any other work folder of a process that no longer runs is deleted.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Output folder of :func:`atomic_files`.
+
+    Returns
+    -------
+    recovered : list of str
+        The work folders handled.
+    """
+    folder = os.fspath(folder)
+    handled = []
+    if not os.path.isdir(folder):
+        return handled
+    for name in sorted(os.listdir(folder)):
+        work = os.path.join(folder, name)
+        if not (name.startswith(TEMPORARY_PREFIX) and os.path.isdir(work)
+                and _owner_is_gone(name)):
+            continue
+        if os.path.exists(os.path.join(work, _COMMIT_RECORD)):
+            _roll_forward(work, folder)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        handled.append(work)
+    return handled
+
+
+@contextlib.contextmanager
+def atomic_files(folder, *, last=None, remove=()):
+    """Yield a work folder; commit all files written there into ``folder`` together.
+
+    The files are staged in a ``.tmp-<pid>-`` work folder inside ``folder``.
+    On success a commit record (the list of files) is written atomically,
+    then the names in ``remove`` are deleted from ``folder`` and the files
+    moved in (``last`` after all others). Before that record exists, a
+    failure or a kill leaves ``folder`` as it was; after it, the next call
+    (or :func:`recover_folder`) completes the commit. Leftovers of killed runs
+    are handled first.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Destination folder, created when missing.
+    last : str or None, default=None
+        File (relative path) moved in after all the others, e.g. ``index.html``.
+    remove : iterable of str, default=()
+        Relative paths in ``folder`` that belong to the set but are not
+        written this time (a split no longer held out): deleted, so that no
+        old file stays beside the new ones.
+
+    Yields
+    ------
+    work : str
+        The folder to write the files into (subfolders allowed).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skdeepsea._atomic import atomic_files
+    >>> folder = tempfile.mkdtemp()
+    >>> with atomic_files(folder) as work:
+    ...     for name in ("a.txt", "b.txt"):
+    ...         _ = open(os.path.join(work, name), "w").write(name)
+    >>> sorted(os.listdir(folder))
+    ['a.txt', 'b.txt']
+    """
+    folder = os.path.abspath(os.fspath(folder))
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise NotADirectoryError(f"{folder} exists and is not a folder.")
+    created = not os.path.exists(folder)
+    os.makedirs(folder, exist_ok=True)
+    recover_folder(folder)
+    work = tempfile.mkdtemp(prefix=_temporary_prefix(), dir=folder)
+    try:
+        os.chmod(work, 0o777 & ~_umask())
+        yield work
+        files = sorted(
+            os.path.relpath(os.path.join(root, name), work)
+            for root, _, names in os.walk(work) for name in names
+        )
+        if last is not None and last in files:
+            files.remove(last)
+            files.append(last)
+        _fsync_tree(work)
+        written = set(files)
+        record = {"files": files, "remove": [r for r in remove if r not in written]}
+        with atomic_open(os.path.join(work, _COMMIT_RECORD), "w") as f:
+            json.dump(record, f)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        if created:  # leave no empty folder where there was none
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+    _roll_forward(work, folder)

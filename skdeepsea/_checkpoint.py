@@ -14,10 +14,13 @@ never a partial file.
 
 import json
 import os
+import zipfile
+import zlib
 
 import numpy as np
 
 from ._atomic import atomic_open
+from .exceptions import damaged
 
 CHECKPOINT_NAME = "checkpoint.npz"
 FORMAT_VERSION = 1
@@ -83,8 +86,11 @@ def read_checkpoint(directory):
 
     Raises
     ------
+    skdeepsea.exceptions.DamagedFileError
+        If the file is damaged or truncated.
     ValueError
-        If the file is not a checkpoint of this format.
+        If the file is not a checkpoint of this format, or holds NaN or
+        infinite values (a diverged training is not resumed).
     """
     path = checkpoint_path(directory)
     if not os.path.exists(path):
@@ -96,13 +102,27 @@ def read_checkpoint(directory):
                 name: [data[f"{name}_{i}"] for i in range(count)]
                 for name, count in meta["groups"].items()
             }
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        raise damaged(path, "training checkpoint", e) from e
     except (OSError, ValueError, KeyError) as e:
+        with open(path, "rb") as f:
+            is_zip = f.read(4) == b"PK\x03\x04"
+        if is_zip:  # an .npz archive that ends early or whose contents do not read back
+            raise damaged(path, "training checkpoint", e) from e
         raise ValueError(f"{path} is not a skdeepsea training checkpoint: {e}") from e
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(
             f"{path} has checkpoint format version {meta.get('format_version')!r}; this "
             f"skdeepsea reads version {FORMAT_VERSION}."
         )
+    for name, values in groups.items():
+        for i, value in enumerate(values):
+            if value.dtype.kind == "f" and not np.isfinite(value).all():
+                raise ValueError(
+                    f"{path}: {name} variable {i} holds NaN or infinite values (the training "
+                    "diverged before this checkpoint); it cannot be resumed. Delete it to start "
+                    "over, with a lower learning_rate."
+                )
     return meta, groups
 
 

@@ -16,14 +16,12 @@ first used.
 
 import html
 import os
-import shutil
-import tempfile
 import warnings
 
 import numpy as np
 import pandas as pd
 
-from ._atomic import TEMPORARY_PREFIX
+from ._atomic import atomic_files
 from ._validation import check_binary_scores
 from .metrics import pr_auc_per_target, roc_auc_per_target
 from .plotting.auc import plot_auc_distribution, plot_model_comparison
@@ -288,46 +286,14 @@ def predict_proba_batches(estimator, X, *, batch_size=1024, progress=True):
 # ---------------------------------------------------------------------------------------- report
 
 
-class _AtomicDirectory:
-    """Files written under a temporary folder, moved into ``path`` only on success.
-
-    A new ``path`` appears whole with one rename. Into an existing folder the
-    files are moved one by one (each an atomic rename), ``last`` after all
-    others, so a page never refers to a figure not yet there.
-    """
-
-    def __init__(self, path, last="index.html"):
-        self.path = os.path.abspath(os.fspath(path))
-        self.last = last
-
-    def __enter__(self):
-        parent = os.path.dirname(self.path)
-        os.makedirs(parent, exist_ok=True)
-        if os.path.exists(self.path) and not os.path.isdir(self.path):
-            raise NotADirectoryError(f"{self.path} exists and is not a folder.")
-        self.tmp = tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{os.path.basename(self.path)}-",
-                                    dir=parent)
-        return self.tmp
-
-    def __exit__(self, kind, value, traceback):
-        if kind is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return False
-        try:
-            if not os.path.exists(self.path):
-                os.replace(self.tmp, self.path)
-                return False
-            files = []
-            for root, _, names in os.walk(self.tmp):
-                files += [os.path.relpath(os.path.join(root, n), self.tmp) for n in names]
-            files.sort(key=lambda f: f == self.last)
-            for relative in files:
-                target = os.path.join(self.path, relative)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                os.replace(os.path.join(self.tmp, relative), target)
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        return False
+# Every file a report may hold: those a new report does not write are removed with the
+# commit, so that no file of an older report (a comparison, logos) stays beside the new page.
+_REPORT_FILES = (
+    "evaluation.tsv", "summary.tsv", "evaluation_other.tsv", "filters.meme", "index.html",
+    *(f"figures/{name}.png" for name in (
+        "roc_curves", "pr_curves", "roc_auc_distribution", "pr_auc_distribution",
+        "comparison_roc_auc", "comparison_pr_auc", "filter_logos")),
+)
 
 
 def _save_figure(figure, folder, name):
@@ -406,9 +372,12 @@ def write_report(directory, y_true, y_score, target_names=None, target_classes=N
 
     Notes
     -----
-    A new folder appears whole, with one rename. Into an existing folder the
-    files are moved one by one, each with an atomic rename and
-    ``index.html`` last.
+    The files are committed together (:func:`skdeepsea._atomic.atomic_files`):
+    staged in a work folder inside ``directory`` and moved in, ``index.html``
+    last, once all are written; files of an older report that this one does
+    not write are removed. A run that fails or is killed before the commit
+    leaves the previous report; the next run completes an interrupted commit
+    or deletes the leftovers.
     """
     table = evaluation_table(y_true, y_score, target_names, target_classes,
                              min_positives=min_positives, progress=progress)
@@ -422,7 +391,7 @@ def write_report(directory, y_true, y_score, target_names=None, target_classes=N
         curve_targets = default_curve_targets(table)
     names = table["target"].tolist()
 
-    with _AtomicDirectory(directory) as folder:
+    with atomic_files(directory, last="index.html", remove=_REPORT_FILES) as folder:
         table.to_csv(os.path.join(folder, "evaluation.tsv"), sep="\t", index=False,
                      float_format="%.6g")
         summary.to_csv(os.path.join(folder, "summary.tsv"), sep="\t", float_format="%.6g")

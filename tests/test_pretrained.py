@@ -499,7 +499,8 @@ def test_skdeepsea_load_and_cli_accept_weight_files(small, tmp_path, monkeypatch
     assert clf.average_strands is True
     np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-5)
     with pytest.raises(ValueError, match="verify=False"):
-        main(["import-weights", str(small["veff"]), "--out", str(out), "--sequence-length", "200"])
+        main(["--debug", "import-weights", str(small["veff"]), "--out", str(out),
+              "--sequence-length", "200"])
 
 
 # ------------------------------------------------------------------ malformed input

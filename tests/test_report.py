@@ -354,12 +354,12 @@ def test_evaluate_refuses_bad_data_and_writes_nothing(saved_models, tmp_path):
     no_labels = tmp_path / "nolabels.npz"
     np.savez(no_labels, X=np.array(seqs, dtype=str))
     with pytest.raises(ValueError, match="no labels"):
-        main(["evaluate", "--model", good, "--data", str(no_labels), "--out",
+        main(["--debug", "evaluate", "--model", good, "--data", str(no_labels), "--out",
               str(tmp_path / "out"), "--quiet"])
     wrong_names = tmp_path / "names.npz"
     np.savez(wrong_names, X=np.array(seqs, dtype=str), Y=np.column_stack([y, y[:, :1]]))
     with pytest.raises(ValueError, match="predicts 2 targets but the data has 3"):
-        main(["evaluate", "--model", good, "--data", str(wrong_names), "--out",
+        main(["--debug", "evaluate", "--model", good, "--data", str(wrong_names), "--out",
               str(tmp_path / "out"), "--quiet"])
     assert sorted(os.listdir(tmp_path)) == ["names.npz", "nolabels.npz"]
 

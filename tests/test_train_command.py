@@ -129,7 +129,7 @@ def test_missing_or_unreadable_data_and_refused_parameters(files, tmp_path, caps
     assert main(["train", files["train"], "--out", str(tmp_path / "m.skdeepsea"), *NETWORK,
                  "--dropout", "0.1", "0.1"]) == 1
     error = capsys.readouterr().err.strip()
-    assert error.startswith("skdeepsea train: dropout") and len(error.splitlines()) == 1
+    assert error.startswith("skdeepsea train: error: dropout") and len(error.splitlines()) == 1
     assert not (tmp_path / "m.skdeepsea").exists()
 
 

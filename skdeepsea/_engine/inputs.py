@@ -3,7 +3,7 @@
 import numpy as np
 
 from .lazy import is_dataset, is_lazy
-from ..preprocessing import check_alphabet
+from ..preprocessing import OneHotDNA, _record_sequence, check_alphabet
 
 DEFAULT_ALPHABET = "ATGC"
 
@@ -141,8 +141,30 @@ def _check_in_memory(X, channels, n_features, sequence_length):
     if X.shape[0] == 0:
         raise ValueError(f"X has 0 samples (shape {X.shape}); at least 1 is required.")
     if X.dtype.kind == "f" and not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinity; one-hot values must be finite.")
+        i, position, channel = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(
+            f"X[{i}] holds {X[i, position, channel]} at position {position} (channel "
+            f"{channel}); one-hot values must be finite."
+        )
+    if channels == 4:
+        _refuse_label_encoded(X)
     return compact(X)
+
+
+def _refuse_label_encoded(X):
+    """Refuse bases written as integer codes (0..3): one-hot DNA holds values in [0, 1]."""
+    above = X > 1
+    if not above.any():
+        return
+    i, position, channel = np.argwhere(above)[0]
+    value = X[i, position, channel]
+    codes = X.dtype.kind in "iu" or bool(np.all(X == np.round(X)))
+    hint = (" It looks like bases written as integer codes (label encoding, 0..3): encode "
+            "the sequences with skdeepsea.OneHotDNA instead." if codes else "")
+    raise ValueError(
+        f"X[{i}] holds {value} at position {position} (channel {channel}); one-hot DNA holds "
+        f"values from 0 to 1.{hint}"
+    )
 
 
 def fit_alphabet(alphabet, input_alphabet, channels):
@@ -162,3 +184,42 @@ def check_predict_alphabet(fitted_alphabet, input_alphabet):
             f"X is encoded in alphabet {input_alphabet!r}, but this DeepSEAClassifier was "
             f"fitted on alphabet {fitted_alphabet!r}."
         )
+
+
+def encode_records(X, alphabet, channels):
+    """Sequence records (Biopython, pysam) one-hot encoded in ``alphabet``; other X unchanged.
+
+    Records name their contents (DNA), so the estimator encodes them as
+    ``OneHotDNA(alphabet=alphabet)`` would, N as zeros; plain strings are
+    still refused by ``check_X``: their encoding options belong to an explicit
+    ``OneHotDNA`` step.
+
+    Parameters
+    ----------
+    X : array-like, iterable or data set
+        Inputs as given to ``fit`` or ``predict``.
+    alphabet : str or None
+        Base order to encode in (the fitted one, or the ``alphabet``
+        parameter); None: ATGC.
+    channels : int
+        Values per position; records are encoded only for one-hot DNA (4).
+
+    Returns
+    -------
+    X : OneHotArray of shape (n, L, 4), uint8, or X itself
+    """
+    if channels != 4 or is_dataset(X) or is_lazy(X) or isinstance(X, (str, bytes)):
+        return X
+    if not hasattr(X, "__len__") and hasattr(X, "__iter__"):
+        X = list(X)  # a generator, Bio.SeqIO.parse, an open pysam.FastxFile: read once
+    if isinstance(X, (list, tuple)):
+        first = X[0] if len(X) else None
+    elif hasattr(X, "iloc") or (isinstance(X, np.ndarray) and X.dtype == object):
+        values = np.asarray(X, dtype=object)  # a pandas Series or column of records
+        first = values.flat[0] if values.size else None
+    else:
+        return X
+    if _record_sequence(first) is None:
+        return X
+    encoder = OneHotDNA(alphabet=alphabet or DEFAULT_ALPHABET, dtype="uint8")
+    return encoder.fit_transform(X)

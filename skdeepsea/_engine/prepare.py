@@ -75,6 +75,8 @@ def prepare_training_data(params, X, y, sample_weight, validation_data):
     channels = params["input_channels"]
     X, input_alphabet = check_X(X, channels, alphabet=data_alphabet)
     alphabet = fit_alphabet(params["alphabet"], input_alphabet, channels)
+    if not is_lazy(y):
+        check_finite_targets(y, "y")
     encoder = TargetEncoder()
     targets = encoder.fit_transform(np.asarray(y) if is_lazy(y) and y.ndim < 2 else y, names)
     if len(targets) != len(X):
@@ -102,6 +104,31 @@ def prepare_training_data(params, X, y, sample_weight, validation_data):
                         positive_weights)
 
 
+def check_finite_targets(y, where):
+    """Refuse NaN or infinite targets, naming the first sample that holds one.
+
+    Parameters
+    ----------
+    y : array-like
+        Targets in memory.
+    where : str
+        How to name ``y`` in the message.
+    """
+    values = np.asarray(y)
+    if values.dtype.kind not in "fc":
+        if values.dtype.kind != "O":
+            return
+        values = np.asarray(values.tolist(), dtype=object)
+        missing = np.array([isinstance(v, float) and not np.isfinite(v)
+                            for v in values.ravel()]).reshape(values.shape)
+    else:
+        missing = ~np.isfinite(values)
+    if missing.any():
+        first = tuple(int(k) for k in np.argwhere(missing)[0])
+        where_in = f"{where}[{first[0]}]" + (f", target {first[1]}" if len(first) > 1 else "")
+        raise ValueError(f"{where_in} is {values[first]}; targets must be finite labels.")
+
+
 def _validation_pair(validation_data, channels, sequence_length, encoder):
     if is_dataset(validation_data):
         X_val, y_val, alphabet, _ = unpack_dataset(validation_data, None, "validation_data")
@@ -113,6 +140,8 @@ def _validation_pair(validation_data, channels, sequence_length, encoder):
             f"{type(validation_data).__name__}."
         )
     X_val, _ = check_X(X_val, channels, sequence_length=sequence_length, alphabet=alphabet)
+    if not is_lazy(y_val):
+        check_finite_targets(y_val, "validation_data's y")
     y_val = encoder.transform(y_val)
     if len(y_val) != len(X_val):
         raise ValueError(f"validation_data has {len(X_val)} samples in X but {len(y_val)} in y.")

@@ -87,13 +87,18 @@ class TargetEncoder:
         self.n_outputs, self.activation, self.dtype = n_targets, "sigmoid", "float32"
 
     def _fit_lazy_indicator(self, y, names):
-        """A lazy indicator matrix stays on disk; its first rows are checked."""
-        head = np.asarray(y[: min(len(y), 1024)])
-        if not np.isin(head, (0, 1)).all():
-            raise ValueError(
-                "A lazy y must be a 0/1 indicator matrix (n_samples, n_targets); its first rows "
-                f"hold other values, e.g. {head[~np.isin(head, (0, 1))][:3].tolist()}."
-            )
+        """A lazy indicator matrix stays on disk; all of it is checked, block by block."""
+        for start in range(0, len(y), _COUNT_ROWS):
+            block = np.asarray(y[start:start + _COUNT_ROWS])
+            if block.dtype == np.bool_:
+                continue
+            wrong = ~np.isin(block, (0, 1))
+            if wrong.any():
+                i, t = np.argwhere(wrong)[0]
+                raise ValueError(
+                    f"A lazy y must be a 0/1 indicator matrix (n_samples, n_targets); "
+                    f"y[{start + i}] holds {block[i, t]!r} for target {t}."
+                )
         self._set_multilabel(y.shape[1], names)
         return y
 

@@ -4,12 +4,20 @@ One module per group of subcommands, each with a ``register(commands)``
 function that adds its subcommands to the parser; :data:`_COMMANDS` lists
 them. Registration stays cheap: heavy imports belong inside the functions
 that run a command.
+
+Errors: :func:`main` prints an expected error (bad value, bad or damaged
+file, unknown name: the types in ``_common.USER_ERRORS``) of any command as
+one line ``skdeepsea <command>: error: <what and where>`` and returns 1;
+other exceptions are bugs and keep their traceback, as every error does with
+``--debug``.
 """
 
 import argparse
 import os
+import sys
 
 from . import data, demo, evaluate, pretrained, train, variants
+from ._common import USER_ERRORS, one_line
 from .demo import run_demo
 
 __all__ = ["build_parser", "main", "run_demo"]
@@ -37,7 +45,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        Exit status.
+        Exit status: 0 on success, 1 for an expected error (printed as one
+        line), 2 for a usage error (argparse's), 130 when interrupted.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -49,7 +58,19 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    return args.run(args) or 0
+    try:
+        return args.run(args) or 0
+    except USER_ERRORS as error:
+        if args.debug:
+            raise
+        print(f"skdeepsea {args.command}: error: {one_line(error)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"skdeepsea {args.command}: interrupted; outputs not written are left as "
+              "they were", file=sys.stderr)
+        return 130
 
 
 def build_parser():
@@ -63,6 +84,8 @@ def build_parser():
         prog="skdeepsea", description="DeepSEA as a scikit-learn estimator on Keras 3."
     )
     parser.add_argument("--version", action="store_true", help="print versions and the backend")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of an error instead of one line")
     commands = parser.add_subparsers(dest="command")
     for register in _COMMANDS:
         register(commands)

@@ -2,6 +2,8 @@
 
 import os
 
+from ._common import POSITIVE_INT, SEED, check_output_path, existing_file
+
 
 def register(commands):
     """Add ``convert-bundle`` and ``build-dataset`` to the ``skdeepsea`` command.
@@ -23,11 +25,12 @@ def register(commands):
     convert.add_argument("output", help="the .h5 file for one .mat file, or a folder")
     convert.add_argument("--alphabet", default="ATGC",
                          help="base order to store (default: ATGC, the estimator's)")
-    convert.add_argument("--target-names", metavar="FILE",
+    convert.add_argument("--target-names", metavar="FILE", type=existing_file,
                          help="predictor.names: one Cell|Feature|Treatment name per target")
     convert.add_argument("--no-pack", action="store_true",
                          help="store uint8 one-hot instead of one bit per value")
-    convert.add_argument("--chunk-rows", type=int, default=1024, help="samples per HDF5 chunk")
+    convert.add_argument("--chunk-rows", type=POSITIVE_INT, default=1024,
+                         help="samples per HDF5 chunk")
     convert.add_argument("--compression", choices=["lzf", "gzip"],
                          help="HDF5 compression (smaller files, slower reads)")
     convert.set_defaults(run=_run_convert)
@@ -40,13 +43,14 @@ def register(commands):
                     "peak), keep bins with a positive label and write train.h5, valid.h5 and "
                     "test.h5 (held-out chromosomes) as streaming files.",
     )
-    build.add_argument("genome", help="indexed (or indexable) FASTA of the reference genome")
+    build.add_argument("genome", type=existing_file,
+                       help="indexed (or indexable) FASTA of the reference genome")
     build.add_argument("output", help="folder for train.h5, valid.h5, test.h5")
     source = build.add_mutually_exclusive_group(required=True)
-    source.add_argument("--peaks", nargs="+", metavar="BED",
+    source.add_argument("--peaks", nargs="+", metavar="BED", type=existing_file,
                         help="one BED file per profile; the file name (without .bed, "
                              ".narrowPeak, .gz) names the target")
-    source.add_argument("--peak-table", metavar="TSV",
+    source.add_argument("--peak-table", metavar="TSV", type=existing_file,
                         help="a table of two tab-separated columns, name and BED path (relative "
                              "to the table's folder), one profile per line")
     build.add_argument("--valid-chromosomes", nargs="*", default=["chr7"], metavar="CHROM",
@@ -59,10 +63,11 @@ def register(commands):
     build.add_argument("--tf-targets", nargs="+", metavar="NAME",
                        help="the TF profiles for --keep tf (default: by name: not DNase, not "
                             "a histone mark)")
-    build.add_argument("--bin-size", type=int, default=200, help="bin width in bp")
-    build.add_argument("--sequence-length", type=int, default=1000, help="window width in bp")
+    build.add_argument("--bin-size", type=POSITIVE_INT, default=200, help="bin width in bp")
+    build.add_argument("--sequence-length", type=POSITIVE_INT, default=1000,
+                       help="window width in bp")
     build.add_argument("--alphabet", default="ATGC", help="base order to store")
-    build.add_argument("--seed", type=int, default=0, help="seed of the training-set shuffle")
+    build.add_argument("--seed", type=SEED, default=0, help="seed of the training-set shuffle")
     build.add_argument("--no-shuffle", action="store_true",
                        help="keep training samples in genome order")
     build.add_argument("--no-pack", action="store_true", help="store uint8 one-hot")
@@ -72,6 +77,10 @@ def register(commands):
 def _run_convert(args):
     from ..data import convert_bundle
 
+    if not os.path.exists(args.source):
+        raise FileNotFoundError(f"no such file or folder: {args.source}")
+    check_output_path(args.output, {"source": args.source, "--target-names": args.target_names},
+                      option="output")
     written = convert_bundle(
         args.source, args.output, alphabet=args.alphabet, target_names=args.target_names,
         packed=not args.no_pack, chunk_rows=args.chunk_rows, compression=args.compression,
@@ -85,18 +94,34 @@ def read_peak_table(path):
     """Profiles from a two-column table (name, BED path); relative paths from its folder."""
     import pandas as pd
 
-    table = pd.read_csv(path, sep="\t", header=None, dtype=str, comment="#",
-                        keep_default_na=False)
+    try:
+        table = pd.read_csv(path, sep="\t", header=None, dtype=str, comment="#",
+                            keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise ValueError(f"{path}: not a table of two tab-separated columns, name and BED "
+                         f"path ({' '.join(str(error).split())}).") from None
     if table.shape[1] < 2:
         raise ValueError(f"{path}: expected two tab-separated columns, name and BED path.")
     folder = os.path.dirname(os.path.abspath(path))
-    return {name: os.path.join(folder, bed) for name, bed in zip(table[0], table[1])}
+    profiles = {}
+    for line, (name, bed) in enumerate(zip(table[0], table[1]), start=1):
+        bed_path = os.path.join(folder, bed)
+        if not os.path.isfile(bed_path):
+            raise FileNotFoundError(f"{path}, profile {name!r}: no such BED file: {bed_path}")
+        profiles[name] = bed_path
+    return profiles
 
 
 def _run_build(args):
     from ..data import build_dataset
 
     peaks = read_peak_table(args.peak_table) if args.peak_table else args.peaks
+    inputs = {"genome": args.genome, "--peak-table": args.peak_table}
+    inputs.update({f"--peaks ({os.path.basename(p)})": p for p in
+                   (peaks.values() if isinstance(peaks, dict) else peaks)})
+    for split in ("train", "valid", "test"):
+        check_output_path(os.path.join(args.output, f"{split}.h5"), inputs,
+                          option=f"output {split}.h5")
     summary = build_dataset(
         args.genome, peaks, args.output, bin_size=args.bin_size,
         sequence_length=args.sequence_length, valid_chromosomes=args.valid_chromosomes,

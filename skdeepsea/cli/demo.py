@@ -4,6 +4,8 @@ import os
 import sys
 import time
 
+from ._common import POSITIVE_INT, SEED, number
+
 DEMO_MODEL_FILE = "deepsea-demo.skdeepsea"
 
 
@@ -97,6 +99,9 @@ def run_demo(n_train, n_test, epochs, output, seed, out=sys.stdout):
     return aucs
 
 
+_N_TEST = number(integer=True, low=3)
+
+
 def register(commands):
     """Add ``demo`` to the ``skdeepsea`` command.
 
@@ -108,11 +113,13 @@ def register(commands):
     demo = commands.add_parser(
         "demo", help="train the full-size DeepSEA network on synthetic data and report accuracy"
     )
-    demo.add_argument("--n-train", type=int, default=10000, help="training sequences")
-    demo.add_argument("--n-test", type=int, default=1000, help="held-out sequences")
-    demo.add_argument("--epochs", type=int, default=1, help="passes over the training data")
+    demo.add_argument("--n-train", type=POSITIVE_INT, default=10000, help="training sequences")
+    demo.add_argument("--n-test", type=_N_TEST, default=1000,
+                      help="held-out sequences (at least 3, the ones shown)")
+    demo.add_argument("--epochs", type=POSITIVE_INT, default=1,
+                      help="passes over the training data")
     demo.add_argument("--output", default="demo_output", help="folder for the saved model")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the data and the fit")
+    demo.add_argument("--seed", type=SEED, default=0, help="seed of the data and the fit")
     demo.set_defaults(run=_run_demo_command)
 
 

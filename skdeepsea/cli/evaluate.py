@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from ..preprocessing import ALPHABET_DEFAULT
+from ._common import NON_NEGATIVE_INT, POSITIVE_INT, check_output_path, existing_file, number
 
 
 def _reading_options(estimator):
@@ -59,6 +60,8 @@ def run_evaluate(args):
     from ..data import open_arrays
     from ..report import predict_proba_batches, target_classes_or_none, write_report
 
+    check_output_path(args.out, {"--model": args.model, "--data": args.data,
+                                 "--compare": args.compare, "--names": args.names})
     estimator = load(args.model)
     other_estimator = load(args.compare) if args.compare else None
     progress = not args.quiet
@@ -107,36 +110,40 @@ def run_evaluate(args):
 
 def run_motifs(args):
     from .. import load
-    from .._atomic import atomic_open, atomic_path
+    from .._atomic import atomic_files
     from ..data import open_arrays
     from ..motifs import filter_motifs, plot_filter_logos, write_meme
 
+    check_output_path(args.out, {"--model": args.model, "--data": args.data})
     estimator = load(args.model)
     with open_arrays(args.data, **_reading_options(estimator)) as data:
         n = len(data.X) if args.max_samples is None else min(args.max_samples, len(data.X))
         motifs = filter_motifs(estimator, _first(data.X, n), threshold=args.threshold,
                                batch_size=min(args.batch_size, 256), progress=not args.quiet)
-    with atomic_open(os.path.join(args.out, "filters.tsv"), "w") as f:
-        motifs.summary().to_csv(f, sep="\t", index=False, float_format="%.6g")
-    with atomic_path(os.path.join(args.out, "filter_logos.png")) as temporary:
-        plot_filter_logos(motifs, n_top=args.top).savefig(temporary, dpi=110, format="png")
-    # Last: a MEME file beside the table and logos means the three are complete.
-    write_meme(motifs, os.path.join(args.out, "filters.meme"))
+    # The three files are committed together: all new, or (failed, killed) all as they were.
+    with atomic_files(args.out, last="filters.meme") as work:
+        motifs.summary().to_csv(os.path.join(work, "filters.tsv"), sep="\t", index=False,
+                                float_format="%.6g")
+        plot_filter_logos(motifs, n_top=args.top).savefig(
+            os.path.join(work, "filter_logos.png"), dpi=110, format="png")
+        write_meme(motifs, os.path.join(work, "filters.meme"))
     print(f"{int((motifs.n_sites > 0).sum())} of {len(motifs)} filters have sites; wrote "
           f"filters.meme, filters.tsv and filter_logos.png to {args.out}")
     return 0
 
 
 def _common(parser):
-    parser.add_argument("--model", required=True, help="a saved model (.skdeepsea)")
-    parser.add_argument("--data", required=True,
+    parser.add_argument("--model", required=True, type=existing_file,
+                        help="a saved model (.skdeepsea)")
+    parser.add_argument("--data", required=True, type=existing_file,
                         help=".npz or HDF5 with X (one-hot (n, L, 4) or strings) and Y, or a file "
                              "skdeepsea.data.open_dataset reads (DeepSEA's test.mat, streaming "
                              ".h5)")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--max-samples", type=int, default=None,
+    parser.add_argument("--max-samples", type=POSITIVE_INT, default=None,
                         help="use only the first N samples")
-    parser.add_argument("--batch-size", type=int, default=1024, help="samples per batch")
+    parser.add_argument("--batch-size", type=POSITIVE_INT, default=1024,
+                        help="samples per batch")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -144,15 +151,15 @@ def add_evaluate_command(commands):
     evaluate = commands.add_parser(
         "evaluate", help="per-target ROC/PR AUC table, figures and an HTML report")
     _common(evaluate)
-    evaluate.add_argument("--compare", default=None,
+    evaluate.add_argument("--compare", default=None, type=existing_file,
                           help="a second model to compare target by target")
-    evaluate.add_argument("--names", default=None,
+    evaluate.add_argument("--names", default=None, type=existing_file,
                           help="target names file (predictor.names), one per line")
-    evaluate.add_argument("--min-positives", type=int, default=10,
+    evaluate.add_argument("--min-positives", type=POSITIVE_INT, default=10,
                           help="fewest positives for a target to be scored (default 10)")
     evaluate.add_argument("--targets", nargs="+", default=None,
                           help="targets (names) whose ROC and PR curves are drawn")
-    evaluate.add_argument("--motif-samples", type=int, default=2000,
+    evaluate.add_argument("--motif-samples", type=NON_NEGATIVE_INT, default=2000,
                           help="sequences scanned for the first-layer filter logos (0: none)")
     evaluate.set_defaults(run=run_evaluate)
 
@@ -161,9 +168,9 @@ def add_motifs_command(commands):
     motifs = commands.add_parser(
         "motifs", help="first-layer filters as PFMs: MEME file, table and sequence logos")
     _common(motifs)
-    motifs.add_argument("--threshold", type=float, default=0.5,
+    motifs.add_argument("--threshold", type=number(low=0, high=1, strict=True), default=0.5,
                         help="fraction of a filter's max activation a window must exceed")
-    motifs.add_argument("--top", type=int, default=12, help="logos drawn (most informative)")
+    motifs.add_argument("--top", type=POSITIVE_INT, default=12, help="logos drawn (most informative)")
     motifs.set_defaults(run=run_motifs)
 
 

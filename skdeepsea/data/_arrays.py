@@ -13,6 +13,7 @@ import numpy as np
 
 from ..preprocessing import ALPHABET_DEFAULT, OneHotDNA, channel_order, check_alphabet
 from ._lazy import LazyArray
+from ._stream import open_hdf5
 
 # Samples read at a time when indices are grouped (arrays held in memory have no chunks).
 _IN_MEMORY_CHUNK_ROWS = 1024
@@ -217,7 +218,7 @@ def open_arrays(path, alphabet=ALPHABET_DEFAULT, *, sequence_length=None):
     if path.endswith(".npz"):
         return _open_npz(path, alphabet, sequence_length)
     if h5py.is_hdf5(path):
-        file = h5py.File(path, "r")
+        file = open_hdf5(path)
         try:
             if "X" in file and isinstance(file["X"], h5py.Dataset):
                 return _open_hdf5(file, path, alphabet, sequence_length)

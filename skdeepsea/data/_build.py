@@ -8,11 +8,13 @@ kept; whole chromosomes are held out for validation and testing.
 """
 
 import os
-import re
 import warnings
 
 import numpy as np
 
+from .._atomic import atomic_files
+from .._validation import check_number
+from ..exceptions import located_sequence_error
 from ..preprocessing import ALPHABET_DEFAULT, OneHotDNA, check_alphabet
 from ._stream import DEFAULT_CHUNK_ROWS, StreamWriter
 
@@ -64,10 +66,19 @@ def read_peaks(path):
     import pandas as pd
 
     path = os.fspath(path)
-    table = pd.read_csv(
-        path, sep="\t", header=None, usecols=[0, 1, 2], names=["chrom", "start", "end"],
-        dtype=str, skip_blank_lines=False, keep_default_na=False, quoting=3,
-    )
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such BED file: {path}")
+    try:
+        table = pd.read_csv(
+            path, sep="\t", header=None, usecols=[0, 1, 2], names=["chrom", "start", "end"],
+            dtype=str, skip_blank_lines=False, keep_default_na=False, quoting=3,
+        )
+    except pd.errors.EmptyDataError:
+        table = pd.DataFrame({"chrom": [], "start": [], "end": []}, dtype=str)
+    except (pd.errors.ParserError, ValueError) as error:
+        raise _bed_line_error(path) or ValueError(
+            f"{path}: not a tab-separated BED file ({' '.join(str(error).split())})."
+        ) from None
     table["line"] = np.arange(1, len(table) + 1)
     chrom = table["chrom"].str.strip()
     header = (chrom == "") | chrom.str.startswith(("#", "track", "browser"))
@@ -95,6 +106,28 @@ def read_peaks(path):
             "a negative start or ends before it starts."
         )
     return peaks
+
+
+def _bed_line_error(path):
+    """A ValueError naming the first line with fewer than three tab-separated columns."""
+    import gzip
+
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    with opener(path, "rt", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            text = line.rstrip("\r\n")
+            if not text.strip() or text.lstrip().startswith(("#", "track", "browser")):
+                continue
+            if len(text.split("\t")) < 3:
+                spaces = " (columns separated by spaces: BED needs tabs)" if len(
+                    text.split()) >= 3 else ""
+                return ValueError(
+                    f"{path}, line {number}: expected a BED line 'chrom<TAB>start<TAB>end'"
+                    f"{spaces}, got {text[:80]!r}."
+                )
+    return None
 
 
 def label_bins(peaks, bin_size=200):
@@ -197,7 +230,11 @@ def build_dataset(genome, peaks, output, *, bin_size=200, sequence_length=1000,
     output : str or path-like
         Folder (created if needed) that receives ``train.h5``, ``valid.h5``
         and ``test.h5``: streaming files (see :func:`open_dataset`) with the
-        target names and each sample's window (``Dataset.intervals``).
+        target names and each sample's window (``Dataset.intervals``). The
+        files are committed together (:func:`skdeepsea._atomic.atomic_files`):
+        a build that fails or is killed leaves the previous files; a split
+        not built this time is removed; leftovers of a killed build are
+        cleaned up by the next one.
     bin_size : int, default=200
         Bin width in bp.
     sequence_length : int, default=1000
@@ -245,6 +282,14 @@ def build_dataset(genome, peaks, output, *, bin_size=200, sequence_length=1000,
     alphabet = check_alphabet(alphabet)
     if keep not in ("any", "tf"):
         raise ValueError(f"keep must be 'any' or 'tf', got {keep!r}.")
+    check_number("bin_size", bin_size, low=1, integer=True)
+    check_number("sequence_length", sequence_length, low=1, integer=True)
+    check_number("chunk_rows", chunk_rows, low=1, integer=True)
+    for name, chroms in (("valid_chromosomes", valid_chromosomes),
+                         ("test_chromosomes", test_chromosomes)):
+        if isinstance(chroms, (str, bytes)):
+            raise ValueError(f"{name} must be a list of chromosome names, got the string "
+                             f"{chroms!r}.")
     if bin_size < 1 or sequence_length < bin_size or (sequence_length - bin_size) % 2:
         raise ValueError(
             f"need 1 <= bin_size <= sequence_length with an even difference (the window is "
@@ -294,21 +339,23 @@ def build_dataset(genome, peaks, output, *, bin_size=200, sequence_length=1000,
         split_of_contig = np.array([held_out.get(c, "train") for c in contigs] or ["train"])
         sample_split = split_of_contig[sample_contig] if len(kept) else np.array([], dtype=str)
 
-        os.makedirs(output, exist_ok=True)
         rng = np.random.default_rng(random_state)
         summary = {"paths": {}, "n_samples": {}, "target_names": names}
-        for split in _SPLITS:
-            if split != "train" and not any(s == split for s in held_out.values()):
-                continue
-            rows = np.flatnonzero(sample_split == split)
-            if split == "train" and shuffle:
-                rows = rng.permutation(rows)
-            path = os.path.join(os.fspath(output), f"{split}.h5")
-            _write_split(path, genome, contigs, sample_contig[rows], sample_bin[rows],
-                         Y_packed[rows], names, bin_size, sequence_length, alphabet, packed,
-                         chunk_rows, progress, split)
-            summary["paths"][split] = path
-            summary["n_samples"][split] = len(rows)
+        splits = [split for split in _SPLITS
+                  if split == "train" or any(s == split for s in held_out.values())]
+        # The splits are committed together: a failed or killed build leaves the previous
+        # files, never a new train.h5 beside an old valid.h5 (and removes splits not rebuilt).
+        with atomic_files(output, remove=[f"{split}.h5" for split in _SPLITS]) as work:
+            for split in splits:
+                rows = np.flatnonzero(sample_split == split)
+                if split == "train" and shuffle:
+                    rows = rng.permutation(rows)
+                _write_split(os.path.join(work, f"{split}.h5"), genome, contigs,
+                             sample_contig[rows], sample_bin[rows], Y_packed[rows], names,
+                             bin_size, sequence_length, alphabet, packed, chunk_rows, progress,
+                             split)
+                summary["paths"][split] = os.path.join(os.fspath(output), f"{split}.h5")
+                summary["n_samples"][split] = len(rows)
         return summary
     finally:
         if own_genome:
@@ -365,15 +412,12 @@ def _write_split(path, genome, contigs, contig_idx, bins, Y_packed, names, bin_s
             try:
                 X = encoder.transform(sequences)
             except ValueError as error:
-                found = re.match(r"sequence (\d+) has (.*) at position (\d+)", str(error))
-                if found is None:
+                located = located_sequence_error(error, lambda i, position: (
+                    f"{genome.path}: {contigs[contig_idx[block_start + i]]}:"
+                    f"{starts[block_start + i] + position + 1} (1-based)"))
+                if located is None:
                     raise
-                i, what, position = int(found[1]), found[2], int(found[3])
-                chrom = contigs[contig_idx[block_start + i]]
-                raise ValueError(
-                    f"{genome.path}: {chrom}:{starts[block_start + i] + position + 1} (1-based) "
-                    f"has {what}."
-                ) from error
+                raise located from error
             Y = np.unpackbits(Y_packed[block], axis=1, count=len(names))
             writer.write(block_start, X, Y)
             bar.update(len(sequences))

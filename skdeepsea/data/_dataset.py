@@ -8,7 +8,7 @@ import numpy as np
 from ..preprocessing import ALPHABET_DEFAULT, check_alphabet
 from ._lazy import LazyArray
 from ._matfile import Mat5Reader, Mat73Reader
-from ._stream import StreamReader, is_stream_file
+from ._stream import StreamReader, is_stream_file, open_hdf5
 
 _BUNDLE_SPLITS = ("train", "valid", "test")
 
@@ -155,7 +155,7 @@ def open_dataset(path, alphabet=ALPHABET_DEFAULT, *, x_key=None, y_key=None):
             "streaming .h5 file)."
         )
     if h5py.is_hdf5(path):
-        with h5py.File(path, "r") as f:
+        with open_hdf5(path) as f:
             stream = is_stream_file(f)
         if stream:
             if x_key is not None or y_key is not None:

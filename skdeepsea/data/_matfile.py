@@ -13,7 +13,8 @@ import h5py
 import numpy as np
 
 from ..preprocessing import check_alphabet
-from ._stream import channel_reordering
+from ..exceptions import damaged
+from ._stream import channel_reordering, open_hdf5
 
 BUNDLE_ALPHABET = "AGCT"
 # Samples per h5py read of train.mat when the file is not chunked.
@@ -66,7 +67,7 @@ class Mat73Reader:
         # MATLAB chunks and compresses v7.3 arrays; a chunk cache larger than h5py's 1 MB
         # default keeps a chunk that straddles two consecutive block reads from being
         # decompressed twice.
-        self.file = h5py.File(self.path, "r", rdcc_nbytes=_MAT73_CHUNK_CACHE, rdcc_nslots=10007)
+        self.file = open_hdf5(self.path, rdcc_nbytes=_MAT73_CHUNK_CACHE, rdcc_nslots=10007)
         try:
             names = [name for name in self.file if isinstance(self.file[name], h5py.Dataset)]
             x_key, y_key = _pair_keys(names, self.path, *self.keys)
@@ -90,14 +91,20 @@ class Mat73Reader:
         self.path, self.alphabet, self.keys = state["path"], state["alphabet"], state["keys"]
         self._open()
 
+    def _read(self, dataset, start, stop):
+        try:
+            return dataset[..., start:stop]
+        except OSError as error:  # HDF5 cannot read a chunk: the file ends early or is corrupt
+            raise damaged(self.path, f"HDF5, samples {start}:{stop}", error) from error
+
     def read_x(self, start, stop):
-        block = self.x[:, :, start:stop]  # (L, 4, m)
+        block = self._read(self.x, start, stop)  # (L, 4, m)
         channels = self.channels if self.channels is not None else slice(None)
         out = block.transpose(2, 0, 1)[..., channels]
         return np.ascontiguousarray(out, dtype=np.uint8)
 
     def read_y(self, start, stop):
-        return np.ascontiguousarray(self.y[:, start:stop].T, dtype=np.uint8)
+        return np.ascontiguousarray(self._read(self.y, start, stop).T, dtype=np.uint8)
 
     def close(self):
         self.file.close()
@@ -117,12 +124,27 @@ class Mat5Reader:
 
         try:
             info = {name: shape for name, shape, _ in whosmat(self.path)}
+        except OSError as error:  # scipy: "could not read bytes", the file ends early
+            raise damaged(self.path, "MATLAB file", error) from error
         except Exception as error:
             raise ValueError(f"{self.path} is not a readable MATLAB file: {error}") from error
-        x_key, y_key = _pair_keys(list(info), self.path, *self.keys)
+        try:
+            x_key, y_key = _pair_keys(list(info), self.path, *self.keys)
+        except (ValueError, KeyError):
+            # whosmat lists the variables up to where a truncated file ends: a missing
+            # variable after one that does not read back whole means a truncated file.
+            if info:
+                try:
+                    loadmat(self.path, variable_names=[list(info)[-1]])
+                except (OSError, ValueError) as error:
+                    raise damaged(self.path, "MATLAB file", error) from error
+            raise
         _check_shapes(self.path, x_key, tuple(info[x_key]), y_key, tuple(info[y_key]),
                       "(as scipy.io.loadmat reads it)")
-        arrays = loadmat(self.path, variable_names=[x_key, y_key])
+        try:
+            arrays = loadmat(self.path, variable_names=[x_key, y_key])
+        except (OSError, ValueError) as error:
+            raise damaged(self.path, "MATLAB file", error) from error
         self.x = arrays[x_key].astype(np.uint8, copy=False)
         self.y = arrays[y_key].astype(np.uint8, copy=False)
         self.n_samples, _, self.sequence_length = self.x.shape

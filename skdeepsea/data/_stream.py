@@ -26,11 +26,39 @@ import h5py
 import numpy as np
 
 from .._atomic import atomic_path
+from ..exceptions import damaged
 from ..preprocessing import channel_order, check_alphabet
 
 FORMAT = "skdeepsea-stream"
 FORMAT_VERSION = 1
 DEFAULT_CHUNK_ROWS = 1024
+
+
+def open_hdf5(path, **options):
+    """Open an HDF5 file for reading; a damaged or truncated one is named as such.
+
+    Parameters
+    ----------
+    path : str
+        The file (its HDF5 signature already seen, e.g. by ``h5py.is_hdf5``).
+    **options
+        Passed to ``h5py.File``.
+
+    Returns
+    -------
+    file : h5py.File
+
+    Raises
+    ------
+    skdeepsea.exceptions.DamagedFileError
+        If HDF5 cannot open it (a truncated file, a corrupt superblock).
+    """
+    try:
+        return h5py.File(path, "r", **options)
+    except OSError as error:
+        if isinstance(error, (FileNotFoundError, PermissionError, IsADirectoryError)):
+            raise
+        raise damaged(path, "HDF5", error) from error
 
 
 def is_stream_file(h5file):
@@ -52,7 +80,14 @@ class StreamReader:
         self._open()
 
     def _open(self):
-        self.file = h5py.File(self.path, "r")
+        self.file = open_hdf5(self.path)
+        try:
+            self._check()
+        except BaseException:
+            self.file.close()
+            raise
+
+    def _check(self):
         attrs = self.file.attrs
         if not is_stream_file(self.file):
             raise ValueError(f"{self.path} is not a skdeepsea streaming file.")
@@ -78,6 +113,19 @@ class StreamReader:
                 f"{self.path}: dataset 'x' has {self.n_samples} samples but 'y' has "
                 f"{self.y.shape[0]}."
             )
+        # The attributes say how to read the data: they must describe it, or samples would
+        # be cut or padded silently.
+        length, n_targets = self.sequence_length, self.n_targets
+        x_row = (-(-4 * length // 8),) if self.packed else (length, 4)
+        y_row = (-(-n_targets // 8),) if self.packed else (n_targets,)
+        for key, dataset, row, what in (("x", self.x, x_row, f"sequence_length={length}"),
+                                        ("y", self.y, y_row, f"n_targets={n_targets}")):
+            if tuple(dataset.shape[1:]) != row:
+                raise ValueError(
+                    f"{self.path}: dataset {key!r} has rows of shape {tuple(dataset.shape[1:])}, "
+                    f"but the file's attributes ({what}, packed={self.packed}) give {row}: the "
+                    "file is inconsistent."
+                )
         self.chunk_rows = self.x.chunks[0] if self.x.chunks else DEFAULT_CHUNK_ROWS
 
     def __getstate__(self):
@@ -87,8 +135,14 @@ class StreamReader:
         self.path, self.alphabet = state["path"], state["alphabet"]
         self._open()
 
+    def _read(self, dataset, start, stop):
+        try:
+            return dataset[start:stop]
+        except OSError as error:  # HDF5 cannot read a chunk: the file ends early or is corrupt
+            raise damaged(self.path, f"HDF5, samples {start}:{stop}", error) from error
+
     def read_x(self, start, stop):
-        raw = self.x[start:stop]
+        raw = self._read(self.x, start, stop)
         if self.packed:
             length = self.sequence_length
             raw = np.unpackbits(raw, axis=1, count=4 * length).reshape(len(raw), length, 4)
@@ -97,7 +151,7 @@ class StreamReader:
         return raw
 
     def read_y(self, start, stop):
-        raw = self.y[start:stop]
+        raw = self._read(self.y, start, stop)
         if self.packed:
             raw = np.unpackbits(raw, axis=1, count=self.n_targets)
         return raw
@@ -222,6 +276,18 @@ class StreamWriter:
             )
         if stop > self.n_samples:
             raise ValueError(f"block {start}:{stop} runs past the {self.n_samples} samples.")
+        for name, values in (("X", X), ("Y", Y)):
+            # A 0.5 label or a -1 would be stored as 0 or 255 by the cast to uint8.
+            stored = values.astype(np.uint8)
+            if values.dtype != np.uint8 and not np.array_equal(stored, values):
+                rows = ~np.equal(stored, values).reshape(len(values), -1).all(axis=1)
+                i = int(np.flatnonzero(rows)[0])
+                bad = np.asarray(values[i]).ravel()[
+                    ~np.equal(stored[i], values[i]).ravel()][0]
+                raise ValueError(
+                    f"sample {start + i} has {name} value {bad!r}; a streaming file stores "
+                    "integers from 0 to 255 (0/1 when packed)."
+                )
         X = X.astype(np.uint8, copy=False)
         Y = Y.astype(np.uint8, copy=False)
         if self.packed:

@@ -5,16 +5,24 @@ import os
 import numpy as np
 import pandas as pd
 
+from ..exceptions import located_sequence_error
 from ..preprocessing import OneHotDNA
 from ._scoring import ModelTargets
 
 
-def _predict_frame(model, sequences, index, targets, chunk_size):
+def _predict_frame(model, sequences, index, targets, chunk_size, where):
+    """``where(i, position)`` names the place of a sequence's position, for errors."""
     info = ModelTargets(model, targets)
     encoder = OneHotDNA(alphabet=info.alphabet, sequence_length=info.sequence_length).fit(["A"])
     parts = []
     for start in range(0, len(sequences), chunk_size):
-        X = encoder.transform(sequences[start:start + chunk_size])
+        try:
+            X = encoder.transform(sequences[start:start + chunk_size])
+        except ValueError as error:
+            located = located_sequence_error(error, lambda i, p: where(start + i, p))
+            if located is None:
+                raise
+            raise located from error
         parts.append(model.predict_proba(X)[:, info.indices] if model.target_type_ !=
                      "binary" else model.predict_proba(X)[:, 1:][:, info.indices])
     values = np.concatenate(parts) if parts else np.empty((0, len(info.names)))
@@ -56,7 +64,8 @@ def predict_fasta(model, path, *, targets=None, chunk_size=10_000):
             sequences.append(record.sequence.upper())
     if not sequences:
         raise ValueError(f"{path!r} holds no FASTA records.")
-    return _predict_frame(model, sequences, pd.Index(names, name="name"), targets, chunk_size)
+    return _predict_frame(model, sequences, pd.Index(names, name="name"), targets, chunk_size,
+                          lambda i, p: f"{path}, record {names[i]!r}, position {p + 1} (1-based)")
 
 
 def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
@@ -97,12 +106,22 @@ def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
     own = not isinstance(genome, Genome)
     genome = Genome(genome) if own else genome
     try:
-        sequences = []
-        for chrom, start, end in zip(bed["chrom"], bed["start"], bed["end"]):
+        sequences, places = [], []
+        lines = bed["line"] if "line" in bed else range(1, len(bed) + 1)
+        for chrom, start, end, line in zip(bed["chrom"], bed["start"], bed["end"], lines):
             first = (int(start) + int(end)) // 2 - L // 2
-            sequences.append(genome.fetch(chrom, first, first + L))
+            try:
+                sequences.append(genome.fetch(chrom, first, first + L))
+            except KeyError as error:
+                where = os.fspath(regions) if not isinstance(regions, pd.DataFrame) else "regions"
+                raise KeyError(f"{where}, {'line' if where != 'regions' else 'row'} {line}: "
+                               f"{error.args[0]}") from None
+            places.append((genome.resolve(chrom), first))
+        genome_path = genome.path
     finally:
         if own:
             genome.close()
-    proba = _predict_frame(model, sequences, bed.index, targets, chunk_size)
+    proba = _predict_frame(
+        model, sequences, bed.index, targets, chunk_size,
+        lambda i, p: f"{genome_path}: {places[i][0]}:{places[i][1] + p + 1} (1-based)")
     return pd.concat([bed.reset_index(drop=True), proba.reset_index(drop=True)], axis=1)

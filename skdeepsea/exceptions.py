@@ -1,0 +1,67 @@
+"""The exceptions skdeepsea raises for bad input of its own kinds.
+
+Bad values and bad data raise :class:`ValueError` (or one of its subclasses
+here), missing files :class:`FileNotFoundError`, unknown names (a contig, a
+target) :class:`KeyError`; every message names what is wrong and where (the
+parameter, the sample, the file and line). The ``skdeepsea`` command prints
+these as one line.
+"""
+
+import re
+
+__all__ = ["DamagedFileError"]
+
+
+class DamagedFileError(ValueError):
+    """A file that exists but is damaged or truncated; the message names the file.
+
+    Raised when a ``.skdeepsea`` model, a training checkpoint, an HDF5 data
+    file, a MATLAB file or a gzip-compressed VCF ends early or fails its
+    checksum, instead of the reader's own error (or a silently short result).
+
+    Examples
+    --------
+    >>> from skdeepsea.exceptions import DamagedFileError
+    >>> issubclass(DamagedFileError, ValueError)
+    True
+    """
+
+
+def damaged(path, kind, error):
+    """A :class:`DamagedFileError` naming ``path``, its kind and the reader's complaint."""
+    detail = " ".join(str(error).split()) or type(error).__name__
+    return DamagedFileError(f"{path} is damaged or truncated ({kind}: {detail}).")
+
+
+_SEQUENCE_ERROR = re.compile(r"^sequence (\d+) has (.*) at position (\d+)\.$", re.DOTALL)
+
+
+def located_sequence_error(error, where):
+    """OneHotDNA's "sequence i has ... at position p" told where the sequence came from.
+
+    Parameters
+    ----------
+    error : ValueError
+        Raised by :class:`skdeepsea.OneHotDNA` for a batch of sequences.
+    where : callable
+        ``where(i, position)`` returns the place of position ``position``
+        (0-based) of sequence ``i`` of the batch, e.g. ``"genome.fa: chr1:51"``
+        or ``"reads.fa, record 'r7', position 50"``.
+
+    Returns
+    -------
+    located : ValueError or None
+        The error with the place in front of what is wrong; None when the
+        message names no position.
+
+    Examples
+    --------
+    >>> from skdeepsea.exceptions import located_sequence_error
+    >>> error = ValueError("sequence 1 has an invalid character '-' at position 7.")
+    >>> located_sequence_error(error, lambda i, p: f"g.fa: chr2:{100 + p + 1}")
+    ValueError("g.fa: chr2:108 has an invalid character '-'.")
+    """
+    found = _SEQUENCE_ERROR.match(str(error))
+    if found is None:
+        return None
+    return ValueError(f"{where(int(found[1]), int(found[3]))} has {found[2]}.")
