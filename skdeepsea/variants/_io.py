@@ -2,11 +2,13 @@
 
 import gzip
 import os
-import shutil
 import threading
+import zlib
 
 import numpy as np
 import pandas as pd
+
+from ..exceptions import damaged
 
 VARIANT_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line"]
 
@@ -101,21 +103,43 @@ class _GzipPipe:
     """Decompress a plain (not bgzip) gzip file into a pipe that htslib reads.
 
     htslib only seeks in bgzip files, and pysam seeks when it opens one, so a
-    plain gzip VCF is streamed to it through a pipe by a thread.
+    plain gzip VCF is streamed to it through a pipe by a thread. Only whole
+    lines go through: a file that ends early (truncated) stops after its last
+    whole line, and :attr:`error` says so, so that no cut line is read as a
+    record and no shorter file passes for a whole one.
     """
 
     def __init__(self, path):
         self.read_fd, write_fd = os.pipe()
+        self.error = None
 
         def feed():
             try:
                 with gzip.open(path, "rb") as src, os.fdopen(write_fd, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
+                    pending = b""
+                    try:
+                        while True:
+                            block = src.read(1 << 16)
+                            if not block:
+                                break
+                            block = pending + block
+                            cut = block.rfind(b"\n") + 1
+                            dst.write(block[:cut])
+                            pending = block[cut:]
+                    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+                        self.error = error
+                        return
+                    dst.write(pending)
             except (BrokenPipeError, OSError):
                 pass  # the reader stopped early
 
         self.thread = threading.Thread(target=feed, daemon=True)
         self.thread.start()
+
+    def check(self, path):
+        """Raise DamagedFileError if decompression failed (once the feeder has stopped)."""
+        if not self.thread.is_alive() and self.error is not None:
+            raise damaged(path, "gzip stream", self.error)
 
 
 def _is_bgzip(path):
@@ -146,8 +170,13 @@ def _iter_vcf_rows(path, on_malformed, report):
                 try:
                     record = next(records)
                 except StopIteration:
+                    if source:
+                        source.thread.join()
+                        source.check(path)
                     break
                 except (OSError, ValueError) as error:
+                    if source:
+                        source.check(path)
                     text = lines.line(line)
                     if not text.strip():
                         continue  # a blank line, e.g. at the end of the file
@@ -159,6 +188,15 @@ def _iter_vcf_rows(path, on_malformed, report):
                         f"{text[:200]!r}. Pass on_malformed='skip' to skip such lines and "
                         "count them."
                     ) from error
+                if record.pos < 1:
+                    if on_malformed == "skip":
+                        report.add(line)
+                        continue
+                    raise MalformedVariantError(
+                        f"{path}, line {line}: POS {record.pos} is not a 1-based position "
+                        f"(positions start at 1): {lines.line(line)[:200]!r}. Pass "
+                        "on_malformed='skip' to skip such lines and count them."
+                    )
                 alts = record.alts or (".",)
                 for alt in alts:
                     yield (record.chrom, record.pos, record.id or ".", record.ref.upper(),
@@ -235,7 +273,13 @@ def _iter_rows(source, on_malformed, report):
     reader = pd.read_csv(path, sep=separator, dtype=str, chunksize=10_000,
                          keep_default_na=False, na_values=[""])
     line, mapping = 2, None  # line 1 is the header
-    for frame in reader:
+    while True:
+        try:
+            frame = next(reader, None)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+            raise damaged(path, "gzip stream", error) from error
+        if frame is None:
+            break
         if mapping is None:
             mapping = _standard_columns(frame, path)
         yield from _iter_table_rows(frame, line, path, on_malformed, report, mapping)
