@@ -24,13 +24,17 @@ def check_number(name, value, *, low=None, high=None, integer=False, strict=Fals
 
 def check_network_params(
     *, sequence_length, conv_filters, kernel_size, pool_size, fc_units, dropout, l2, l1_sparsity,
-    max_kernel_norm,
+    max_kernel_norm, architecture="deepsea", lstm_units=None,
 ):
     """Raise ValueError naming the first invalid network hyperparameter.
 
     ``sequence_length=None`` checks the hyperparameters alone (before the
     data are seen); an integer also checks that the input is long enough.
+    The sizes are those of ``architecture`` (see ``skdeepsea._architectures``).
     """
+    from ._architectures import check_architecture, dropout_count, feature_length
+
+    check_architecture(architecture)
     check_number("sequence_length", sequence_length, low=1, integer=True, allow_none=True)
     if not isinstance(conv_filters, (tuple, list)) or len(conv_filters) == 0:
         raise ValueError(f"conv_filters must be a non-empty tuple of integers, got {conv_filters!r}.")
@@ -39,11 +43,16 @@ def check_network_params(
     check_number("kernel_size", kernel_size, low=1, integer=True)
     check_number("pool_size", pool_size, low=1, integer=True)
     check_number("fc_units", fc_units, low=1, integer=True)
-    if not isinstance(dropout, (tuple, list)) or len(dropout) != len(conv_filters):
-        raise ValueError(
-            f"dropout must be a tuple of {len(conv_filters)} rates (one per convolution), "
-            f"got {dropout!r}."
-        )
+    if architecture == "danq":
+        check_number("lstm_units", lstm_units, low=1, integer=True)
+    elif lstm_units is not None:
+        raise ValueError(f"lstm_units is for architecture='danq' only; {architecture!r} has no "
+                         f"LSTM (leave lstm_units=None), got {lstm_units!r}.")
+    n_rates = dropout_count(architecture, len(conv_filters))
+    if not isinstance(dropout, (tuple, list)) or len(dropout) != n_rates:
+        what = "one per convolution block" + (", then one after the LSTM"
+                                              if architecture == "danq" else "")
+        raise ValueError(f"dropout must be a tuple of {n_rates} rates ({what}), got {dropout!r}.")
     for i, rate in enumerate(dropout):
         check_number(f"dropout[{i}]", rate, low=0, high=0.999)
     check_number("l2", l2, low=0)
@@ -51,11 +60,12 @@ def check_network_params(
     check_number("max_kernel_norm", max_kernel_norm, low=0, strict=True, allow_none=True)
     if sequence_length is None:
         return
-    out = conv_output_length(sequence_length, len(conv_filters), kernel_size, pool_size)
+    out = feature_length(architecture, sequence_length, len(conv_filters), kernel_size, pool_size)
     if out < 1:
         raise ValueError(
-            f"sequence_length={sequence_length} is too short for {len(conv_filters)} convolutions "
-            f"of width {kernel_size} with pooling {pool_size}: nothing is left after the last one."
+            f"sequence_length={sequence_length} is too short for {architecture}'s "
+            f"{len(conv_filters)} convolution blocks of width {kernel_size} with pooling "
+            f"{pool_size}: nothing is left after the last one."
         )
 
 

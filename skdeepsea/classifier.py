@@ -22,11 +22,15 @@ DEEPSEA_LEARNING_RATE_DECAY = 8e-7
 class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     """DeepSEA: predict chromatin features from one-hot DNA with a deep CNN.
 
-    The network of Zhou & Troyanskaya (2015): three valid convolutions (320,
-    480 and 960 filters of width 8, ReLU) with max pooling (4) after the
-    first two, dropout (0.2, 0.2, 0.5), a 925-unit ReLU layer and one output
-    per target. A multilabel indicator matrix ``y`` of shape (n, T) gives T
-    sigmoid outputs (the DeepSEA case); binary and multiclass labels work too.
+    The network of Zhou & Troyanskaya (2015) by default: three valid
+    convolutions (320, 480 and 960 filters of width 8, ReLU) with max pooling
+    (4) after the first two, dropout (0.2, 0.2, 0.5), a 925-unit ReLU layer
+    and one output per target. ``architecture`` chooses another network of
+    the family: "beluga" (ExPecto's DeepSEA, two convolutions per block) or
+    "danq" (a convolution and a bidirectional LSTM); each brings its own
+    published sizes unless they are given (see docs/training.md). A
+    multilabel indicator matrix ``y`` of shape (n, T) gives T sigmoid outputs
+    (the DeepSEA case); binary and multiclass labels work too.
 
     The regularization enters the training loss as::
 
@@ -41,6 +45,17 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
+    architecture : {"deepsea", "beluga", "danq"}, default="deepsea"
+        The network. "deepsea": blocks of one convolution (defaults 320, 480,
+        960 filters of width 8, pooling 4, dropout 0.2, 0.2, 0.5, 925 hidden
+        units). "beluga": blocks of two convolutions, dropout before each
+        pooling (defaults 320-320, 480-480, 640-640 filters of width 8,
+        pooling 4, dropout 0.2, 0.2, 0.5, 2003 hidden units; published for
+        2,000 bp). "danq": one convolution (320 filters of width 26), pooling
+        13, dropout 0.2, a bidirectional LSTM (``lstm_units`` each way),
+        dropout 0.5, 925 hidden units; its authors trained it with RMSprop
+        (``optimizer="rmsprop"``). Every architecture takes the
+        regularization parameters below.
     l2 : float, default=5e-7
         Weight of the squared L2 norm of all kernels in the loss (Torch7's
         weight decay 1e-6 equals 5e-7 here).
@@ -50,16 +65,23 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     max_kernel_norm : float or None, default=0.9
         Max L2 norm of each filter / dense unit's incoming weights. None: no
         constraint.
-    dropout : tuple of float, default=(0.2, 0.2, 0.5)
-        Dropout after each convolution block (one rate per convolution).
-    conv_filters : tuple of int, default=(320, 480, 960)
-        Filters of each convolution.
-    kernel_size : int, default=8
-        Width of every convolution.
-    pool_size : int, default=4
-        Width and step of the max pooling after every convolution but the last.
-    fc_units : int, default=925
-        Units of the hidden dense layer (925 as the released model).
+    dropout : tuple of float or None, default=None
+        Dropout after each convolution block (one rate per block; DanQ one
+        more after its LSTM). None: the architecture's.
+    conv_filters : tuple of int or None, default=None
+        Filters of each convolution block (Beluga: of both its
+        convolutions). None: the architecture's.
+    kernel_size : int or None, default=None
+        Width of every convolution. None: the architecture's (8; DanQ 26).
+    pool_size : int or None, default=None
+        Width and step of the max poolings. None: the architecture's (4;
+        DanQ 13).
+    fc_units : int or None, default=None
+        Units of the hidden dense layer. None: the architecture's (925;
+        Beluga 2003).
+    lstm_units : int or None, default=None
+        Units of each direction of DanQ's LSTM; None: 320. Only for
+        ``architecture="danq"``.
     optimizer : {"sgd", "adam", "adamw", "rmsprop"}, default="sgd"
         Keras optimizer.
     learning_rate : float or None, default=None
@@ -212,11 +234,12 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         l2=5e-7,
         l1_sparsity=1e-8,
         max_kernel_norm=0.9,
-        dropout=(0.2, 0.2, 0.5),
-        conv_filters=(320, 480, 960),
-        kernel_size=8,
-        pool_size=4,
-        fc_units=925,
+        dropout=None,
+        conv_filters=None,
+        kernel_size=None,
+        pool_size=None,
+        fc_units=None,
+        lstm_units=None,
         optimizer="sgd",
         learning_rate=None,
         momentum=0.9,
@@ -231,6 +254,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         average_strands=True,
         add_reverse_complement=True,
         alphabet=None,
+        architecture="deepsea",
         input_channels=4,
         shuffle_buffer=10_000,
         mixed_precision=None,
@@ -264,6 +288,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.add_reverse_complement = add_reverse_complement
         self.alphabet = alphabet
         self.input_channels = input_channels
+        self.architecture = architecture
         self.shuffle_buffer = shuffle_buffer
         self.mixed_precision = mixed_precision
         self.data_parallel = data_parallel
@@ -272,6 +297,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.lstm_units = lstm_units
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -315,10 +341,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self : DeepSEAClassifier
             The fitted estimator.
         """
-        from ._engine.params import check_distribution, check_params
+        from ._engine.params import check_distribution, check_params, resolve_params
         from ._engine.prepare import prepare_training_data
 
-        params = self.get_params()
+        params = resolve_params(self.get_params())
         check_params(params)
         devices = check_distribution(params)
         data = prepare_training_data(params, X, y, sample_weight, validation_data)

@@ -1,11 +1,70 @@
-"""The DeepSEA network as a Keras 3 model, built from hyperparameters alone."""
+"""The DeepSEA family as Keras 3 models, each built from hyperparameters alone.
+
+:func:`build_deepsea`, :func:`build_beluga` and :func:`build_danq` build one
+architecture each; :func:`build_architecture` picks one by name (the
+estimator's ``architecture``), its published sizes the defaults
+(:data:`ARCHITECTURES`). All three share the estimator's regularization (L2
+on the convolution and dense kernels, L1 on the hidden dense layer's outputs,
+max-norm on filters and dense units) and the layer names ``conv1``, ...,
+``fc`` and ``output``.
+"""
 
 import keras
 import numpy as np
 
+from ._architectures import ARCHITECTURES, resolve_sizes
 from ._validation import check_network_params, conv_output_length
 
-__all__ = ["build_deepsea", "conv_output_length", "torch_threshold"]
+__all__ = ["ARCHITECTURES", "build_architecture", "build_beluga", "build_danq", "build_deepsea",
+           "conv_output_length", "torch_threshold"]
+
+
+class _Layers:
+    """Seeded layers with the kernel penalties and constraints, shared by the builders.
+
+    One integer seed per layer, drawn from ``seed``, so each layer's config
+    stays serialisable.
+    """
+
+    def __init__(self, seed, l2, l1_sparsity, max_kernel_norm):
+        self.rng = np.random.default_rng(seed) if seed is not None else None
+        self.l2, self.l1_sparsity, self.max_kernel_norm = l2, l1_sparsity, max_kernel_norm
+
+    def seed(self):
+        return None if self.rng is None else int(self.rng.integers(2**31 - 1))
+
+    def kernel_args(self, norm_axes):
+        return {
+            "kernel_initializer": keras.initializers.GlorotUniform(seed=self.seed()),
+            "kernel_regularizer": keras.regularizers.L2(self.l2) if self.l2 else None,
+            "kernel_constraint": (
+                keras.constraints.MaxNorm(self.max_kernel_norm, axis=norm_axes)
+                if self.max_kernel_norm is not None
+                else None
+            ),
+        }
+
+    def conv(self, filters, kernel_size, name):
+        return keras.layers.Conv1D(filters, kernel_size, activation="relu", name=name,
+                                   **self.kernel_args([0, 1]))
+
+    def dropout(self, rate, name):
+        return keras.layers.Dropout(rate, seed=self.seed(), name=name)
+
+    def head(self, x, fc_units, n_outputs, output_activation):
+        """Flatten -> Dense (ReLU, L1 on its outputs) -> Dense output."""
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Dense(
+            fc_units,
+            activation="relu",
+            activity_regularizer=(keras.regularizers.L1(self.l1_sparsity)
+                                  if self.l1_sparsity else None),
+            name="fc",
+            **self.kernel_args(0),
+        )(x)
+        return keras.layers.Dense(
+            n_outputs, activation=output_activation, name="output", **self.kernel_args(0)
+        )(x)
 
 
 def build_deepsea(
@@ -76,54 +135,262 @@ def build_deepsea(
     52843119
     """
     check_network_params(
-        sequence_length=sequence_length,
-        conv_filters=conv_filters,
-        kernel_size=kernel_size,
-        pool_size=pool_size,
-        fc_units=fc_units,
-        dropout=dropout,
-        l2=l2,
-        l1_sparsity=l1_sparsity,
-        max_kernel_norm=max_kernel_norm,
+        sequence_length=sequence_length, conv_filters=conv_filters, kernel_size=kernel_size,
+        pool_size=pool_size, fc_units=fc_units, dropout=dropout, l2=l2,
+        l1_sparsity=l1_sparsity, max_kernel_norm=max_kernel_norm,
     )
-    # One integer seed per layer, so each layer's config stays serialisable.
-    rng = np.random.default_rng(seed) if seed is not None else None
-
-    def next_seed():
-        return None if rng is None else int(rng.integers(2**31 - 1))
-
-    def kernel_args(norm_axes):
-        return dict(
-            kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()),
-            kernel_regularizer=keras.regularizers.L2(l2) if l2 else None,
-            kernel_constraint=(
-                keras.constraints.MaxNorm(max_kernel_norm, axis=norm_axes)
-                if max_kernel_norm is not None
-                else None
-            ),
-        )
-
+    layers = _Layers(seed, l2, l1_sparsity, max_kernel_norm)
     inputs = keras.Input((sequence_length, input_channels), name="sequence")
     x = inputs
     for i, filters in enumerate(conv_filters):
-        x = keras.layers.Conv1D(
-            filters, kernel_size, activation="relu", name=f"conv{i + 1}", **kernel_args([0, 1])
-        )(x)
+        x = layers.conv(filters, kernel_size, f"conv{i + 1}")(x)
         if i < len(conv_filters) - 1:
             x = keras.layers.MaxPooling1D(pool_size, pool_size, name=f"pool{i + 1}")(x)
-        x = keras.layers.Dropout(dropout[i], seed=next_seed(), name=f"dropout{i + 1}")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(
-        fc_units,
-        activation="relu",
-        activity_regularizer=keras.regularizers.L1(l1_sparsity) if l1_sparsity else None,
-        name="fc",
-        **kernel_args(0),
-    )(x)
-    outputs = keras.layers.Dense(
-        n_outputs, activation=output_activation, name="output", **kernel_args(0)
-    )(x)
+        x = layers.dropout(dropout[i], f"dropout{i + 1}")(x)
+    outputs = layers.head(x, fc_units, n_outputs, output_activation)
     return keras.Model(inputs, outputs, name="deepsea")
+
+
+def build_beluga(
+    sequence_length=2000,
+    n_outputs=2002,
+    *,
+    input_channels=4,
+    output_activation="sigmoid",
+    conv_filters=(320, 480, 640),
+    kernel_size=8,
+    pool_size=4,
+    fc_units=2003,
+    dropout=(0.2, 0.2, 0.5),
+    l2=5e-7,
+    l1_sparsity=1e-8,
+    max_kernel_norm=0.9,
+    seed=None,
+):
+    """Build Beluga, the DeepSEA network of ExPecto (Zhou et al. 2018).
+
+    Blocks of two Conv1D (ReLU) of one width; after every block but the last
+    Dropout -> MaxPool, after the last Dropout; then Flatten -> Dense (ReLU)
+    -> Dense output. The published model: 320-320 / 480-480 / 640-640
+    filters of width 8, pooling 4, dropout 0.2, 0.2, 0.5, 67,840 -> 2,003 ->
+    2,002 units, for 2,000 bp (ExPecto's ``chromatin.py``, Kipoi's
+    ``DeepSEA/beluga``).
+
+    Parameters
+    ----------
+    sequence_length : int, default=2000
+        Length of the one-hot input sequences, in bases.
+    n_outputs : int, default=2002
+        Number of output units.
+    input_channels : int, default=4
+        Channels per position: 4 for one-hot DNA.
+    output_activation : {"sigmoid", "softmax"}, default="sigmoid"
+        Activation of the output layer.
+    conv_filters : tuple of int, default=(320, 480, 640)
+        Filters of both convolutions of each block.
+    kernel_size : int, default=8
+        Width of every convolution kernel.
+    pool_size : int, default=4
+        Width and step of the max pooling after every block but the last.
+    fc_units : int, default=2003
+        Units of the fully connected hidden layer.
+    dropout : tuple of float, default=(0.2, 0.2, 0.5)
+        One rate per block: before its pooling (after the last block itself).
+    l2 : float, default=5e-7
+        ``l2 * sum(W ** 2)`` over every kernel is added to the loss.
+    l1_sparsity : float, default=1e-8
+        ``l1_sparsity * sum(|h|)`` over the outputs ``h`` of the hidden dense
+        layer, averaged over the batch, is added to the loss.
+    max_kernel_norm : float or None, default=0.9
+        Max L2 norm of every filter and dense unit's incoming weights after
+        each update; None: no constraint.
+    seed : int or None, default=None
+        Seed of the weight initializers and dropout masks.
+
+    Returns
+    -------
+    model : keras.Model
+        The uncompiled model, input shape ``(sequence_length, input_channels)``.
+
+    Examples
+    --------
+    >>> from skdeepsea.network import build_beluga
+    >>> model = build_beluga(60, 3, conv_filters=(4, 6), kernel_size=5, fc_units=8,
+    ...                      dropout=(0.2, 0.5))
+    >>> [layer.name for layer in model.layers][1:7]
+    ['conv1', 'conv2', 'dropout1', 'pool1', 'conv3', 'conv4']
+    >>> model.get_layer("fc").kernel.shape  # (60 - 8) // 4 - 8 = 5 positions x 6 filters
+    (30, 8)
+    """
+    check_network_params(
+        sequence_length=sequence_length, conv_filters=conv_filters, kernel_size=kernel_size,
+        pool_size=pool_size, fc_units=fc_units, dropout=dropout, l2=l2,
+        l1_sparsity=l1_sparsity, max_kernel_norm=max_kernel_norm, architecture="beluga",
+    )
+    layers = _Layers(seed, l2, l1_sparsity, max_kernel_norm)
+    inputs = keras.Input((sequence_length, input_channels), name="sequence")
+    x = inputs
+    for i, filters in enumerate(conv_filters):
+        x = layers.conv(filters, kernel_size, f"conv{2 * i + 1}")(x)
+        x = layers.conv(filters, kernel_size, f"conv{2 * i + 2}")(x)
+        x = layers.dropout(dropout[i], f"dropout{i + 1}")(x)
+        if i < len(conv_filters) - 1:
+            x = keras.layers.MaxPooling1D(pool_size, pool_size, name=f"pool{i + 1}")(x)
+    outputs = layers.head(x, fc_units, n_outputs, output_activation)
+    return keras.Model(inputs, outputs, name="beluga")
+
+
+def build_danq(
+    sequence_length=1000,
+    n_outputs=919,
+    *,
+    input_channels=4,
+    output_activation="sigmoid",
+    conv_filters=(320,),
+    kernel_size=26,
+    pool_size=13,
+    lstm_units=320,
+    fc_units=925,
+    dropout=(0.2, 0.5),
+    l2=5e-7,
+    l1_sparsity=1e-8,
+    max_kernel_norm=0.9,
+    seed=None,
+):
+    """Build DanQ (Quang & Xie 2016): convolution, then a bidirectional LSTM.
+
+    Conv1D (ReLU) -> MaxPool -> Dropout for each block (the published model
+    has one: 320 filters of width 26, pooling 13, dropout 0.2), then a
+    bidirectional LSTM over the pooled positions (320 units each way, all
+    steps' outputs concatenated) -> Dropout (0.5) -> Flatten -> Dense (ReLU,
+    925) -> Dense output (919). The LSTM's weights get no penalty or
+    constraint (as in DanQ, which regularized by dropout alone); the
+    convolution and dense kernels get the estimator's.
+
+    Parameters
+    ----------
+    sequence_length : int, default=1000
+        Length of the one-hot input sequences, in bases.
+    n_outputs : int, default=919
+        Number of output units.
+    input_channels : int, default=4
+        Channels per position: 4 for one-hot DNA.
+    output_activation : {"sigmoid", "softmax"}, default="sigmoid"
+        Activation of the output layer.
+    conv_filters : tuple of int, default=(320,)
+        Filters of the convolution of each block.
+    kernel_size : int, default=26
+        Width of every convolution kernel.
+    pool_size : int, default=13
+        Width and step of the max pooling after every convolution.
+    lstm_units : int, default=320
+        Units of each direction of the LSTM.
+    fc_units : int, default=925
+        Units of the fully connected hidden layer.
+    dropout : tuple of float, default=(0.2, 0.5)
+        One rate per block (after its pooling), then one after the LSTM.
+    l2 : float, default=5e-7
+        ``l2 * sum(W ** 2)`` over the convolution and dense kernels is added
+        to the loss.
+    l1_sparsity : float, default=1e-8
+        ``l1_sparsity * sum(|h|)`` over the outputs ``h`` of the hidden dense
+        layer, averaged over the batch, is added to the loss.
+    max_kernel_norm : float or None, default=0.9
+        Max L2 norm of every filter and dense unit's incoming weights after
+        each update; None: no constraint.
+    seed : int or None, default=None
+        Seed of the weight initializers and dropout masks.
+
+    Returns
+    -------
+    model : keras.Model
+        The uncompiled model, input shape ``(sequence_length, input_channels)``.
+
+    Examples
+    --------
+    >>> from skdeepsea.network import build_danq
+    >>> build_danq().get_layer("fc").kernel.shape  # 75 positions x 640 LSTM outputs
+    (48000, 925)
+    """
+    check_network_params(
+        sequence_length=sequence_length, conv_filters=conv_filters, kernel_size=kernel_size,
+        pool_size=pool_size, fc_units=fc_units, dropout=dropout, l2=l2,
+        l1_sparsity=l1_sparsity, max_kernel_norm=max_kernel_norm, architecture="danq",
+        lstm_units=lstm_units,
+    )
+    layers = _Layers(seed, l2, l1_sparsity, max_kernel_norm)
+    inputs = keras.Input((sequence_length, input_channels), name="sequence")
+    x = inputs
+    for i, filters in enumerate(conv_filters):
+        x = layers.conv(filters, kernel_size, f"conv{i + 1}")(x)
+        x = keras.layers.MaxPooling1D(pool_size, pool_size, name=f"pool{i + 1}")(x)
+        x = layers.dropout(dropout[i], f"dropout{i + 1}")(x)
+
+    def lstm(go_backwards):
+        return keras.layers.LSTM(
+            lstm_units, return_sequences=True, go_backwards=go_backwards,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=layers.seed()),
+            recurrent_initializer=keras.initializers.Orthogonal(seed=layers.seed()),
+            name="lstm_backward" if go_backwards else "lstm_forward",
+        )
+
+    # Two seeded LSTMs, so the directions do not start from the same weights.
+    x = keras.layers.Bidirectional(lstm(False), backward_layer=lstm(True), name="bilstm")(x)
+    x = layers.dropout(dropout[-1], f"dropout{len(conv_filters) + 1}")(x)
+    outputs = layers.head(x, fc_units, n_outputs, output_activation)
+    return keras.Model(inputs, outputs, name="danq")
+
+
+_BUILDERS = {"deepsea": build_deepsea, "beluga": build_beluga, "danq": build_danq}
+
+
+def build_architecture(architecture, sequence_length, n_outputs, *, conv_filters=None,
+                       kernel_size=None, pool_size=None, fc_units=None, dropout=None,
+                       lstm_units=None, **kwargs):
+    """Build one network of the DeepSEA family by name.
+
+    Parameters
+    ----------
+    architecture : {"deepsea", "beluga", "danq"}
+        Which builder: :func:`build_deepsea`, :func:`build_beluga` or
+        :func:`build_danq`.
+    sequence_length : int
+        Input length in bases.
+    n_outputs : int
+        Output units.
+    conv_filters, kernel_size, pool_size, fc_units, dropout, lstm_units : default=None
+        The sizes; None: the architecture's published one
+        (``ARCHITECTURES[architecture]``). ``lstm_units`` is DanQ's only.
+    **kwargs
+        ``input_channels``, ``output_activation``, ``l2``, ``l1_sparsity``,
+        ``max_kernel_norm``, ``seed``: passed on.
+
+    Returns
+    -------
+    model : keras.Model
+        Uncompiled; its ``name`` is the architecture.
+
+    Raises
+    ------
+    ValueError
+        If the architecture is unknown or a size does not fit it.
+
+    Examples
+    --------
+    >>> from skdeepsea.network import build_architecture
+    >>> build_architecture("danq", 200, 5, conv_filters=(8,), lstm_units=4, fc_units=6).name
+    'danq'
+    """
+    sizes = resolve_sizes(architecture, {
+        "conv_filters": conv_filters, "kernel_size": kernel_size, "pool_size": pool_size,
+        "fc_units": fc_units, "dropout": dropout, "lstm_units": lstm_units})
+    sizes["conv_filters"], sizes["dropout"] = tuple(sizes["conv_filters"]), tuple(sizes["dropout"])
+    if architecture != "danq":
+        # Only DanQ's builder takes lstm_units: the check names it when another is given one.
+        check_network_params(sequence_length=sequence_length, architecture=architecture, l2=0,
+                             l1_sparsity=0, max_kernel_norm=None, **sizes)
+        del sizes["lstm_units"]
+    return _BUILDERS[architecture](sequence_length, n_outputs, **sizes, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="skdeepsea", name="torch_threshold")

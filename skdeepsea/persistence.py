@@ -98,7 +98,7 @@ def _to_json(value):
 def _from_json(value, default):
     if isinstance(value, dict) and "__dict_items__" in value:
         return {k: v for k, v in value["__dict_items__"]}
-    if isinstance(default, tuple) and isinstance(value, list):
+    if isinstance(value, list):  # sequence parameters (conv_filters, dropout) are tuples
         return tuple(value)
     return value
 

@@ -1,6 +1,6 @@
-"""The published DeepSEA weights as a fitted :class:`DeepSEAClassifier`.
+"""The published DeepSEA and Beluga weights as a fitted :class:`DeepSEAClassifier`.
 
-Two sources are read:
+Three sources are read:
 
 - the PyTorch state dicts of the model zoo's conversion (Kipoi,
   ``deepsea_predict.pth`` and ``deepsea_variant_effects.pth``): a
@@ -8,6 +8,12 @@ Two sources are read:
   0, 4 and 8 and ``Linear`` layers at 12.1 and 14.1, under a prefix that
   differs per file ("2." and "1."); read with ``torch.load(weights_only=True)``
   (PyTorch is needed for these files only);
+- the PyTorch state dict of Beluga, ExPecto's DeepSEA (``deepsea.beluga.pth``
+  of ExPecto's resources and Kipoi's ``DeepSEA/beluga``): the ``Beluga``
+  module of ExPecto's ``chromatin.py``, ``Conv2d`` layers of (1, 8) kernels at
+  ``model.0.{0,2,6,8,12,14}`` and ``Linear`` layers at ``model.1.2.1`` and
+  ``model.1.4.1``, imported as ``architecture="beluga"`` (2,000 bp, 2,002
+  outputs);
 - the original Torch7 model file of the DeepSEA v0.94 package
   (``deepsea.cpu``), read with the ``torchfile`` package (the ``pretrained``
   extra).
@@ -20,8 +26,9 @@ What the conversion reconciles (details in docs/pretrained.md):
 - kernels: Conv2d ``(out, in, 1, 8)`` (Torch7: ``(out, in, 8, 1)`` or
   ``(out, in * 8)``) becomes a Conv1D kernel ``(8, in, out)``;
 - flatten order: Torch flattens the last convolution's ``960 x 53`` output
-  channel-major, channels-last Keras position-major; the rows of the
-  50,880-wide dense layer are reordered accordingly;
+  (Beluga: ``640 x 106``) channel-major, channels-last Keras position-major;
+  the rows of the 50,880-wide (67,840-wide) dense layer are reordered
+  accordingly;
 - activation: Torch's ``Threshold(0, 1e-6)`` (1e-6, not 0, for inputs <= 0)
   is reproduced exactly by the registered activation :func:`torch_threshold`
   (defined with the network in :mod:`skdeepsea.network`; ``activation="relu"``
@@ -29,7 +36,9 @@ What the conversion reconciles (details in docs/pretrained.md):
 - strands: the "predict" file averages each sequence's predictions with its
   reverse complement's (``average_strands=True``), the "variantEffects" file
   does not; the Torch7 model itself does not either, but the DeepSEA package
-  averages its outputs, so it is imported with ``average_strands=True``.
+  averages its outputs, so it is imported with ``average_strands=True``;
+  Beluga's predictions are averaged over both strands by ExPecto, and its
+  file is imported with ``average_strands=True`` too.
 """
 
 import functools
@@ -41,7 +50,8 @@ import warnings
 import keras
 import numpy as np
 
-from .network import build_deepsea, conv_output_length, torch_threshold
+from ._architectures import PUBLISHED_SEQUENCE_LENGTH, feature_length
+from .network import build_architecture, torch_threshold
 from .preprocessing import channel_order, check_alphabet
 from .targets import read_target_names
 
@@ -87,6 +97,16 @@ KNOWN_FILES = {
         # As recorded by the MultiMolecule project's fixture generator for that file.
         "sha256": "2af6abe4f422839c56ddbb9f9b14771a62ec49378903035c4212acdd1a370129",
         "format": "t7",
+        "average_strands": True,
+    },
+    "deepsea.beluga.pth": {
+        "description": "Beluga (ExPecto's DeepSEA, 2,000 bp, 2,002 profiles): ExPecto's resources, "
+                       "Kipoi DeepSEA/beluga",
+        "source": "https://zenodo.org/record/3402406/files/deepsea.beluga.pth",
+        "size": None,
+        "md5": "62360f2db4ac96554d28d058b50ab654",  # Kipoi models, DeepSEA/beluga/model.yaml
+        "sha256": None,
+        "format": "pth",
         "average_strands": True,
     },
 }
@@ -190,8 +210,24 @@ def verify_weights(path, known=None):
 # ---------------------------------------------------------------------------------- readers
 
 
+# Where each architecture's tensors sit in its PyTorch state dict: the keys of the first
+# dense layer (that finds the prefix), of the convolutions in order, and of the output layer.
+_STATE_DICT_LAYOUTS = {
+    "beluga": {"fc": "model.1.2.1", "output": "model.1.4.1",
+               "convs": tuple(f"model.0.{i}" for i in (0, 2, 6, 8, 12, 14))},
+    "deepsea": {"fc": "12.1", "output": "14.1", "convs": ("0", "4", "8")},
+}
+
+
+def _layout_prefix(state, fc):
+    """The prefixes ``p`` (empty or ending in '.') of the keys ``p + fc + '.weight'``."""
+    suffix = f"{fc}.weight"
+    return sorted(k[: -len(suffix)] for k in state if isinstance(k, str) and k.endswith(suffix)
+                  and (len(k) == len(suffix) or k[-len(suffix) - 1] == "."))
+
+
 def _read_state_dict(path):
-    """The six parameter arrays of a Kipoi-layout PyTorch state dict, in Torch layout."""
+    """The parameter arrays of a DeepSEA or Beluga PyTorch state dict, in Torch layout."""
     try:
         import torch
     except ImportError as e:
@@ -207,35 +243,41 @@ def _read_state_dict(path):
         raise ValueError(  # noqa: TRY004 (a file of the wrong content, not a wrong argument)
             f"{path} holds a {type(state).__name__}, not a state dict (a dict of tensors)."
         )
-    prefixes = sorted(
-        k[: -len("12.1.weight")] for k in state if isinstance(k, str) and k.endswith("12.1.weight")
-    )
-    prefixes = [p for p in prefixes if p == "" or p.endswith(".")]
-    if len(prefixes) != 1:
+    for architecture, layout in _STATE_DICT_LAYOUTS.items():
+        prefixes = _layout_prefix(state, layout["fc"])
+        if len(prefixes) == 1:
+            break
+    else:
         raise ValueError(
-            f"{path} is not in the layout of the DeepSEA model zoo conversion: expected exactly one "
-            "'<prefix>12.1.weight' key (Linear layers at 12.1 and 14.1, Conv2d at 0, 4 and 8), "
-            f"found {len(prefixes)} among {len(state)} keys: {sorted(state)[:8]}..."
+            f"{path} is in neither the layout of the DeepSEA model zoo conversion (exactly one "
+            "'<prefix>12.1.weight' key: Linear layers at 12.1 and 14.1, Conv2d at 0, 4 and 8) "
+            "nor Beluga's (exactly one '<prefix>model.1.2.1.weight': Linear layers at "
+            "model.1.2.1 and model.1.4.1, Conv2d at model.0.{0,2,6,8,12,14}); "
+            f"{len(state)} keys: {sorted(map(str, state))[:8]}..."
         )
     prefix = prefixes[0]
-    arrays = {}
-    for index in ("0", "4", "8", "12.1", "14.1"):
+
+    def pair(index):
+        arrays = []
         for kind in ("weight", "bias"):
             key = f"{prefix}{index}.{kind}"
             if key not in state:
-                raise ValueError(f"{path} lacks the tensor {key!r} of the DeepSEA layout.")
-            arrays[f"{index}.{kind}"] = state[key].detach().cpu().numpy().astype(np.float32)
+                raise ValueError(f"{path} lacks the tensor {key!r} of the {architecture} layout.")
+            arrays.append(state[key].detach().cpu().numpy().astype(np.float32))
+        return arrays
+
     convs = []
-    for index in ("0", "4", "8"):
-        weight = arrays[f"{index}.weight"]
+    for index in layout["convs"]:
+        weight, bias = pair(index)
         if weight.ndim != 4 or weight.shape[2] != 1:
             raise ValueError(
                 f"{path}: {prefix}{index}.weight has shape {weight.shape}; expected a Conv2d kernel "
                 "(out, in, 1, width)."
             )
-        convs.append((weight[:, :, 0, :], arrays[f"{index}.bias"]))  # (out, in, width)
-    dense = [(arrays["12.1.weight"], arrays["12.1.bias"]), (arrays["14.1.weight"], arrays["14.1.bias"])]
-    return {"convs": convs, "dense": dense, "threshold": 1e-6, "prefix": prefix}
+        convs.append((weight[:, :, 0, :], bias))  # (out, in, width)
+    dense = [tuple(pair(layout["fc"])), tuple(pair(layout["output"]))]
+    return {"convs": convs, "dense": dense, "threshold": 1e-6 if architecture == "deepsea" else 0.0,
+            "prefix": prefix, "architecture": architecture}
 
 
 def _field(module, name):
@@ -324,7 +366,7 @@ def _read_torch7(path):
             "are probabilities."
         )
     return {"convs": convs, "dense": dense, "threshold": floors.pop() if floors else 0.0,
-            "prefix": None}
+            "prefix": None, "architecture": "deepsea"}
 
 
 # ---------------------------------------------------------------------------------- conversion
@@ -342,6 +384,26 @@ def _file_format(path):
     )
 
 
+def _read_names(path):
+    """A names file: ``predictor.names`` (Cell|Feature|Treatment, checked), or one name a line.
+
+    Kipoi's Beluga names (``predictor_names.txt``) join the fields with
+    underscores; a file whose first line has no ``|`` is read line by line.
+    """
+    with open(path, encoding="utf-8") as f:
+        first = f.readline()
+    if "|" in first:
+        return read_target_names(path)
+    with open(path, encoding="utf-8") as f:
+        names = [line.rstrip("\r\n") for line in f]
+    while names and not names[-1]:
+        names.pop()
+    for number, name in enumerate(names, start=1):
+        if not name:
+            raise ValueError(f"{os.fspath(path)}, line {number}: empty line among the target names.")
+    return np.array(names)
+
+
 def _resolve_names(target_names, path, n_outputs):
     if target_names is None:
         beside = os.path.join(os.path.dirname(os.path.abspath(path)), NAMES_FILE)
@@ -357,7 +419,7 @@ def _resolve_names(target_names, path, n_outputs):
             )
             return np.array([f"target_{i}" for i in range(n_outputs)])
     if isinstance(target_names, (str, os.PathLike)):
-        names = read_target_names(target_names)
+        names = _read_names(target_names)
         source = os.fspath(target_names)
     else:
         names = np.array([str(n) for n in target_names])
@@ -369,8 +431,9 @@ def _resolve_names(target_names, path, n_outputs):
     return names
 
 
-def _sequence_length_for(path, fc_inputs, last_filters, sequence_length, n_convs, kernel_size):
-    positions = conv_output_length(sequence_length, n_convs, kernel_size, 4)
+def _sequence_length_for(path, architecture, fc_inputs, last_filters, sequence_length, n_blocks,
+                         kernel_size):
+    positions = feature_length(architecture, sequence_length, n_blocks, kernel_size, 4)
     if positions * last_filters != fc_inputs:
         raise ValueError(
             f"{path}: the first dense layer takes {fc_inputs} inputs, but sequences of length "
@@ -387,25 +450,31 @@ def load_deepsea(
     *,
     alphabet="ATGC",
     average_strands=None,
-    sequence_length=1000,
+    sequence_length=None,
     activation="threshold",
     verify=True,
     batch_size=64,
 ):
-    """Import the published DeepSEA weights into a fitted :class:`DeepSEAClassifier`.
+    """Import the published DeepSEA or Beluga weights into a fitted :class:`DeepSEAClassifier`.
+
+    The network is told from the file: DeepSEA's layout gives
+    ``architecture="deepsea"``, Beluga's ``architecture="beluga"``.
 
     Parameters
     ----------
     path : str or path-like
         ``deepsea_predict.pth`` or ``deepsea_variant_effects.pth`` (the model
-        zoo's PyTorch conversion; needs PyTorch), or the Torch7 model
-        ``deepsea.cpu`` of the DeepSEA v0.94 package (needs ``torchfile``).
+        zoo's PyTorch conversion; needs PyTorch), the Torch7 model
+        ``deepsea.cpu`` of the DeepSEA v0.94 package (needs ``torchfile``),
+        or Beluga's ``deepsea.beluga.pth`` (ExPecto, Kipoi; needs PyTorch).
         ``.pth``/``.pt`` files are read as state dicts, ``.t7``/``.cpu``/
         ``.th``/``.net`` files as Torch7.
     target_names : str, path-like, sequence of str or None, default=None
-        The ``predictor.names`` file (or the names themselves), one per
-        output. None: the ``predictor.names`` file beside ``path`` if there
-        is one, else ``target_0``, ... with a warning.
+        The names file (or the names themselves), one per output: DeepSEA's
+        ``predictor.names`` (``Cell|Feature|Treatment``), or a file of one
+        name per line (Kipoi's ``predictor_names.txt`` of Beluga's 2,002
+        profiles). None: the ``predictor.names`` file beside ``path`` if
+        there is one, else ``target_0``, ... with a warning.
     alphabet : str, default="ATGC"
         Base order of the estimator's input (``alphabet_``): the first
         convolution's input channels are permuted from the weights' A, G, C,
@@ -413,11 +482,14 @@ def load_deepsea(
     average_strands : bool or None, default=None
         Average each prediction with the reverse complement's. None: as the
         source does (True for ``deepsea_predict.pth`` and the Torch7 file,
-        whose package averages; False for ``deepsea_variant_effects.pth`` and
-        other state dicts).
-    sequence_length : int, default=1000
+        whose package averages, and for Beluga, whose predictions ExPecto
+        averages; False for ``deepsea_variant_effects.pth`` and other DeepSEA
+        state dicts).
+    sequence_length : int or None, default=None
         Input length the weights were trained on; checked against the width
-        of the first dense layer (50,880 = 53 x 960 for 1000 bp).
+        of the first dense layer (50,880 = 53 x 960 for 1000 bp; Beluga's
+        67,840 = 106 x 640 for 2000 bp). None: 1000 for DeepSEA, 2000 for
+        Beluga.
     activation : {"threshold", "relu"}, default="threshold"
         "threshold": Torch's ``Threshold(0, 1e-6)`` exactly, as
         :func:`torch_threshold`, so the outputs are the original network's.
@@ -433,7 +505,7 @@ def load_deepsea(
     -------
     estimator : DeepSEAClassifier
         Fitted: ``model_`` holds the network (919 sigmoid outputs for the
-        published files), ``target_names_`` the names, ``classes_``
+        published DeepSEA files, 2,002 for Beluga), ``target_names_`` the names, ``classes_``
         ``arange(n_outputs)``, ``target_type_`` "multilabel-indicator",
         ``alphabet_``, ``sequence_length_``, ``n_features_in_``; its
         ``history_`` is empty.
@@ -441,8 +513,8 @@ def load_deepsea(
     Raises
     ------
     ValueError
-        If the file fails verification, is not in the DeepSEA layout, or the
-        names do not match the outputs in number.
+        If the file fails verification, is in neither the DeepSEA nor the
+        Beluga layout, or the names do not match the outputs in number.
     ImportError
         If PyTorch (state dicts) or torchfile (Torch7) is missing.
 
@@ -468,12 +540,20 @@ def load_deepsea(
         if known is not None:
             average_strands = KNOWN_FILES[known]["average_strands"]
         else:  # Kipoi's prefixes: "2." wraps the network in strand averaging, "1." does not
-            average_strands = fmt == "t7" or weights["prefix"] == "2."
+            average_strands = (fmt == "t7" or weights["prefix"] == "2."
+                               or weights["architecture"] == "beluga")
+    architecture = weights["architecture"]
+    if sequence_length is None:
+        sequence_length = PUBLISHED_SEQUENCE_LENGTH[architecture]
 
     w1 = weights["convs"][0][0]
     (fc_w, _), (out_w, _) = weights["dense"]
     kernel_size = w1.shape[2]
-    conv_filters = tuple(int(w.shape[0]) for w, _ in weights["convs"])
+    filters = tuple(int(w.shape[0]) for w, _ in weights["convs"])
+    conv_filters = filters[1::2] if architecture == "beluga" else filters  # one per block
+    if architecture == "beluga" and filters[0::2] != conv_filters:
+        raise ValueError(f"{path}: Beluga's blocks pair convolutions of equal filter counts; "
+                         f"the convolutions have {filters}.")
     if w1.shape[1] != 4:
         raise ValueError(f"{path}: the first convolution has {w1.shape[1]} input channels, not 4.")
     for (w, _), (prev, _) in zip(weights["convs"][1:], weights["convs"][:-1]):
@@ -482,13 +562,15 @@ def load_deepsea(
     if out_w.shape[1] != fc_w.shape[0]:
         raise ValueError(f"{path}: dense shapes {fc_w.shape} and {out_w.shape} do not chain.")
     positions = _sequence_length_for(
-        path, fc_w.shape[1], conv_filters[-1], sequence_length, len(conv_filters), kernel_size
+        path, architecture, fc_w.shape[1], conv_filters[-1], sequence_length, len(conv_filters),
+        kernel_size,
     )
     n_outputs, fc_units = int(out_w.shape[0]), int(fc_w.shape[0])
     names = _resolve_names(target_names, path, n_outputs)
 
     dropout = (0.2,) * (len(conv_filters) - 1) + (0.5,)
     clf = DeepSEAClassifier(
+        architecture=architecture,
         conv_filters=conv_filters,
         kernel_size=int(kernel_size),
         pool_size=4,
@@ -498,7 +580,8 @@ def load_deepsea(
         average_strands=bool(average_strands),
         batch_size=batch_size,
     )
-    model = build_deepsea(
+    model = build_architecture(
+        architecture,
         sequence_length,
         n_outputs,
         conv_filters=conv_filters,

@@ -1,9 +1,9 @@
 """The Keras side of the estimator: network, optimizer, loss, and the device-side wrappers.
 
-The estimator's ``model_`` is the plain network of :func:`skdeepsea.network.build_deepsea`
-(float input of shape (L, C)), compiled with its optimizer and loss. Training
-and strand-averaged prediction run it inside thin wrapper models that share
-its layers and weights:
+The estimator's ``model_`` is the plain network of its ``architecture``
+(:func:`skdeepsea.network.build_architecture`; float input of shape (L, C)),
+compiled with its optimizer and loss. Training and strand-averaged prediction
+run it inside thin wrapper models that share its layers and weights:
 
 - the training model takes ``{"sequence": x, "reverse": flags}`` and reverse
   complements the flagged samples before the network (augmentation);
@@ -21,8 +21,9 @@ import weakref
 import keras
 import numpy as np
 
+from .._architectures import SIZE_PARAMS
 from ..losses import WeightedBinaryCrossentropy
-from ..network import build_deepsea
+from ..network import build_architecture
 from ..preprocessing import complement_channels
 
 MIXED_PRECISION = {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
@@ -65,7 +66,8 @@ def build_network(params, sequence_length, n_outputs, activation, seed):
     Parameters
     ----------
     params : dict
-        The estimator's parameters (``get_params()``).
+        The estimator's parameters (``get_params()``): ``architecture``, and
+        sizes left at None take the architecture's defaults.
     sequence_length : int
         Input length.
     n_outputs : int
@@ -82,14 +84,12 @@ def build_network(params, sequence_length, n_outputs, activation, seed):
     """
     policy = MIXED_PRECISION.get(params["mixed_precision"])
     with _dtype_policy(policy):
-        model = build_deepsea(
-            sequence_length, n_outputs,
+        model = build_architecture(
+            params["architecture"], sequence_length, n_outputs,
             input_channels=params["input_channels"], output_activation=activation,
-            conv_filters=tuple(params["conv_filters"]), kernel_size=params["kernel_size"],
-            pool_size=params["pool_size"], fc_units=params["fc_units"],
-            dropout=tuple(params["dropout"]), l2=params["l2"],
-            l1_sparsity=params["l1_sparsity"], max_kernel_norm=params["max_kernel_norm"],
-            seed=seed,
+            l2=params["l2"], l1_sparsity=params["l1_sparsity"],
+            max_kernel_norm=params["max_kernel_norm"], seed=seed,
+            **{name: params[name] for name in SIZE_PARAMS},
         )
         if policy is not None:
             model = _float32_layers(model, params["l1_sparsity"])

@@ -4,16 +4,43 @@ import os
 
 import numpy as np
 
+from .._architectures import SIZE_PARAMS, resolve_sizes
 from .._validation import check_network_params, check_number
 from .model import DEFAULT_LEARNING_RATE, MIXED_PRECISION
 
 OPTIMIZERS = tuple(DEFAULT_LEARNING_RATE)
-NETWORK_PARAMS = ("conv_filters", "kernel_size", "pool_size", "fc_units", "dropout", "l2",
-                  "l1_sparsity", "max_kernel_norm")
+NETWORK_PARAMS = ("architecture", *SIZE_PARAMS, "l2", "l1_sparsity", "max_kernel_norm")
+
+
+def resolve_params(params):
+    """The parameters with each size left at None set to the architecture's default.
+
+    The estimator stores its constructor parameters unchanged (scikit-learn's
+    ``get_params`` / ``clone``); ``conv_filters=None`` and the like mean "as
+    published for ``architecture``" and are resolved here, at fit time.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters (``get_params()``).
+
+    Returns
+    -------
+    params : dict
+        A copy, every size set.
+
+    Raises
+    ------
+    ValueError
+        If ``architecture`` is not one of the family.
+    """
+    sizes = resolve_sizes(params["architecture"], {name: params[name] for name in SIZE_PARAMS})
+    return {**params, **sizes}
 
 
 def _network_params(params):
-    return {name: params[name] for name in NETWORK_PARAMS}
+    resolved = resolve_params(params)
+    return {name: resolved[name] for name in NETWORK_PARAMS}
 
 
 def check_params(params):

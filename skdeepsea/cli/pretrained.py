@@ -45,7 +45,8 @@ def register(commands):
         help="plain ReLU instead of Torch's Threshold(0, 1e-6) (outputs differ slightly)",
     )
     parser.add_argument(
-        "--sequence-length", type=int, default=1000, help="input length of the network (1000)"
+        "--sequence-length", type=int, default=None,
+        help="input length of the network (default: 1000 for DeepSEA, 2000 for Beluga)"
     )
     parser.add_argument(
         "--no-verify", action="store_true",

@@ -152,7 +152,12 @@ def register(commands):
                                 type=_number(low=0, high=1),
                                 help="dropout after each convolution (default 0.2 0.2 0.5)")
 
-    network = train.add_argument_group("network")
+    network = train.add_argument_group(
+        "network", "sizes not given are the architecture's (the defaults below: DeepSEA's)")
+    network.add_argument("--architecture", choices=("deepsea", "beluga", "danq"),
+                         help="the network: deepsea (default), beluga (ExPecto's) or danq")
+    network.add_argument("--lstm-units", metavar="N", type=_POSITIVE_INT,
+                         help="units of each direction of DanQ's LSTM (danq: 320)")
     network.add_argument("--conv-filters", nargs="+", metavar="N", type=_POSITIVE_INT,
                          help="filters of each convolution (default 320 480 960)")
     network.add_argument("--kernel-size", metavar="N", type=_POSITIVE_INT,

@@ -1,0 +1,106 @@
+"""The DeepSEA family: each architecture's default sizes and the geometry of its convolutions.
+
+Keras-free and importing nothing of the package, so the parameter checks
+(``_validation``), the estimator's parameters (``_engine.params``) and the
+network builders (``network``) share one description of each architecture.
+
+- "deepsea" (Zhou & Troyanskaya 2015): blocks of one convolution, max pooling
+  after every block but the last, dropout after each block.
+- "beluga" (ExPecto, Zhou et al. 2018): blocks of two convolutions, dropout
+  then max pooling after every block but the last, dropout after the last.
+- "danq" (Quang & Xie 2016): blocks of one convolution with max pooling and
+  dropout, then a bidirectional LSTM and one more dropout.
+
+Every architecture ends with Flatten -> Dense (ReLU, ``fc_units``) -> Dense
+output.
+"""
+
+# Sizes of each architecture as published; the estimator's size parameters left at None take these.
+ARCHITECTURES = {
+    "deepsea": {"conv_filters": (320, 480, 960), "kernel_size": 8, "pool_size": 4,
+                "fc_units": 925, "dropout": (0.2, 0.2, 0.5), "lstm_units": None},
+    "beluga": {"conv_filters": (320, 480, 640), "kernel_size": 8, "pool_size": 4,
+               "fc_units": 2003, "dropout": (0.2, 0.2, 0.5), "lstm_units": None},
+    "danq": {"conv_filters": (320,), "kernel_size": 26, "pool_size": 13,
+             "fc_units": 925, "dropout": (0.2, 0.5), "lstm_units": 320},
+}
+SIZE_PARAMS = ("conv_filters", "kernel_size", "pool_size", "fc_units", "dropout", "lstm_units")
+# The input length each architecture was published with (DanQ: DeepSEA's data).
+PUBLISHED_SEQUENCE_LENGTH = {"deepsea": 1000, "beluga": 2000, "danq": 1000}
+
+_CONVS_PER_BLOCK = {"deepsea": 1, "beluga": 2, "danq": 1}
+_POOL_AFTER_LAST = {"deepsea": False, "beluga": False, "danq": True}
+
+
+def check_architecture(architecture):
+    """Raise ValueError unless ``architecture`` names one of ``ARCHITECTURES``."""
+    if not isinstance(architecture, str) or architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"architecture must be one of {tuple(ARCHITECTURES)}, got {architecture!r}."
+        )
+
+
+def resolve_sizes(architecture, sizes):
+    """The size parameters with each None replaced by the architecture's default.
+
+    Parameters
+    ----------
+    architecture : str
+        A key of ``ARCHITECTURES``.
+    sizes : dict
+        Some or all of ``SIZE_PARAMS``; None means "the architecture's default".
+
+    Returns
+    -------
+    sizes : dict
+        Every name of ``SIZE_PARAMS``.
+
+    Examples
+    --------
+    >>> from skdeepsea._architectures import resolve_sizes
+    >>> resolve_sizes("danq", {"conv_filters": (16,), "kernel_size": None})["kernel_size"]
+    26
+    """
+    check_architecture(architecture)
+    defaults = ARCHITECTURES[architecture]
+    return {name: defaults[name] if sizes.get(name) is None else sizes[name]
+            for name in SIZE_PARAMS}
+
+
+def dropout_count(architecture, n_blocks):
+    """How many dropout rates the architecture takes: one per block, DanQ's LSTM one more."""
+    return n_blocks + (architecture == "danq")
+
+
+def feature_length(architecture, sequence_length, n_blocks, kernel_size, pool_size):
+    """Positions left after the convolutions and poolings (0 or less: the input is too short).
+
+    Parameters
+    ----------
+    architecture : str
+        A key of ``ARCHITECTURES``.
+    sequence_length : int
+        Input length in bases.
+    n_blocks : int
+        Convolution blocks (``len(conv_filters)``).
+    kernel_size, pool_size : int
+        Convolution width; pooling width and step.
+
+    Returns
+    -------
+    length : int
+
+    Examples
+    --------
+    >>> from skdeepsea._architectures import feature_length
+    >>> [feature_length(a, n, 3, 8, 4) for a, n in (("deepsea", 1000), ("beluga", 2000))]
+    [53, 106]
+    >>> feature_length("danq", 1000, 1, 26, 13)
+    75
+    """
+    length = sequence_length
+    for block in range(n_blocks):
+        length -= _CONVS_PER_BLOCK[architecture] * (kernel_size - 1)
+        if block < n_blocks - 1 or _POOL_AFTER_LAST[architecture]:
+            length //= pool_size
+    return length
