@@ -220,6 +220,8 @@ def _to_common_length(sequences, sequence_length, ambiguous):
     """
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     if sequence_length is None:
+        if lengths[0] == 0:  # all would encode to nothing: shape (n, 0, 4)
+            raise ValueError("sequence 0 is empty (length 0); set sequence_length to pad it.")
         unequal = np.flatnonzero(lengths != lengths[0])
         if unequal.size:
             i = int(unequal[0])

@@ -73,6 +73,13 @@ def main(argv=None):
         return 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, its usage errors on one line (no usage block before them)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser():
     """The ``skdeepsea`` argument parser with every subcommand.
 
@@ -80,7 +87,7 @@ def build_parser():
     -------
     parser : argparse.ArgumentParser
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="skdeepsea", description="DeepSEA as a scikit-learn estimator on Keras 3."
     )
     parser.add_argument("--version", action="store_true", help="print versions and the backend")
