@@ -10,10 +10,12 @@ from . import _backend
 _backend.select_backend()
 
 from .preprocessing import OneHotArray, OneHotDNA, reverse_complement  # noqa: E402
+from .single_target import TargetClassifier  # noqa: E402
 
 from ._version import __version__  # noqa: E402
 
-__all__ = ["DeepSEAClassifier", "OneHotArray", "OneHotDNA", "reverse_complement", "load", "__version__"]
+__all__ = ["DeepSEAClassifier", "OneHotArray", "OneHotDNA", "TargetClassifier",
+           "reverse_complement", "load", "__version__"]
 
 
 def __getattr__(name):

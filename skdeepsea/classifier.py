@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import persistence
-from ._engine.inputs import check_predict_alphabet, check_X, unpack_dataset
+from ._engine.inputs import check_predict_alphabet, check_X, encode_records, unpack_dataset
 from .metrics import mean_roc_auc_scorer
 
 DEEPSEA_LEARNING_RATE_DECAY = 8e-7
@@ -182,6 +182,14 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         given backend. Seeding resets Keras' global random state.
     verbose : int, default=0
         0 silent, 1 Keras' progress bar, 2 one line per epoch.
+    threshold : float or array-like of float, default=0.5
+        Decision threshold of :meth:`predict`: a sample is positive for a
+        target when its probability exceeds the threshold. One number for all
+        targets, or one per target in the order of ``target_names_``
+        (multilabel); binary: one number, for the positive class. Multiclass
+        predictions are the most probable class, so the threshold must stay
+        0.5 there. Set it with ``set_params`` or tune it on held-out data with
+        :meth:`tune_thresholds`; it does not change training.
 
     Attributes
     ----------
@@ -210,6 +218,20 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         Gradient steps taken by the last fit (resumed runs included).
     n_iter_ : int
         Epochs run by the last fit (resumed runs included).
+
+    See Also
+    --------
+    skdeepsea.TargetClassifier : One target of a fitted model as a binary
+        classifier (for ``CalibratedClassifierCV``, ``TunedThresholdClassifierCV``).
+    skdeepsea.metrics.mean_roc_auc_scorer : The scorer :meth:`score` uses.
+
+    Notes
+    -----
+    :meth:`score` is the mean ROC AUC over the targets, the DeepSEA paper's
+    metric, not the accuracy that scikit-learn's classifiers score: a
+    ``GridSearchCV`` or ``cross_val_score`` with ``scoring=None`` ranks models
+    by ROC AUC. Name the scoring explicitly (``scoring=mean_roc_auc_scorer``,
+    or ``"accuracy"``) to make the choice visible.
 
     Examples
     --------
@@ -264,6 +286,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         warm_start=False,
         random_state=None,
         verbose=0,
+        threshold=0.5,
     ):
         self.l2 = l2
         self.l1_sparsity = l1_sparsity
@@ -298,6 +321,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.lstm_units = lstm_units
+        self.threshold = threshold
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -322,7 +346,11 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             One-hot sequences (float, uint8 or bool), e.g. from ``OneHotDNA``;
             or a lazy array of shape (n_samples, L, 4); or a data set object
             with ``.X``, ``.Y``, ``.target_names`` and ``.alphabet`` (then ``y``
-            is None, and ``target_names_`` and the alphabet come from it).
+            is None, and ``target_names_`` and the alphabet come from it); or
+            sequence records (Biopython ``Seq`` / ``SeqRecord``, pysam
+            ``FastxFile`` records; a list or any iterable), encoded as
+            ``OneHotDNA(alphabet=alphabet)`` does. Plain strings need an
+            explicit ``OneHotDNA`` step.
         y : array-like of shape (n_samples, n_targets) or (n_samples,)
             A 0/1 indicator matrix (one sigmoid output per column; a DataFrame's
             columns become ``target_names_``) or binary / multiclass labels. A
@@ -346,6 +374,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
         params = resolve_params(self.get_params())
         check_params(params)
+        _check_threshold(self.threshold)
+        X = encode_records(X, self.alphabet, self.input_channels)
         devices = check_distribution(params)
         data = prepare_training_data(params, X, y, sample_weight, validation_data)
         warm_network = self._warm_network(data)
@@ -477,7 +507,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4), or data set
             One-hot sequences of the length and alphabet seen in fit, in
-            memory or lazy.
+            memory or lazy; or sequence records of that length, encoded in
+            ``alphabet_`` (see :meth:`fit`).
 
         Returns
         -------
@@ -497,6 +528,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
         check_is_fitted(self, "model_")
         X, _, data_alphabet, _ = unpack_dataset(X, None, "X")
+        X = encode_records(X, self.alphabet_, self.input_channels)
         X, input_alphabet = check_X(X, self.input_channels, sequence_length=self.sequence_length_,
                                     n_features=self.n_features_in_, alphabet=data_alphabet)
         check_predict_alphabet(self.alphabet_, input_alphabet)
@@ -507,47 +539,162 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def predict(self, X):
-        """Predicted labels.
+        """Predicted labels, cut at ``threshold``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4)
-            One-hot sequences.
+            One-hot sequences, or sequence records (as :meth:`predict_proba`).
 
         Returns
         -------
         y : ndarray of shape (n_samples, n_targets) or (n_samples,)
-            Multilabel: 1 where the probability exceeds 0.5. Binary /
-            multiclass: the most probable class.
+            Multilabel: 1 where the probability exceeds the target's
+            threshold. Binary: the positive class where its probability
+            exceeds the threshold. Multiclass: the most probable class.
+
+        Raises
+        ------
+        ValueError
+            If ``threshold`` does not fit the targets seen in fit.
         """
+        thresholds = self._decision_thresholds()
         proba = self.predict_proba(X)
         if self.target_type_ == "multilabel-indicator":
-            return (proba > 0.5).astype(int)
+            return (proba > thresholds).astype(int)
+        if self.target_type_ == "binary":
+            return self.classes_[(proba[:, 1] > thresholds[0]).astype(int)]
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def score(self, X, y, sample_weight=None):
-        """Mean ROC AUC over the targets with both classes in ``y``.
+    def _decision_thresholds(self):
+        """``threshold`` checked against the fitted targets, one number per output column."""
+        check_is_fitted(self, "model_")
+        threshold = _check_threshold(self.threshold)
+        if self.target_type_ == "multiclass":
+            if threshold.shape != () or threshold != 0.5:
+                raise ValueError(
+                    f"threshold={self.threshold!r}, but this DeepSEAClassifier is multiclass: "
+                    "it predicts the most probable class; leave threshold at 0.5."
+                )
+            return threshold[None]
+        n_outputs = len(self.target_names_) if self.target_type_ == "multilabel-indicator" else 1
+        if threshold.ndim == 0:
+            return np.full(n_outputs, float(threshold))
+        if threshold.shape != (n_outputs,):
+            raise ValueError(
+                f"threshold has {threshold.size} values, but this DeepSEAClassifier has "
+                f"{n_outputs} target(s): give one number, or one per target."
+            )
+        return threshold
 
-        The DeepSEA paper's metric; for binary labels the ROC AUC, for
-        multiclass the one-vs-rest mean.
+    def score(self, X, y, sample_weight=None):
+        """Mean ROC AUC over the targets with both classes in ``y`` (not accuracy).
+
+        The DeepSEA paper's metric, and the default score of model selection
+        (``scoring=None``), where scikit-learn's classifiers score accuracy.
+        For binary labels the ROC AUC, for multiclass the one-vs-rest mean.
+        It does not depend on ``threshold``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4)
-            One-hot sequences.
+            One-hot sequences, or sequence records.
         y : array-like of shape (n_samples, n_targets) or (n_samples,)
             True labels.
-        sample_weight : None
-            Not supported; present for scikit-learn's signature.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in every target's ROC AUC (scikit-learn's
+            weighted ``roc_auc_score``); the mean over targets is unweighted.
+            Routed here by model selection when requested with
+            ``set_score_request(sample_weight=True)``.
 
         Returns
         -------
         score : float
             Mean ROC AUC (0.5 when no target has both classes).
+
+        See Also
+        --------
+        skdeepsea.metrics.mean_roc_auc_scorer : The same score, as a scorer.
         """
-        if sample_weight is not None:
-            raise ValueError("score does not support sample_weight.")
-        return mean_roc_auc_scorer(self, X, y)
+        return mean_roc_auc_scorer(self, X, y, sample_weight=sample_weight)
+
+    def tune_thresholds(self, X, y, *, metric="f1", sample_weight=None):
+        """Set ``threshold`` per target to maximise a metric on held-out data.
+
+        Predicts ``X`` once and sets ``threshold`` (with ``set_params``) to the
+        thresholds that :func:`skdeepsea.metrics.best_thresholds` finds. Use
+        data not seen in training: thresholds tuned on the training data
+        overfit. A target whose ``y`` holds one class keeps its threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4)
+            Held-out one-hot sequences, or sequence records.
+        y : array-like of shape (n_samples, n_targets) or (n_samples,)
+            Their labels: a 0/1 matrix (multilabel) or binary labels.
+        metric : {"f1", "youden"}, default="f1"
+            What to maximise per target: the F1 score of the positives, or
+            Youden's J (true positive rate minus false positive rate).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample.
+
+        Returns
+        -------
+        self : DeepSEAClassifier
+            The estimator, with ``threshold`` set (a float for a binary
+            model, a list of floats for a multilabel one).
+
+        Raises
+        ------
+        ValueError
+            For a multiclass model, or labels that do not match the targets.
+        """
+        import warnings
+
+        from sklearn.preprocessing import label_binarize
+
+        from .metrics import best_thresholds
+
+        current = self._decision_thresholds()
+        if self.target_type_ == "multiclass":
+            raise ValueError("tune_thresholds needs a binary or multilabel DeepSEAClassifier; "
+                             "this one is multiclass.")
+        proba = self.predict_proba(X)
+        y = np.asarray(y)
+        if self.target_type_ == "binary":
+            y = label_binarize(y, classes=self.classes_)
+            proba = proba[:, 1:]
+        best = best_thresholds(y, proba, metric=metric, sample_weight=sample_weight)
+        untuned = np.isnan(best)
+        if untuned.any():
+            names = self.target_names_[untuned] if len(best) > 1 else ["the positive class"]
+            warnings.warn(
+                f"{int(untuned.sum())} target(s) have one class only in y and keep their "
+                f"threshold: {', '.join(map(str, names[:5]))}{', ...' if untuned.sum() > 5 else ''}.",
+                stacklevel=2,
+            )
+        chosen = np.where(untuned, current, best)
+        threshold = float(chosen[0]) if self.target_type_ == "binary" else chosen.tolist()
+        return self.set_params(threshold=threshold)
+
+    def target_classifier(self, target):
+        """One target of this fitted multilabel model as a binary classifier.
+
+        Parameters
+        ----------
+        target : str or int
+            The target's name (in ``target_names_``) or index.
+
+        Returns
+        -------
+        classifier : skdeepsea.TargetClassifier
+            A binary view of the target that shares this model (no copy, no
+            training), for ``CalibratedClassifierCV`` and
+            ``TunedThresholdClassifierCV``.
+        """
+        from .single_target import TargetClassifier
+
+        return TargetClassifier(self, target=target)
 
     # ------------------------------------------------------------------ persistence
 
@@ -599,6 +746,22 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(state.get("model_"), bytes):
             state["model_"] = persistence.model_from_bytes(state["model_"])
         super().__setstate__(state)
+
+
+def _check_threshold(threshold):
+    """``threshold`` as an array of numbers in [0, 1], or a ValueError naming it."""
+    try:
+        values = np.asarray(threshold, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = None
+    if (values is None or values.ndim > 1 or values.size == 0
+            or isinstance(threshold, (bool, np.bool_, str))):
+        raise ValueError(
+            f"threshold must be a number or a 1-D array-like of numbers, got {threshold!r}."
+        )
+    if not (np.isfinite(values).all() and ((values >= 0) & (values <= 1)).all()):
+        raise ValueError(f"threshold must hold numbers from 0 to 1, got {threshold!r}.")
+    return values
 
 
 def load(path):

@@ -1,12 +1,17 @@
-"""Per-target scores, as the DeepSEA paper reports them, and a scorer for model selection."""
+"""Per-target scores, as the DeepSEA paper reports them, a scorer for model selection, and
+per-target decision thresholds."""
 
+import functools
 import warnings
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 from sklearn.preprocessing import label_binarize
 
-__all__ = ["roc_auc_per_target", "pr_auc_per_target", "mean_roc_auc", "mean_roc_auc_scorer"]
+__all__ = ["roc_auc_per_target", "pr_auc_per_target", "mean_roc_auc", "mean_roc_auc_scorer",
+           "best_thresholds"]
+
+THRESHOLD_METRICS = ("f1", "youden")
 
 
 def _check_scores(y_true, y_score):
@@ -25,17 +30,34 @@ def _check_scores(y_true, y_score):
     return y_true, y_score
 
 
-def _per_target(metric, y_true, y_score):
+def _check_sample_weight(sample_weight, n_samples):
+    if sample_weight is None:
+        return None
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight has shape {sample_weight.shape}, expected ({n_samples},): one "
+            "weight per sample."
+        )
+    if not np.isfinite(sample_weight).all() or (sample_weight < 0).any():
+        raise ValueError("sample_weight must hold finite, non-negative numbers.")
+    return sample_weight
+
+
+def _per_target(metric, y_true, y_score, sample_weight=None):
     y_true, y_score = _check_scores(y_true, y_score)
+    sample_weight = _check_sample_weight(sample_weight, len(y_true))
+    # A target is scored when both classes carry weight (every sample weighs 1 by default).
+    weighed = slice(None) if sample_weight is None else sample_weight > 0
     scores = np.full(y_true.shape[1], np.nan)
     for t in range(y_true.shape[1]):
-        labels = y_true[:, t]
-        if labels.min() != labels.max():
-            scores[t] = metric(labels, y_score[:, t])
+        labels = y_true[weighed, t]
+        if labels.size and labels.min() != labels.max():
+            scores[t] = metric(y_true[:, t], y_score[:, t], sample_weight=sample_weight)
     return scores
 
 
-def roc_auc_per_target(y_true, y_score):
+def roc_auc_per_target(y_true, y_score, sample_weight=None):
     """ROC AUC of each target (column).
 
     Parameters
@@ -44,18 +66,21 @@ def roc_auc_per_target(y_true, y_score):
         Binary labels (0/1).
     y_score : array-like of the same shape
         Predicted probabilities or scores.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample (scikit-learn's weighted ROC AUC).
 
     Returns
     -------
     auc : ndarray of shape (n_targets,)
-        NaN for a target whose labels hold one class only.
+        NaN for a target whose labels hold one class only (among the samples
+        of positive weight).
 
     Examples
     --------
     >>> roc_auc_per_target([[1, 0], [0, 0], [1, 0]], [[0.9, 0.1], [0.2, 0.3], [0.6, 0.2]])
     array([ 1., nan])
     """
-    return _per_target(roc_auc_score, y_true, y_score)
+    return _per_target(roc_auc_score, y_true, y_score, sample_weight)
 
 
 def pr_auc_per_target(y_true, y_score):
@@ -108,7 +133,7 @@ def mean_roc_auc(y_true, y_score):
     return float(np.nanmean(aucs))
 
 
-def mean_roc_auc_scorer(estimator, X, y):
+def mean_roc_auc_scorer(estimator, X, y, sample_weight=None):
     """Scorer for ``GridSearchCV(scoring=...)``: mean per-target ROC AUC.
 
     Works for multilabel, binary and multiclass (one-vs-rest) targets of any
@@ -125,6 +150,9 @@ def mean_roc_auc_scorer(estimator, X, y):
         Inputs.
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
         True labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample in every target's ROC AUC; the mean over the
+        targets is unweighted.
 
     Returns
     -------
@@ -145,5 +173,73 @@ def mean_roc_auc_scorer(estimator, X, y):
         y = label_binarize(y, classes=classes)
         if len(classes) == 2:
             proba = proba[:, 1:]
-    aucs = roc_auc_per_target(y, proba)
+    aucs = roc_auc_per_target(y, proba, sample_weight)
     return 0.5 if np.isnan(aucs).all() else float(np.nanmean(aucs))
+
+
+def best_thresholds(y_true, y_score, *, metric="f1", sample_weight=None):
+    """Per-target decision thresholds that maximise F1 or Youden's J on given data.
+
+    For each target, every cut between two consecutive distinct scores is
+    tried; the threshold returned is the midpoint of the best cut, so
+    ``y_score > threshold`` reproduces it on this data (and the value is not
+    sitting on a sample's score).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_targets) or (n_samples,)
+        Binary labels (0/1), held out from training.
+    y_score : array-like of the same shape
+        Predicted probabilities.
+    metric : {"f1", "youden"}, default="f1"
+        ``"f1"``: the F1 score of the positives (rare positives, as most
+        DeepSEA targets). ``"youden"``: Youden's J, true positive rate minus
+        false positive rate (equivalently, balanced accuracy).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample.
+
+    Returns
+    -------
+    thresholds : ndarray of shape (n_targets,)
+        The threshold of each target; NaN for a target whose labels hold one
+        class only (nothing to tune on).
+
+    Raises
+    ------
+    ValueError
+        If ``metric`` is unknown or the shapes disagree.
+
+    Examples
+    --------
+    >>> from skdeepsea.metrics import best_thresholds
+    >>> best_thresholds([[0, 1], [0, 0], [1, 1], [1, 0]],
+    ...                 [[0.1, 0.9], [0.3, 0.6], [0.5, 0.8], [0.7, 0.2]])
+    array([0.4, 0.7])
+    """
+    if metric not in THRESHOLD_METRICS:
+        raise ValueError(f"metric must be one of {THRESHOLD_METRICS}, got {metric!r}.")
+    return _per_target(functools.partial(_best_threshold, metric=metric), y_true, y_score,
+                       sample_weight)
+
+
+def _best_threshold(labels, scores, sample_weight, metric):
+    """The best cut of one target's scores (roc_curve lists every cut; the highest wins ties)."""
+    fpr, tpr, cuts = roc_curve(labels, scores, sample_weight=sample_weight,
+                               drop_intermediate=False)
+    # cuts[0] is +inf (nothing predicted positive): never the answer.
+    fpr, tpr, cuts = fpr[1:], tpr[1:], cuts[1:]
+    if metric == "youden":
+        values = tpr - fpr
+    else:
+        weights = np.ones(len(labels)) if sample_weight is None else sample_weight
+        positives = weights[labels == 1].sum()
+        negatives = weights[labels != 1].sum()
+        true_pos, false_pos = tpr * positives, fpr * negatives
+        values = 2 * true_pos / (positives + true_pos + false_pos)
+    best = int(np.argmax(values))
+    # Samples scoring >= cuts[best] are positive: cut halfway to the next lower score.
+    if best + 1 < len(cuts):
+        lower = cuts[best + 1]
+    else:  # every sample positive: halfway to 0, the lowest probability
+        lower = 0.0 if cuts[best] > 0 else cuts[best] - 1.0
+    return float((cuts[best] + lower) / 2)

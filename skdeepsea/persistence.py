@@ -96,6 +96,8 @@ def _to_json(value):
 
 
 def _from_json(value, default):
+    if isinstance(value, np.ndarray):  # threshold, one per target
+        return value.tolist()
     if isinstance(value, dict) and "__dict_items__" in value:
         return {k: v for k, v in value["__dict_items__"]}
     if isinstance(value, list):  # sequence parameters (conv_filters, dropout) are tuples

@@ -101,7 +101,7 @@ def _check_lazy(X, channels):
 def _check_in_memory(X, channels, n_features, sequence_length):
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
         raise TypeError("DeepSEAClassifier does not accept sparse input; pass a dense array.")
-    if not hasattr(X, "dtype") or X.dtype.kind == "O":
+    if not hasattr(X, "dtype") or X.dtype.kind in "OUS":
         X = np.asarray(X, dtype=object)
         if X.size and isinstance(X.flat[0], (str, bytes)):
             raise TypeError(
@@ -144,7 +144,7 @@ def _check_in_memory(X, channels, n_features, sequence_length):
         i, position, channel = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(
             f"X[{i}] holds {X[i, position, channel]} at position {position} (channel "
-            f"{channel}); one-hot values must be finite."
+            f"{channel}); one-hot values must be finite (no NaN or inf)."
         )
     if channels == 4:
         _refuse_label_encoded(X)

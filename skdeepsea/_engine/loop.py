@@ -118,7 +118,7 @@ class TrainingState(keras.callbacks.Callback):
 
 _NOT_FINGERPRINTED = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every",
                       "n_iter_no_change", "data_parallel", "random_state", "early_stopping",
-                      "warm_start"}
+                      "warm_start", "threshold"}
 
 
 def training_fingerprint(params, data, batches, validation):
