@@ -18,14 +18,20 @@ over it only when complete (:mod:`skdeepsea._atomic`), so an interrupted save
 never leaves a file that looks whole.
 """
 
+import io
 import json
 import os
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
 from ._atomic import atomic_path
+from .exceptions import damaged
+
+# What a damaged or truncated zip archive raises while it is read.
+_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 
 FORMAT_VERSION = 1
 _FITTED = ("target_type_", "alphabet_", "sequence_length_", "n_features_in_", "history_")
@@ -90,14 +96,14 @@ def _to_json(value):
         return os.fspath(value)
     if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, np.ndarray):  # threshold, one per target
+        return value.tolist()
     if isinstance(value, dict):
         return {"__dict_items__": [[k, v] for k, v in value.items()]}
     return value
 
 
 def _from_json(value, default):
-    if isinstance(value, np.ndarray):  # threshold, one per target
-        return value.tolist()
     if isinstance(value, dict) and "__dict_items__" in value:
         return {k: v for k, v in value["__dict_items__"]}
     if isinstance(value, list):  # sequence parameters (conv_filters, dropout) are tuples
@@ -159,13 +165,32 @@ def load_estimator(cls, path):
     estimator : cls
         The fitted estimator.
 
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    skdeepsea.exceptions.DamagedFileError
+        If the archive is damaged or truncated (a failed checksum, a missing
+        end); the message names the file.
+    ValueError
+        If the file is not a ``.skdeepsea`` model or of another format version.
+
     See Also
     --------
     skdeepsea.pretrained.load_model_file : Reads the published DeepSEA weights as well.
     """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such model file: {path}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a folder, not a model file.")
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as e:
+        with open(path, "rb") as f:
+            zip_start = f.read(4) == b"PK\x03\x04"
+        if zip_start:  # a zip archive whose end (the central directory) is missing
+            raise damaged(path, "zip archive", e) from e
         raise ValueError(f"{path} is not a skdeepsea model file (not a zip archive).") from e
     with archive:
         names = set(archive.namelist())
@@ -173,13 +198,22 @@ def load_estimator(cls, path):
             raise ValueError(
                 f"{path} is not a skdeepsea model file: it lacks estimator.json or model.keras."
             )
-        meta = json.loads(archive.read("estimator.json"))
-        if meta.get("format") != "skdeepsea" or meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has format {meta.get('format')!r} version {meta.get('format_version')!r}; "
-                f"this skdeepsea reads format 'skdeepsea' version {FORMAT_VERSION}."
-            )
-        model_bytes = archive.read("model.keras")
+        try:
+            meta = json.loads(archive.read("estimator.json"))
+            model_bytes = archive.read("model.keras")
+        except _DAMAGED_ZIP as e:
+            raise damaged(path, "zip archive", e) from e
+        except ValueError as e:  # JSON that does not parse
+            raise damaged(path, "estimator.json", e) from e
+    if not isinstance(meta, dict) or meta.get("format") != "skdeepsea" or \
+            meta.get("format_version") != FORMAT_VERSION:
+        found = meta if isinstance(meta, dict) else {}
+        raise ValueError(
+            f"{path} has format {found.get('format')!r} version {found.get('format_version')!r}; "
+            f"this skdeepsea reads format 'skdeepsea' version {FORMAT_VERSION}."
+        )
+    if not zipfile.is_zipfile(io.BytesIO(model_bytes)):
+        raise damaged(path, "model.keras", "not a Keras archive")
     defaults = cls().get_params()
     estimator = cls(**{k: _from_json(v, defaults.get(k)) for k, v in meta["params"].items()})
     fitted = meta["fitted"]

@@ -121,10 +121,13 @@ def _check_in_memory(X, channels, n_features, sequence_length):
                 f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
             )
         if n_features is not None and X.shape[1] != n_features:
+            codes = (" It looks like bases written as integer codes (label encoding): encode "
+                     "the sequences with skdeepsea.OneHotDNA instead."
+                     if X.shape[1] * channels == n_features else "")
             raise ValueError(
                 f"X has {X.shape[1]} features, but DeepSEAClassifier is expecting "
                 f"{n_features} features as input (sequences of length "
-                f"{sequence_length} with {channels} channels, flattened)."
+                f"{sequence_length} with {channels} channels, flattened).{codes}"
             )
         if X.shape[1] % channels:
             raise ValueError(

@@ -97,7 +97,7 @@ class TargetEncoder:
                 i, t = np.argwhere(wrong)[0]
                 raise ValueError(
                     f"A lazy y must be a 0/1 indicator matrix (n_samples, n_targets); "
-                    f"y[{start + i}] holds {block[i, t]!r} for target {t}."
+                    f"y[{start + i}] holds {block[i, t].item()!r} for target {t}."
                 )
         self._set_multilabel(y.shape[1], names)
         return y

@@ -3,6 +3,8 @@
 import os
 import sys
 
+from ._common import POSITIVE_INT, check_output_path, existing_file
+
 
 def register(commands):
     """Add ``import-weights`` to the ``skdeepsea`` subcommands.
@@ -22,9 +24,9 @@ def register(commands):
             "files directly; importing once saves the conversion and the checksum each time."
         ),
     )
-    parser.add_argument("src", metavar="SRC", help="the weights file")
+    parser.add_argument("src", metavar="SRC", type=existing_file, help="the weights file")
     parser.add_argument(
-        "--names", default=None,
+        "--names", default=None, type=existing_file,
         help="predictor.names (one Cell|Feature|Treatment per output); default: the one beside SRC",
     )
     parser.add_argument("--out", required=True, help="the .skdeepsea file to write")
@@ -45,7 +47,7 @@ def register(commands):
         help="plain ReLU instead of Torch's Threshold(0, 1e-6) (outputs differ slightly)",
     )
     parser.add_argument(
-        "--sequence-length", type=int, default=None,
+        "--sequence-length", type=POSITIVE_INT, default=None,
         help="input length of the network (default: 1000 for DeepSEA, 2000 for Beluga)"
     )
     parser.add_argument(
@@ -74,7 +76,7 @@ def run_import_weights(args, out=None):
     from ..targets import target_classes
 
     out = sys.stdout if out is None else out
-
+    check_output_path(args.out, {"SRC": args.src, "--names": args.names})
     clf = load_deepsea(
         args.src,
         args.names,

@@ -2,47 +2,14 @@
 
 import argparse
 import contextlib
-import math
 import os
 import sys
 import time
 
-from .._validation import check_number
+from ._common import NON_NEGATIVE, POSITIVE_INT, SEED, check_output_path, existing_file, number
 
 # Where DeepSEAClassifier(checkpoint_dir=...) keeps its checkpoint (see its docstring).
 CHECKPOINT_FILE = "checkpoint.npz"
-
-
-def _number(*, integer=False, low=None, high=None, strict=False, words=None):
-    """An argparse type: a finite number in range (as ``check_number``), or one of ``words``.
-
-    ``words`` maps accepted words (lowercase) to the values they stand for.
-    Errors raise ``argparse.ArgumentTypeError``, which argparse prints after
-    the option's name.
-    """
-    words = words or {}
-
-    def parse(text):
-        if text.lower() in words:
-            value = words[text.lower()]
-            return value() if callable(value) else value
-        try:
-            value = int(text) if integer else float(text)
-        except ValueError:
-            expected = "an integer" if integer else "a number"
-            alternatives = "".join(f" or {word!r}" for word in words)
-            raise argparse.ArgumentTypeError(
-                f"expected {expected}{alternatives}, got {text!r}"
-            ) from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-        try:
-            check_number("value", value, low=low, high=high, integer=integer, strict=strict)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error).rstrip(".")) from None
-        return value
-
-    return parse
 
 
 def _deepsea_learning_rate_decay():
@@ -50,18 +17,6 @@ def _deepsea_learning_rate_decay():
 
     return DEEPSEA_LEARNING_RATE_DECAY
 
-
-def _existing_file(text):
-    """An argparse type: the path of an existing file."""
-    if not os.path.exists(text):
-        raise argparse.ArgumentTypeError(f"no such file: {text}")
-    if os.path.isdir(text):
-        raise argparse.ArgumentTypeError(f"{text} is a folder, not a file")
-    return text
-
-
-_POSITIVE_INT = _number(integer=True, low=1)
-_NON_NEGATIVE = _number(low=0)
 
 # The command's own options; every other option is a DeepSEAClassifier parameter of the
 # same name, passed on only when given (argument_default=SUPPRESS), so the estimator's
@@ -90,38 +45,38 @@ def register(commands):
                     "keep DeepSEAClassifier's defaults.",
         argument_default=argparse.SUPPRESS,
     )
-    train.add_argument("data", type=_existing_file,
+    train.add_argument("data", type=existing_file,
                        help="training data: a streaming .h5 file or the bundle's train.mat")
-    train.add_argument("--valid", metavar="FILE", type=_existing_file, default=None,
+    train.add_argument("--valid", metavar="FILE", type=existing_file, default=None,
                        help="validation data (valid.h5, valid.mat), evaluated after every epoch")
     train.add_argument("--out", required=True, help="the .skdeepsea file to write")
     train.add_argument("--alphabet", default="ATGC",
                        help="base order the model takes its input in (default: ATGC)")
-    train.add_argument("--target-names", metavar="FILE", type=_existing_file, default=None,
+    train.add_argument("--target-names", metavar="FILE", type=existing_file, default=None,
                        help="predictor.names: one name per target, for files without names "
                             "(the DeepSEA bundle)")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                        help="0 silent, 1 a progress bar (default), 2 one line per epoch (logs)")
 
     schedule = train.add_argument_group("schedule")
-    schedule.add_argument("--epochs", metavar="N", type=_POSITIVE_INT,
+    schedule.add_argument("--epochs", metavar="N", type=POSITIVE_INT,
                           help="epochs to train, resumed ones included (default 10)")
-    schedule.add_argument("--steps-per-epoch", metavar="N", type=_POSITIVE_INT,
+    schedule.add_argument("--steps-per-epoch", metavar="N", type=POSITIVE_INT,
                           help="batches per epoch (default: one pass over the data)")
-    schedule.add_argument("--batch-size", metavar="N", type=_POSITIVE_INT,
+    schedule.add_argument("--batch-size", metavar="N", type=POSITIVE_INT,
                           help="samples per gradient step (default 64)")
     schedule.add_argument("--optimizer", choices=("sgd", "adam", "adamw", "rmsprop"),
                           help="Keras optimizer (default sgd, as DeepSEA)")
-    schedule.add_argument("--learning-rate", metavar="RATE", type=_number(low=0, strict=True),
+    schedule.add_argument("--learning-rate", metavar="RATE", type=number(low=0, strict=True),
                           help="learning rate (default 0.1 for sgd, 0.001 for the others)")
-    schedule.add_argument("--momentum", metavar="M", type=_number(low=0, high=1),
+    schedule.add_argument("--momentum", metavar="M", type=number(low=0, high=1),
                           help="momentum of sgd and rmsprop (default 0.9)")
     schedule.add_argument(
         "--learning-rate-decay", metavar="DECAY",
-        type=_number(low=0, words={"deepsea": _deepsea_learning_rate_decay}),
+        type=number(low=0, words={"deepsea": _deepsea_learning_rate_decay}),
         help="rate / (1 + decay * step); 'deepsea': DeepSEA's 8e-7 (default 0: constant)",
     )
-    schedule.add_argument("--shuffle-buffer", metavar="N", type=_POSITIVE_INT,
+    schedule.add_argument("--shuffle-buffer", metavar="N", type=POSITIVE_INT,
                           help="samples shuffled together (default 10000)")
     schedule.add_argument("--no-reverse-complement", dest="add_reverse_complement",
                           action="store_false",
@@ -130,41 +85,41 @@ def register(commands):
                           help="stop when the validation loss stops improving and keep the best "
                                "epoch's weights (validation: --valid, else --validation-fraction "
                                "of the training data)")
-    schedule.add_argument("--patience", metavar="N", dest="n_iter_no_change", type=_POSITIVE_INT,
+    schedule.add_argument("--patience", metavar="N", dest="n_iter_no_change", type=POSITIVE_INT,
                           help="epochs without improvement before stopping (default 5)")
     schedule.add_argument("--validation-fraction", metavar="FRACTION",
-                          type=_number(low=0, high=0.9, strict=True),
+                          type=number(low=0, high=0.9, strict=True),
                           help="held out for --early-stopping without --valid (default 0.1)")
-    schedule.add_argument("--random-state", metavar="SEED", type=_number(integer=True, low=0),
+    schedule.add_argument("--random-state", metavar="SEED", type=SEED,
                           help="seed of the weights, dropout and shuffling")
 
     regularization = train.add_argument_group("regularization")
-    regularization.add_argument("--l2", metavar="WEIGHT", type=_NON_NEGATIVE,
+    regularization.add_argument("--l2", metavar="WEIGHT", type=NON_NEGATIVE,
                                 help="weight of the squared L2 norm of the kernels (default 5e-7)")
-    regularization.add_argument("--l1-sparsity", metavar="WEIGHT", type=_NON_NEGATIVE,
+    regularization.add_argument("--l1-sparsity", metavar="WEIGHT", type=NON_NEGATIVE,
                                 help="weight of the L1 norm of the hidden layer's outputs "
                                      "(default 1e-8)")
     regularization.add_argument("--max-kernel-norm", metavar="NORM",
-                                type=_number(low=0, strict=True, words={"none": None}),
+                                type=number(low=0, strict=True, words={"none": None}),
                                 help="max L2 norm of each filter and unit; 'none': no constraint "
                                      "(default 0.9)")
     regularization.add_argument("--dropout", nargs="+", metavar="RATE",
-                                type=_number(low=0, high=1),
+                                type=number(low=0, high=1),
                                 help="dropout after each convolution (default 0.2 0.2 0.5)")
 
     network = train.add_argument_group(
         "network", "sizes not given are the architecture's (the defaults below: DeepSEA's)")
     network.add_argument("--architecture", choices=("deepsea", "beluga", "danq"),
                          help="the network: deepsea (default), beluga (ExPecto's) or danq")
-    network.add_argument("--lstm-units", metavar="N", type=_POSITIVE_INT,
+    network.add_argument("--lstm-units", metavar="N", type=POSITIVE_INT,
                          help="units of each direction of DanQ's LSTM (danq: 320)")
-    network.add_argument("--conv-filters", nargs="+", metavar="N", type=_POSITIVE_INT,
+    network.add_argument("--conv-filters", nargs="+", metavar="N", type=POSITIVE_INT,
                          help="filters of each convolution (default 320 480 960)")
-    network.add_argument("--kernel-size", metavar="N", type=_POSITIVE_INT,
+    network.add_argument("--kernel-size", metavar="N", type=POSITIVE_INT,
                          help="width of every convolution (default 8)")
-    network.add_argument("--pool-size", metavar="N", type=_POSITIVE_INT,
+    network.add_argument("--pool-size", metavar="N", type=POSITIVE_INT,
                          help="max-pooling width and step (default 4)")
-    network.add_argument("--fc-units", metavar="N", type=_POSITIVE_INT,
+    network.add_argument("--fc-units", metavar="N", type=POSITIVE_INT,
                          help="units of the hidden dense layer (default 925)")
 
     hardware = train.add_argument_group("hardware and checkpoints")
@@ -174,7 +129,7 @@ def register(commands):
                           help="split each batch over all devices (JAX backend)")
     hardware.add_argument("--checkpoint-dir", metavar="DIR",
                           help="write checkpoints here, and resume the training they hold")
-    hardware.add_argument("--checkpoint-every", metavar="N", type=_POSITIVE_INT,
+    hardware.add_argument("--checkpoint-every", metavar="N", type=POSITIVE_INT,
                           help="steps between checkpoints (default 1000)")
     train.set_defaults(run=run_train)
 
@@ -182,22 +137,11 @@ def register(commands):
 def _estimator_params(args):
     """The DeepSEAClassifier parameters given on the command line."""
     params = {key: value for key, value in vars(args).items()
-              if key not in _COMMAND_OPTIONS + ("command", "run", "version")}
+              if key not in _COMMAND_OPTIONS + ("command", "run", "version", "debug")}
     for key in ("conv_filters", "dropout"):
         if key in params:
             params[key] = tuple(params[key])
     return params
-
-
-def _error(message):
-    print(f"skdeepsea train: {message}", file=sys.stderr)
-    return 1
-
-
-def _message(error):
-    """An exception's message on one line (a KeyError's without its quotes)."""
-    text = error.args[0] if isinstance(error, KeyError) and error.args else error
-    return " ".join(str(text).split())
 
 
 def _describe(dataset):
@@ -218,29 +162,33 @@ def run_train(args, out=None):
     Returns
     -------
     status : int
-        0 on success, 1 when a data file, a parameter or the checkpoint is
-        refused (the reason printed on one line to stderr).
+        0 on success.
+
+    Raises
+    ------
+    ValueError, OSError, KeyError
+        A data file, a parameter or the checkpoint refused (``main`` prints
+        the message on one line).
     """
     from .. import DeepSEAClassifier
     from ..data import open_dataset
     from ..targets import read_target_names
 
     out = sys.stdout if out is None else out
+    check_output_path(args.out, {"data": args.data, "--valid": args.valid,
+                                 "--target-names": args.target_names})
     with contextlib.ExitStack() as files:
-        try:
-            # The output folder first: a path that cannot be written fails now, not after training.
-            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-            train = files.enter_context(open_dataset(args.data, alphabet=args.alphabet))
-            valid = None if args.valid is None else files.enter_context(
-                open_dataset(args.valid, alphabet=args.alphabet))
-            if args.target_names is not None:
-                names = [str(name) for name in read_target_names(args.target_names)]
-                if len(names) != train.n_targets:
-                    return _error(f"{args.target_names} holds {len(names)} names but "
-                                  f"{args.data} has {train.n_targets} targets.")
-                train.target_names = names
-        except (OSError, ValueError, KeyError) as error:
-            return _error(_message(error))
+        # The output folder first: a path that cannot be written fails now, not after training.
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        train = files.enter_context(open_dataset(args.data, alphabet=args.alphabet))
+        valid = None if args.valid is None else files.enter_context(
+            open_dataset(args.valid, alphabet=args.alphabet))
+        if args.target_names is not None:
+            names = [str(name) for name in read_target_names(args.target_names)]
+            if len(names) != train.n_targets:
+                raise ValueError(f"{args.target_names} holds {len(names)} names but "
+                                 f"{args.data} has {train.n_targets} targets.")
+            train.target_names = names
         print(f"Training data {_describe(train)}.", file=out)
         print(f"Validation data {_describe(valid)}." if valid is not None else
               "No validation data (--valid): no validation loss unless --early-stopping "
@@ -252,11 +200,8 @@ def run_train(args, out=None):
                 print(f"Resuming the training saved in {checkpoint}.", file=out)
         estimator = DeepSEAClassifier(**params)
         start = time.perf_counter()
-        try:
-            estimator.fit(train, validation_data=valid)
-        except ValueError as error:
-            return _error(_message(error))
-        elapsed = time.perf_counter() - start
+        estimator.fit(train, validation_data=valid)
+    elapsed = time.perf_counter() - start
     estimator.save(args.out)
     _print_summary(estimator, elapsed, args.out, out)
     return 0

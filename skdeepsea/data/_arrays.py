@@ -7,12 +7,15 @@ reading test sets does not care which kind of file it was given.
 """
 
 import os
+import zipfile
+import zlib
 
 import h5py
 import numpy as np
 
 from ..preprocessing import ALPHABET_DEFAULT, OneHotDNA, channel_order, check_alphabet
 from ._lazy import LazyArray
+from ..exceptions import damaged
 from ._stream import open_hdf5
 
 # Samples read at a time when indices are grouped (arrays held in memory have no chunks).
@@ -138,6 +141,19 @@ class ArrayDataset:
 
 
 def _open_npz(path, alphabet, sequence_length):
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            zip_start = f.read(4) == b"PK\x03\x04"
+        if zip_start:
+            raise damaged(path, ".npz archive", "its end (the zip directory) is missing")
+        raise ValueError(f"{path} is not an .npz archive (as numpy.savez writes).")
+    try:
+        return _read_npz(path, alphabet, sequence_length)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise damaged(path, ".npz archive", error) from error
+
+
+def _read_npz(path, alphabet, sequence_length):
     with np.load(path, allow_pickle=False) as data:
         if "X" not in data:
             raise ValueError(f"{path} has no array 'X' (it has {sorted(data.files)}).")

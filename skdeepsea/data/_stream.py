@@ -285,7 +285,7 @@ class StreamWriter:
                 bad = np.asarray(values[i]).ravel()[
                     ~np.equal(stored[i], values[i]).ravel()][0]
                 raise ValueError(
-                    f"sample {start + i} has {name} value {bad!r}; a streaming file stores "
+                    f"sample {start + i} has {name} value {bad.item()!r}; a streaming file stores "
                     "integers from 0 to 255 (0/1 when packed)."
                 )
         X = X.astype(np.uint8, copy=False)
