@@ -270,11 +270,12 @@ def _iter_rows(source, on_malformed, report):
         yield from _iter_vcf_rows(path, on_malformed, report)
         return
     separator = "," if path.lower().removesuffix(".gz").endswith(".csv") else "\t"
-    reader = pd.read_csv(path, sep=separator, dtype=str, chunksize=10_000,
-                         keep_default_na=False, na_values=[""])
-    line, mapping = 2, None  # line 1 is the header
+    line, mapping, reader = 2, None, None  # line 1 is the header
     while True:
         try:
+            if reader is None:
+                reader = pd.read_csv(path, sep=separator, dtype=str, chunksize=10_000,
+                                     keep_default_na=False, na_values=[""])
             frame = next(reader, None)
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
             raise damaged(path, "gzip stream", error) from error
