@@ -2,6 +2,8 @@
 
 import sys
 
+from ._common import NON_NEGATIVE_INT, POSITIVE_INT, check_output_path, existing_file
+
 
 def _split(text):
     return [t.strip() for t in text.split(",") if t.strip()] if text else None
@@ -23,10 +25,12 @@ def register(commands):
                     "diff, logfc, effect (and e-values with --background). Streams to a TSV "
                     "(.tsv, .tsv.gz) or HDF5 (.h5) file written under a temporary name.",
     )
-    effects.add_argument("--model", required=True, help="a model saved with .save (.skdeepsea)")
-    effects.add_argument("--vcf", required=True,
+    effects.add_argument("--model", required=True, type=existing_file,
+                         help="a model saved with .save (.skdeepsea)")
+    effects.add_argument("--vcf", required=True, type=existing_file,
                          help="VCF (plain, gzip or bgzip) or a table with chrom, pos, ref, alt")
-    effects.add_argument("--genome", required=True, help="reference FASTA (plain or bgzip)")
+    effects.add_argument("--genome", required=True, type=existing_file,
+                         help="reference FASTA (plain or bgzip)")
     effects.add_argument("--out", required=True, help="output file: .tsv, .tsv.gz or .h5")
     effects.add_argument("--format", choices=["tsv", "hdf5"], help="override the format")
     effects.add_argument("--targets", help="comma-separated target names (default: all)")
@@ -38,15 +42,15 @@ def register(commands):
     effects.add_argument("--ref-mismatch", choices=["skip", "score"], default="skip",
                          help="a REF that disagrees with the genome: report, do not score "
                               "(default), or score with the VCF's REF")
-    effects.add_argument("--max-indel-length", type=int, default=100,
+    effects.add_argument("--max-indel-length", type=NON_NEGATIVE_INT, default=100,
                          help="longer indels are reported, not scored (default: 100)")
     effects.add_argument("--skip-malformed", action="store_true",
                          help="skip and count malformed lines instead of stopping")
-    effects.add_argument("--background", metavar="VCF",
+    effects.add_argument("--background", metavar="VCF", type=existing_file,
                          help="background variants (e.g. common SNPs): adds e-values")
-    effects.add_argument("--chunk-size", type=int, default=2000,
+    effects.add_argument("--chunk-size", type=POSITIVE_INT, default=2000,
                          help="variants scored at a time (bounds memory; default 2000)")
-    effects.add_argument("--batch-size", type=int, help="sequences per forward pass")
+    effects.add_argument("--batch-size", type=POSITIVE_INT, help="sequences per forward pass")
     effects.add_argument("--no-progress", action="store_true", help="no progress bar")
     effects.set_defaults(run=_run_variant_effects)
 
@@ -56,7 +60,8 @@ def register(commands):
         description="Write a TSV of the model's probabilities for each FASTA record, or for "
                     "the window centred on each BED region (with --genome).",
     )
-    predict.add_argument("--model", required=True, help="a model saved with .save")
+    predict.add_argument("--model", required=True, type=existing_file,
+                         help="a model saved with .save")
     source = predict.add_mutually_exclusive_group(required=True)
     source.add_argument("--fasta", help="FASTA of sequences")
     source.add_argument("--bed", help="BED of regions (needs --genome)")
@@ -71,6 +76,8 @@ def _run_variant_effects(args):
     from ..genome import Genome
     from ..variants import EValueTransformer, score_variants, write_variant_scores
 
+    check_output_path(args.out, {"--model": args.model, "--vcf": args.vcf,
+                                 "--genome": args.genome, "--background": args.background})
     model = load(args.model)
     targets = _split(args.targets)
     options = dict(strand=args.strand, ref_mismatch=args.ref_mismatch,
@@ -106,8 +113,10 @@ def _run_predict(args):
     from ..variants import predict_bed, predict_fasta
 
     if args.bed and not args.genome:
-        print("skdeepsea predict: --bed needs --genome", file=sys.stderr)
+        print("skdeepsea predict: error: --bed needs --genome", file=sys.stderr)
         return 2
+    check_output_path(args.out, {"--model": args.model, "--fasta": args.fasta,
+                                 "--bed": args.bed, "--genome": args.genome})
     model = load(args.model)
     targets = _split(args.targets)
     if args.fasta:
