@@ -134,7 +134,7 @@ def deepsea_recipe(seq, pos, ref, alt, length):
 def test_snv_window_puts_the_variant_at_index_499(genome_path):
     variants = pd.DataFrame({"chrom": ["chr1"], "pos": [201], "ref": [CHROM1[200]], "alt": ["T"]})
     with Genome(genome_path) as genome:
-        ref, alt, info = variant_windows(genome, variants, 1000)
+        ref, alt, info = variant_windows(genome, variants, 1000, contig_ends="pad")
     assert len(ref[0]) == len(alt[0]) == 1000
     assert ref[0][499] == CHROM1[200] and alt[0][499] == "T"
     assert ref[0][:499] == alt[0][:499] and ref[0][500:] == alt[0][500:]
@@ -153,9 +153,15 @@ def test_windows_follow_the_deepsea_recipe(pos, ref_len, alt, length):
         return
     variants = pd.DataFrame({"chrom": ["chr1"], "pos": [pos], "ref": [ref], "alt": [alt]})
     genome = _GENOME_FOR_PROPERTIES
-    ref_w, alt_w, info = variant_windows(genome, variants, length)
+    ref_w, alt_w, info = variant_windows(genome, variants, length, contig_ends="pad")
     assert info["scored"][0]
     assert (ref_w[0], alt_w[0]) == deepsea_recipe(CHROM1, pos, ref, alt, length)
+    # By default, as DeepSEA: not scored when the L + 100 fetched bases leave the contig.
+    inside = pos - 1 - (length // 2 - 1) - 50 >= 0 and pos - 1 - (length // 2 - 1) + length + 50 \
+        <= len(CHROM1)
+    ref_d, _, info = variant_windows(genome, variants, length)
+    assert info["scored"][0] == inside and not info["padded"][0]
+    assert ref_d[0] == (ref_w[0] if inside else "")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -219,7 +225,7 @@ def test_contig_names_and_missing_contigs(genome_path, model, tmp_path):
     vcf = write_vcf(tmp_path / "v.vcf", [snv(150, "A" if CHROM1[149] != "A" else "C"),
                                          ("chr1", 150, ".", CHROM1[149], "G"),
                                          ("chr9", 10, "rsX", "A", "C"),
-                                         ("2", 20, ".", CHROM2[19], "N")])
+                                         ("2", 75, ".", CHROM2[74], "N")])
     out = score_variants(model, vcf, genome_path)
     assert out["scored"].tolist()[:2] == [True, True]
     assert not out["scored"][2] and out["reason"][2] == "contig 'chr9' not in the genome"
@@ -227,19 +233,30 @@ def test_contig_names_and_missing_contigs(genome_path, model, tmp_path):
     assert out["scored"][3]  # contig "2" found as chr2
 
 
-def test_chromosome_ends_are_padded_with_n_and_flagged(genome_path, model):
-    variants = pd.DataFrame({"chrom": ["chr1"] * 4, "pos": [1, 25, 200, 400],
-                             "ref": [CHROM1[0], CHROM1[24], CHROM1[199], CHROM1[399]],
-                             "alt": ["N"] * 4})
-    with Genome(genome_path) as genome:
-        ref_w, _, info = variant_windows(genome, variants, L)
-    assert info["padded"].tolist() == [True, False, False, True]
-    assert ref_w[0] == "N" * CENTRE + CHROM1[:L - CENTRE]
-    assert ref_w[3] == CHROM1[399 - CENTRE:] + "N" * (L - CENTRE - 1)
+def test_windows_leaving_the_contig_are_dropped_or_padded(genome_path, model):
+    # L = 40: DeepSEA fetches L + 100 bases, pos - 69 .. pos + 70 (1-based).
+    positions = [1, 25, 69, 70, 200, 330, 331, 400]
+    variants = pd.DataFrame({"chrom": ["chr1"] * 8, "pos": positions,
+                             "ref": [CHROM1[p - 1] for p in positions], "alt": ["N"] * 8})
     out = score_variants(model, variants, genome_path)
-    assert out["padded"].tolist() == [True, False, False, True] and out["scored"].all()
+    inside = [False, False, False, True, True, True, False, False]
+    assert out["scored"].tolist() == inside and not out["padded"].any()
+    reason = "140 bp window leaves contig chr1 (contig_ends='skip')"
+    assert set(out["reason"][~out["scored"]]) == {reason}
+    assert out.loc[~out["scored"], "diff:gata"].isna().all()
+    with Genome(genome_path) as genome:
+        ref_w, _, info = variant_windows(genome, variants, L, contig_ends="pad")
+    assert info["padded"].tolist() == [True, False, False, False, False, False, False, True]
+    assert ref_w[0] == "N" * CENTRE + CHROM1[:L - CENTRE]
+    assert ref_w[7] == CHROM1[399 - CENTRE:] + "N" * (L - CENTRE - 1)
+    padded = score_variants(model, variants, genome_path, contig_ends="pad")
+    assert padded["scored"].all() and padded["padded"].tolist() == info["padded"].tolist()
+    scores = [c for c in out.columns if ":" in c]
+    np.testing.assert_allclose(padded.loc[out["scored"], scores], out.loc[out["scored"], scores])
     past = pd.DataFrame({"chrom": ["chr1"], "pos": [401], "ref": ["A"], "alt": ["C"]})
     assert "past the end" in score_variants(model, past, genome_path)["reason"][0]
+    with pytest.raises(ValueError, match="contig_ends must be one of"):
+        score_variants(model, past, genome_path, contig_ends="wrap")
 
 
 def test_multiallelic_records_give_one_row_per_allele(genome_path, model, tmp_path):
@@ -267,9 +284,99 @@ def test_symbolic_alleles_are_reported(genome_path, model, tmp_path):
 # ---------------------------------------------------------------------------- scores
 
 
+def deepsea_output(p_ref, p_alt, rc_ref, rc_alt):
+    """DeepSEA v0.94's 3_h5ToOutput.py, transcribed: per row (forward and reverse-complement
+    rows alike) logfc and diff without clipping, then each averaged over the two strands."""
+    def log_odds(p):
+        return np.log2(p / (1 - p + 1e-12))
+
+    logfc = [log_odds(a) - log_odds(r) for r, a in ((p_ref, p_alt), (rc_ref, rc_alt))]
+    diff = [p_alt - p_ref, rc_alt - rc_ref]
+    mean_logfc, mean_diff = (logfc[0] + logfc[1]) / 2, (diff[0] + diff[1]) / 2
+    return {"ref": (p_ref + rc_ref) / 2, "alt": (p_alt + rc_alt) / 2, "diff": mean_diff,
+            "logfc": mean_logfc, "abs_diff": np.abs(mean_diff),
+            "effect": np.abs(mean_diff * mean_logfc)}
+
+
+def string_reverse_complement(seq):
+    return seq.translate(str.maketrans("ACGTN", "TGCAN"))[::-1]
+
+
+def random_network_model(seed, length, **geometry):
+    """A classifier holding an untrained random network (no fitting: only its outputs matter)."""
+    from skdeepsea.network import build_deepsea
+
+    model = DeepSEAClassifier(batch_size=16)
+    model.model_ = build_deepsea(length, 3, seed=seed, **geometry)
+    model.target_type_ = "multilabel-indicator"
+    model.target_names_ = np.array(["t0", "t1", "t2"])
+    model.classes_ = np.arange(3)
+    model.sequence_length_ = length
+    model.n_features_in_ = 4 * length
+    model.alphabet_ = OneHotDNA().alphabet  # the encoder's default, as the test encodes
+    return model
+
+
+NETWORKS = [  # (seed, length, geometry): two pools, and a pool before the first convolution
+    (1, 40, {"conv_filters": (6, 8), "kernel_size": 5, "pool_size": 2, "fc_units": 7,
+             "dropout": (0, 0)}),
+    (2, 41, {"conv_filters": (5, 6, 7), "kernel_size": 3, "pool_size": 3, "fc_units": 4,
+             "dropout": (0, 0, 0)}),
+]
+
+
+@pytest.mark.parametrize("seed, length, geometry", NETWORKS)
+@pytest.mark.parametrize("method", ["naive", "fast"])
+def test_scores_follow_deepsea_output_formulas(genome_path, seed, length, geometry, method):
+    """score_variants against DeepSEA's recipe (windows, drop at contig ends, both strands,
+    per-strand logfc and diff, no clipping) on random networks."""
+    model = random_network_model(seed, length, **geometry)
+    rng = np.random.default_rng(seed)
+    rows = [(int(p), CHROM1[int(p) - 1], str(rng.choice([b for b in "ACGTN"
+                                                         if b != CHROM1[int(p) - 1]])))
+            for p in rng.integers(1, 401, 25)]
+    rows += [(150, CHROM1[149], CHROM1[149] + "GT"), (151, CHROM1[150:154], CHROM1[150]),
+             (152, CHROM1[151:153], "TT")]  # insertion, deletion, two-base substitution
+    variants = pd.DataFrame(rows, columns=["pos", "ref", "alt"]).assign(chrom="chr1")
+    out = score_variants(model, variants, genome_path, method=method)
+    net = model.model_
+    for i, (pos, ref, alt) in enumerate(rows):
+        first = pos - 1 - (length // 2 - 1) - 50
+        if first < 0 or first + length + 100 > len(CHROM1):  # DeepSEA drops the variant
+            assert not out["scored"][i] and out["diff:t0"].isna()[i]
+            continue
+        windows = deepsea_recipe(CHROM1, pos, ref, alt, length)
+        windows += tuple(string_reverse_complement(w) for w in windows)
+        p = np.asarray(net.predict(OneHotDNA().fit_transform(list(windows)), verbose=0),
+                       dtype=np.float64)
+        expected = deepsea_output(p[0], p[1], p[2], p[3])
+        assert out["scored"][i]
+        for score, values in expected.items():
+            got = out.loc[i, [f"{score}:t{j}" for j in range(3)]].to_numpy(dtype=float)
+            np.testing.assert_allclose(got, values, rtol=1e-4, atol=1e-6, err_msg=score)
+    assert out["scored"].sum() >= 10
+
+
+def test_fast_snv_scores_equal_full_passes(genome_path):
+    """The substitution path equals four full passes to 1e-5, every score and strand mode."""
+    model = random_network_model(3, 40, conv_filters=(8, 8, 8), kernel_size=4, pool_size=2,
+                                 fc_units=6, dropout=(0, 0, 0))
+    rng = np.random.default_rng(5)
+    positions = rng.integers(70, 331, 30)
+    variants = pd.DataFrame({"chrom": "chr1", "pos": positions,
+                             "ref": [CHROM1[p - 1] for p in positions],
+                             "alt": [str(rng.choice(list("ACGTN"))) for _ in positions]})
+    for strand in ("mean", "forward", "max"):
+        naive = score_variants(model, variants, genome_path, strand=strand, method="naive")
+        fast = score_variants(model, variants, genome_path, strand=strand, method="fast",
+                              chunk_size=7)
+        scores = [c for c in naive.columns if ":" in c]
+        np.testing.assert_allclose(fast[scores], naive[scores], rtol=0, atol=1e-5)
+
+
 def test_strand_mean_forward_and_max(genome_path, model):
-    variants = pd.DataFrame({"chrom": ["chr1"] * 3, "pos": [203, 60, 300],
-                             "ref": [CHROM1[202], CHROM1[59], CHROM1[299]],
+    variants = pd.DataFrame({"chrom": ["chr1"] * 3, "pos": [203, 80, 300],
+                             "ref": [CHROM1[202], CHROM1[79], CHROM1[299]],
                              "alt": ["C", "G", "T"]})
     with Genome(genome_path) as genome:
         ref_w, alt_w, _ = variant_windows(genome, variants, L)
@@ -292,23 +399,41 @@ def test_strand_mean_forward_and_max(genome_path, model):
 
     # The mean strand's probabilities are those of predict_proba (average_strands=True).
     np.testing.assert_allclose(mean[cols("ref")], model.predict_proba(R), atol=1e-5)
-    np.testing.assert_allclose(mean[cols("ref")], (fr + rr) / 2, atol=1e-5)
-    np.testing.assert_allclose(mean[cols("alt")], (fa + ra) / 2, atol=1e-5)
+    expected = deepsea_output(fr, fa, rr, ra)
+    for score in ("ref", "alt", "diff", "logfc", "effect", "abs_diff"):
+        np.testing.assert_allclose(mean[cols(score)], expected[score], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(forward[cols("diff")], fa - fr, atol=1e-5)
     fwd_effect, rc_effect = effect_scores(fr, fa)["effect"], effect_scores(rr, ra)["effect"]
     np.testing.assert_allclose(best[cols("effect")], np.maximum(fwd_effect, rc_effect), atol=1e-5)
     np.testing.assert_allclose(
         best[cols("diff")], np.where(rc_effect > fwd_effect, ra - rr, fa - fr), atol=1e-5)
-    s = effect_scores(mean[cols("ref")].to_numpy(), mean[cols("alt")].to_numpy())
-    np.testing.assert_allclose(mean[cols("effect")], s["effect"], atol=1e-7)
-    np.testing.assert_allclose(mean[cols("abs_diff")], np.abs(s["diff"]), atol=1e-7)
+
+
+def test_strand_mean_averages_logfc_not_probabilities():
+    # The issue's example: forward 0.2 -> 0.6, reverse 0.01 -> 0.011. DeepSEA averages
+    # the two strands' logfc (1.36); the log odds of the averaged probabilities give 1.91.
+    from skdeepsea.variants._scoring import strand_scores
+
+    s = strand_scores(np.array([0.2]), np.array([0.6]), np.array([0.01]), np.array([0.011]))
+    assert round(float(s["logfc"][0]), 2) == 1.36
+    np.testing.assert_allclose(s["ref"], [0.105]) and np.testing.assert_allclose(s["alt"], [0.3055])
+    np.testing.assert_allclose(s["effect"], np.abs(s["diff"] * s["logfc"]))
+
+
+def test_logfc_is_not_clipped_by_default():
+    # 1e-8 -> 1e-7: logfc 3.32 in DeepSEA; clipping at 1e-6 would make it 0.
+    s = effect_scores(np.array([1e-8]), np.array([1e-7]))
+    assert round(float(s["logfc"][0]), 2) == 3.32
+    assert effect_scores(np.array([1e-8]), np.array([1e-7]), epsilon=1e-6)["logfc"][0] == 0
+    assert effect_scores(np.array([0.0]), np.array([0.5]))["logfc"][0] == np.inf
 
 
 @settings(max_examples=100, deadline=None)
-@given(p=st.lists(st.floats(0, 1), min_size=2, max_size=2))
-def test_effect_scores_are_finite_and_antisymmetric(p):
+@given(p=st.lists(st.floats(1e-300, 1), min_size=2, max_size=2),
+       epsilon=st.sampled_from([None, 1e-6]))
+def test_effect_scores_are_finite_and_antisymmetric(p, epsilon):
     a, b = np.array([p[0]]), np.array([p[1]])
-    s, t = effect_scores(a, b), effect_scores(b, a)
+    s, t = effect_scores(a, b, epsilon), effect_scores(b, a, epsilon)
     assert np.isfinite(s["logfc"]).all() and np.isfinite(s["effect"]).all()
     np.testing.assert_allclose(s["diff"], -t["diff"])
     np.testing.assert_allclose(s["logfc"], -t["logfc"])
@@ -411,7 +536,7 @@ def test_fasta_and_bed_prediction(tmp_path, genome_path, model):
 def _variants_vcf(tmp_path, n=12):
     rng = np.random.default_rng(2)
     rows = [snv(int(p), "G" if CHROM1[int(p) - 1] != "G" else "T")
-            for p in rng.integers(1, 401, n)]
+            for p in rng.integers(70, 331, n)]
     rows.append(("chr7", 3, ".", "A", "C"))
     return write_vcf(tmp_path / "many.vcf", rows)
 
@@ -471,9 +596,11 @@ def test_evalues_rank_effects_against_the_background(tmp_path, genome_path, mode
     assert all(len(b) == 30 for b in ev.background_)
     values = ev.transform(background)
     assert list(values.columns) == ["evalue:gata", "evalue:ap1"]
-    # The largest background effect has e-value 0, the smallest (30 - 1) / 30 or more.
+    # The largest background effect has e-value 0, reported as DeepSEA's 1e-6.
     j = int(np.nanargmax(background["effect:gata"]))
-    assert values["evalue:gata"][j] == 0
+    assert values["evalue:gata"][j] == 1e-6
+    assert EValueTransformer(zero_evalue=0).fit(background).transform(background)[
+        "evalue:gata"][j] == 0
     assert np.isnan(values["evalue:gata"].iloc[-1])  # the unscored chr7 variant
     scored = score_variants(model, vcf, genome_path, targets=["ap1"], evalues=ev,
                             scores=("diff",))
@@ -487,7 +614,7 @@ def test_evalues_rank_effects_against_the_background(tmp_path, genome_path, mode
 def test_evalues_are_one_minus_the_ecdf(bg, x):
     ev = EValueTransformer().fit(np.array(bg)[:, None])
     out = ev.transform(np.array(x)[:, None])[:, 0]
-    expected = [np.mean(np.array(bg) > v) for v in x]
+    expected = [np.mean(np.array(bg) > v) or 1e-6 for v in x]  # DeepSEA: 0 -> 1e-6
     np.testing.assert_allclose(out, expected)
     order = np.argsort(x)
     assert np.all(np.diff(out[order]) <= 0)

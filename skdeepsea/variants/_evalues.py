@@ -32,12 +32,15 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
     against the effects of a background set of variants (common SNPs of the
     1000 Genomes project): the e-value is the fraction of background
     variants with a larger effect on that target, so small e-values mark
-    unusual effects.
+    unusual effects. An effect beyond every background one gets
+    ``zero_evalue`` (DeepSEA's 1e-6) rather than 0.
 
     Parameters
     ----------
     min_background : int, default=1
         Fewest scored background variants a target needs.
+    zero_evalue : float, default=1e-6
+        The e-value reported instead of 0, as DeepSEA v0.94 does (0 keeps 0).
 
     Attributes
     ----------
@@ -55,13 +58,14 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
     >>> from skdeepsea.variants import EValueTransformer
     >>> background = np.array([[0.1], [0.2], [0.3], [0.4]])
     >>> EValueTransformer().fit(background).transform(np.array([[0.25], [1.0], [0.0]]))
-    array([[0.5],
-           [0. ],
-           [1. ]])
+    array([[5.e-01],
+           [1.e-06],
+           [1.e+00]])
     """
 
-    def __init__(self, min_background=1):
+    def __init__(self, min_background=1, zero_evalue=1e-6):
         self.min_background = min_background
+        self.zero_evalue = zero_evalue
 
     def fit(self, X, y=None):
         """Store the background effects.
@@ -108,8 +112,8 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         evalues : pandas.DataFrame or ndarray of shape (n_variants, n_targets)
-            The fraction of background effects larger than each effect
-            (NaN where the effect is NaN). A DataFrame gives a DataFrame of
+            The fraction of background effects larger than each effect,
+            ``zero_evalue`` where there is none (NaN where the effect is NaN). A DataFrame gives a DataFrame of
             ``evalue:<target>`` columns with its index.
         """
         check_is_fitted(self, "background_")
@@ -134,6 +138,7 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
             finite = ~np.isnan(values[:, j])
             at_most = np.searchsorted(background, values[finite, j], side="right")
             out[finite, j] = 1.0 - at_most / len(background)
+        out[out == 0] = self.zero_evalue
         if isinstance(X, pd.DataFrame):
             return pd.DataFrame(out, index=X.index, columns=[f"evalue:{t}" for t in names])
         return out

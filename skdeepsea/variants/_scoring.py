@@ -4,13 +4,15 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from ..preprocessing import OneHotDNA, reverse_complement
+from ..preprocessing import OneHotDNA, complement_channels, reverse_complement
 from ..targets import target_indices
 from ._io import ReadReport, read_variants
-from ._windows import variant_windows
+from ._substitutions import substitution_network
+from ._windows import CONTIG_ENDS, variant_windows
 
 SCORES = ("ref", "alt", "diff", "logfc", "abs_diff", "effect")
 STRANDS = ("mean", "forward", "max")
+METHODS = ("auto", "naive", "fast")
 INFO_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line", "ref_match", "padded", "scored",
                 "reason"]
 
@@ -61,22 +63,28 @@ def network_predict(model, X, batch_size):
     return predict_batches(model.model_, X, batch_size=batch_size).astype(np.float64)
 
 
-def effect_scores(p_ref, p_alt, epsilon=1e-6):
-    """DeepSEA's scores from the reference and alternative probabilities.
+def effect_scores(p_ref, p_alt, epsilon=None):
+    """DeepSEA's scores from the reference and alternative probabilities of one strand.
+
+    As DeepSEA v0.94's ``3_h5ToOutput.py``: ``diff = p_alt - p_ref`` and
+    ``logfc = log2(p_alt / (1 - p_alt + 1e-12)) - log2(p_ref / (1 - p_ref + 1e-12))``,
+    without clipping.
 
     Parameters
     ----------
     p_ref, p_alt : ndarray
         Probabilities, of one shape.
-    epsilon : float, default=1e-6
-        Probabilities are clipped to ``[epsilon, 1 - epsilon]`` before the log
-        odds, so that no score is infinite.
+    epsilon : float or None, default=None
+        None: no clipping, as DeepSEA (a probability of exactly 0, a float32
+        sigmoid's underflow, gives an infinite ``logfc``). A number clips the
+        probabilities to ``[epsilon, 1 - epsilon]`` before the log odds (a
+        departure from DeepSEA, for scores that are always finite).
 
     Returns
     -------
     scores : dict of str to ndarray
-        ``ref``, ``alt``, ``diff`` = alt - ref, ``logfc`` = log2 odds(alt) -
-        log2 odds(ref), ``abs_diff`` and ``effect`` = ``|diff * logfc|``.
+        ``ref``, ``alt``, ``diff``, ``logfc``, ``abs_diff`` and ``effect`` =
+        ``|diff * logfc|``.
 
     Examples
     --------
@@ -88,16 +96,23 @@ def effect_scores(p_ref, p_alt, epsilon=1e-6):
     """
     p_ref = np.asarray(p_ref, dtype=np.float64)
     p_alt = np.asarray(p_alt, dtype=np.float64)
-    ref_clip = np.clip(p_ref, epsilon, 1 - epsilon)
-    alt_clip = np.clip(p_alt, epsilon, 1 - epsilon)
+
+    def log_odds(p):
+        if epsilon is not None:
+            p = np.clip(p, epsilon, 1 - epsilon)
+        with np.errstate(divide="ignore"):
+            return np.log2(p / (1 - p + 1e-12))
+
     diff = p_alt - p_ref
-    logfc = (np.log2(alt_clip) - np.log2(1 - alt_clip)) - (np.log2(ref_clip) - np.log2(1 - ref_clip))
+    with np.errstate(invalid="ignore"):
+        logfc = log_odds(p_alt) - log_odds(p_ref)
+        effect = np.abs(diff * logfc)
     return {"ref": p_ref, "alt": p_alt, "diff": diff, "logfc": logfc, "abs_diff": np.abs(diff),
-            "effect": np.abs(diff * logfc)}
+            "effect": effect}
 
 
-def strand_scores(fwd_ref, fwd_alt, rc_ref=None, rc_alt=None, strand="mean", epsilon=1e-6):
-    """Combine the two strands' probabilities into one set of scores.
+def strand_scores(fwd_ref, fwd_alt, rc_ref=None, rc_alt=None, strand="mean", epsilon=None):
+    """Combine the two strands into one set of scores.
 
     Parameters
     ----------
@@ -106,11 +121,12 @@ def strand_scores(fwd_ref, fwd_alt, rc_ref=None, rc_alt=None, strand="mean", eps
     rc_ref, rc_alt : ndarray of shape (n, T) or None
         Probabilities of their reverse complements (unused for "forward").
     strand : {"mean", "forward", "max"}, default="mean"
-        "mean" averages the probabilities of the two strands, as DeepSEA
-        does, and scores the averages; "forward" scores the forward windows
-        only; "max" takes, for each variant and target, all scores from the
-        strand with the larger ``effect``.
-    epsilon : float, default=1e-6
+        "mean" (DeepSEA): ``diff`` and ``logfc`` computed on each strand and
+        averaged over the two, ``effect = |mean diff x mean logfc|``, and
+        ``ref`` / ``alt`` the strand-averaged probabilities; "forward": the
+        forward windows only; "max": for each variant and target, all scores
+        from the strand with the larger ``effect``.
+    epsilon : float or None, default=None
         See :func:`effect_scores`.
 
     Returns
@@ -119,23 +135,71 @@ def strand_scores(fwd_ref, fwd_alt, rc_ref=None, rc_alt=None, strand="mean", eps
     """
     if strand not in STRANDS:
         raise ValueError(f"strand must be one of {STRANDS}, got {strand!r}.")
-    if strand == "forward":
-        return effect_scores(fwd_ref, fwd_alt, epsilon)
-    if strand == "mean":
-        return effect_scores((fwd_ref + rc_ref) / 2, (fwd_alt + rc_alt) / 2, epsilon)
     forward = effect_scores(fwd_ref, fwd_alt, epsilon)
+    if strand == "forward":
+        return forward
     reverse = effect_scores(rc_ref, rc_alt, epsilon)
-    take_reverse = reverse["effect"] > forward["effect"]
-    return {k: np.where(take_reverse, reverse[k], forward[k]) for k in SCORES}
+    if strand == "max":
+        take_reverse = reverse["effect"] > forward["effect"]
+        return {k: np.where(take_reverse, reverse[k], forward[k]) for k in SCORES}
+    mean = {k: (forward[k] + reverse[k]) / 2 for k in ("ref", "alt", "diff", "logfc")}
+    mean["abs_diff"] = np.abs(mean["diff"])
+    with np.errstate(invalid="ignore"):
+        mean["effect"] = np.abs(mean["diff"] * mean["logfc"])
+    return mean
+
+
+def _snv_probabilities(network, encoder, ref_windows, alt_windows, strand, batch_size):
+    """The four probability arrays of SNVs from their reference windows' activations.
+
+    Identical reference windows (the ALT alleles of one site) run once; each
+    ALT is a one-base substitution of its reference at the window's centre,
+    and on the reverse strand of the reverse complement at the mirrored
+    position with the complementary base.
+    """
+    L = network.length
+    centre = L // 2 - 1
+    unique, reference_of = np.unique(np.array(ref_windows, dtype=object), return_inverse=True)
+    references = np.asarray(encoder.transform(list(unique)))
+    rows = np.asarray(encoder.transform([w[centre] for w in alt_windows]), dtype=np.float32)[:, 0]
+    positions = np.full(len(rows), centre)
+    if strand != "forward":
+        complement = np.asarray(complement_channels(encoder.alphabet))
+        reference_of = np.concatenate([reference_of, reference_of + len(unique)])
+        references = np.concatenate(
+            [references, np.asarray(reverse_complement(references, alphabet=encoder.alphabet))])
+        rows = np.concatenate([rows, rows[:, complement]])
+        positions = np.concatenate([positions, np.full(len(positions), L - 1 - centre)])
+    reference_out, alt_out = network.predict(references, reference_of, positions, rows,
+                                             batch_size=batch_size)
+    k = len(ref_windows)
+    parts = [reference_out[reference_of[:k]], alt_out[:k]]
+    if strand != "forward":
+        parts += [reference_out[reference_of[k:]], alt_out[k:]]
+    return parts
+
+
+def _use_substitutions(targets, method):
+    """The SubstitutionNetwork to score SNVs with, or None for full forward passes."""
+    L = targets.sequence_length
+    network = substitution_network(targets.model.model_, L) if method != "naive" else None
+    if method == "fast" and network is None:
+        raise ValueError("method='fast' needs a float32 network of valid Conv1D and "
+                         "MaxPooling1D layers followed by Flatten and Dense; use method='naive'.")
+    if method == "auto" and network is not None and \
+            not network.faster([L // 2 - 1, L - L // 2]):
+        return None
+    return network
 
 
 def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=100,
-                ref_mismatch="skip", epsilon=1e-6, batch_size=None, scores=SCORES,
-                evalues=None):
+                ref_mismatch="skip", contig_ends="skip", method="auto", epsilon=None,
+                batch_size=None, scores=SCORES, evalues=None):
     """Score one chunk of variants; return the output DataFrame for it."""
     L = targets.sequence_length
     ref_windows, alt_windows, info = variant_windows(
-        genome, variants, L, max_indel_length=max_indel_length, ref_mismatch=ref_mismatch
+        genome, variants, L, max_indel_length=max_indel_length, ref_mismatch=ref_mismatch,
+        contig_ends=contig_ends,
     )
     out = variants.reset_index(drop=True).copy()
     out["ref_match"] = pd.array(
@@ -148,21 +212,36 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
     n, T = len(out), len(targets.indices)
     # "effect" is always computed: e-values rank it even when it is not written.
     values = {s: np.full((n, T), np.nan) for s in set(scores) | {"effect"}}
-    if keep.size:
-        # uint8 into the network: a quarter of the memory of float32.
-        encoder = OneHotDNA(alphabet=targets.alphabet, dtype="uint8").fit(["A"])
-        forward = np.asarray(encoder.transform([ref_windows[i] for i in keep] +
-                                               [alt_windows[i] for i in keep]))
+    # uint8 into the network: a quarter of the memory of float32.
+    encoder = OneHotDNA(alphabet=targets.alphabet, dtype="uint8").fit(["A"])
+    batch_size = batch_size or targets.model.batch_size
+
+    def store(chosen, parts):
+        parts = [np.asarray(p, dtype=np.float64)[:, targets.indices] for p in parts]
+        computed = strand_scores(*parts, strand=strand, epsilon=epsilon)
+        for name, array in values.items():
+            array[chosen] = computed[name]
+
+    network = _use_substitutions(targets, method) if keep.size else None
+    # SNVs (REF and ALT one base each) go through the substitution network; indels
+    # and multi-base substitutions through full forward passes.
+    is_snv = np.array([len(variants["ref"].iat[i]) == 1 and len(variants["alt"].iat[i]) == 1
+                       for i in keep], dtype=bool)
+    substituted = keep[is_snv] if network is not None else keep[:0]
+    if substituted.size:
+        store(substituted, _snv_probabilities(
+            network, encoder, [ref_windows[i] for i in substituted],
+            [alt_windows[i] for i in substituted], strand, batch_size))
+    full = np.setdiff1d(keep, substituted)
+    if full.size:
+        forward = np.asarray(encoder.transform([ref_windows[i] for i in full] +
+                                               [alt_windows[i] for i in full]))
         if strand != "forward":
             forward = np.concatenate(
                 [forward, np.asarray(reverse_complement(forward, alphabet=targets.alphabet))])
-        proba = network_predict(targets.model, forward,
-                                batch_size or targets.model.batch_size)[:, targets.indices]
-        k = keep.size
-        parts = [proba[j * k:(j + 1) * k] for j in range(len(proba) // k)]
-        computed = strand_scores(*parts, strand=strand, epsilon=epsilon)
-        for s in values:
-            values[s][keep] = computed[s]
+        proba = network_predict(targets.model, forward, batch_size)
+        k = full.size
+        store(full, [proba[j * k:(j + 1) * k] for j in range(len(proba) // k)])
     columns = {column_name(s, t): values[s][:, j]
                for s in scores for j, t in enumerate(targets.names)}
     if evalues is not None:
@@ -173,8 +252,9 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
 
 def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
                         max_indel_length=100, ref_mismatch="skip", on_malformed="error",
-                        chunk_size=2000, batch_size=None, epsilon=1e-6, scores=SCORES,
-                        evalues=None, report=None, progress=None):
+                        chunk_size=2000, batch_size=None, epsilon=None, scores=SCORES,
+                        evalues=None, report=None, progress=None, contig_ends="skip",
+                        method="auto"):
     """Score variants chunk by chunk; see :func:`score_variants` for the parameters.
 
     Yields
@@ -188,6 +268,10 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
         raise ValueError(f"ref_mismatch must be 'skip' or 'score', got {ref_mismatch!r}.")
     if strand not in STRANDS:
         raise ValueError(f"strand must be one of {STRANDS}, got {strand!r}.")
+    if contig_ends not in CONTIG_ENDS:
+        raise ValueError(f"contig_ends must be one of {CONTIG_ENDS}, got {contig_ends!r}.")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
     unknown = [s for s in scores if s not in SCORES]
     if unknown:
         raise ValueError(f"Unknown score(s) {unknown}; choose from {SCORES}.")
@@ -201,8 +285,8 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
                                    report=report if report is not None else ReadReport()):
             scored = score_chunk(
                 model_targets, genome, chunk, strand=strand, max_indel_length=max_indel_length,
-                ref_mismatch=ref_mismatch, epsilon=epsilon, batch_size=batch_size,
-                scores=tuple(scores), evalues=evalues,
+                ref_mismatch=ref_mismatch, contig_ends=contig_ends, method=method,
+                epsilon=epsilon, batch_size=batch_size, scores=tuple(scores), evalues=evalues,
             )
             if progress is not None:
                 progress.update(len(scored))
@@ -214,16 +298,20 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
 
 def score_variants(model, variants, genome, *, targets=None, strand="mean",
                    max_indel_length=100, ref_mismatch="skip", on_malformed="error",
-                   chunk_size=2000, batch_size=None, epsilon=1e-6, scores=SCORES,
-                   evalues=None, report=None):
+                   chunk_size=2000, batch_size=None, epsilon=None, scores=SCORES,
+                   evalues=None, report=None, client=None, partition_size=20_000,
+                   contig_ends="skip", method="auto"):
     """DeepSEA scores of noncoding variants, as a DataFrame.
 
     Each variant (each ALT allele of a multi-allelic record) is placed in
     DeepSEA's window: ``L = model.sequence_length_`` bases with the
     variant's first base at 0-based index ``L // 2 - 1`` (499 for 1000 bp).
     Indels are built the DeepSEA way (``L + 100`` bases fetched, allele
-    substituted, central ``L`` kept). The reference and alternative windows
-    and their reverse complements go through the network in one batch.
+    substituted, central ``L`` kept); a variant whose ``L + 100`` bases leave
+    the contig is not scored, as in DeepSEA. The reference and alternative
+    windows and their reverse complements are predicted, and the scores
+    computed per strand and averaged as DeepSEA v0.94 does. SNVs reuse their
+    reference windows' activations (see ``method``).
 
     Parameters
     ----------
@@ -238,9 +326,12 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
     targets : list of str or int, or None, default=None
         Targets to score (names or indices); None scores all.
     strand : {"mean", "forward", "max"}, default="mean"
-        "mean": probabilities of the forward and reverse-complement windows
-        averaged (DeepSEA), then scored; "forward": the forward window only;
-        "max": per variant and target, the strand with the larger effect.
+        "mean" (DeepSEA): ``diff`` and ``logfc`` computed on the forward and
+        on the reverse-complement windows and each averaged over the two,
+        ``effect = |mean diff x mean logfc|``, ``ref`` / ``alt`` the
+        strand-averaged probabilities; "forward": the forward windows only;
+        "max": per variant and target, every score from the strand with the
+        larger effect.
     max_indel_length : int, default=100
         Longer alleles (not counting the anchor base) are not scored; their
         ``reason`` says so.
@@ -256,33 +347,62 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
         uint8, which Keras casts to float one batch at a time).
     batch_size : int or None, default=None
         Sequences per forward pass; None uses the model's ``batch_size``.
-    epsilon : float, default=1e-6
-        Probabilities are clipped to ``[epsilon, 1 - epsilon]`` in ``logfc``.
+    epsilon : float or None, default=None
+        None: ``logfc`` unclipped, as DeepSEA; a number clips the
+        probabilities to ``[epsilon, 1 - epsilon]`` first (a departure from
+        DeepSEA, so that no score is infinite).
     scores : tuple of str, default=("ref", "alt", "diff", "logfc", "abs_diff", "effect")
         Scores to output.
     evalues : EValueTransformer or None, default=None
         If fitted on background scores, adds ``evalue:<target>`` columns.
     report : ReadReport or None, default=None
         Receives the count of skipped malformed lines.
+    client : str, distributed.Client or None, default=None
+        Score on a Dask cluster (a scheduler address or a client): partitions
+        of ``partition_size`` lines of the VCF file ``variants`` are scored
+        by the workers, which must read ``variants`` and ``genome`` under the
+        same paths; the model is sent once to each worker. For outputs larger
+        than memory, use :func:`write_variant_scores` with ``client``.
+    partition_size : int, default=20_000
+        With ``client``: VCF data lines per task.
+    contig_ends : {"skip", "pad"}, default="skip"
+        A variant whose ``L + 100`` fetched bases (``pos - 549 .. pos + 550``
+        for 1000 bp) leave the contig is not scored ("skip", as DeepSEA; its
+        ``reason`` says so), or scored with N past the end ("pad", flagged in
+        ``padded``).
+    method : {"auto", "naive", "fast"}, default="auto"
+        How SNVs are predicted: "naive" runs the network on all four windows;
+        "fast" runs each reference window (both strands) once and propagates
+        the substitution through the changed receptive field only (equal to
+        "naive" to float32 rounding); "auto" uses "fast" when the network
+        allows it (valid convolutions and poolings, Flatten, dense layers, as
+        DeepSEA's) and a cost model says it is faster. Indels always take
+        full passes.
 
     Returns
     -------
     scores : pandas.DataFrame
         One row per ALT allele: chrom, pos, id, ref, alt, line (of the input),
-        ref_match (NA when unknown), padded (a window ran past a contig end
-        and holds N there), scored, reason (why not scored), then one column
+        ref_match (NA when unknown), padded (with ``contig_ends="pad"``: a
+        window ran past a contig end and holds N there), scored, reason (why not scored), then one column
         ``"<score>:<target>"`` per score and target (NaN if not scored).
 
     See Also
     --------
     write_variant_scores : The same, streamed to a TSV or HDF5 file.
     """
-    chunks = list(iter_variant_scores(
-        model, variants, genome, targets=targets, strand=strand,
-        max_indel_length=max_indel_length, ref_mismatch=ref_mismatch, on_malformed=on_malformed,
-        chunk_size=chunk_size, batch_size=batch_size, epsilon=epsilon, scores=scores,
-        evalues=evalues, report=report,
-    ))
+    options = dict(targets=targets, strand=strand, max_indel_length=max_indel_length,
+                   ref_mismatch=ref_mismatch, on_malformed=on_malformed, chunk_size=chunk_size,
+                   batch_size=batch_size, epsilon=epsilon, scores=scores,
+                   contig_ends=contig_ends, method=method)
+    if client is not None:
+        from ._distributed import score_on_cluster
+
+        chunks = score_on_cluster(model, variants, genome, client=client, evalues=evalues,
+                                  report=report, partition_size=partition_size, **options)
+    else:
+        chunks = list(iter_variant_scores(model, variants, genome, evalues=evalues,
+                                          report=report, **options))
     if not chunks:
         empty = pd.DataFrame(columns=INFO_COLUMNS)
         names = ModelTargets(model, targets).names

@@ -5,6 +5,7 @@ import re
 import numpy as np
 
 _ALLELE = re.compile(r"^[ACGTN]+$")
+CONTIG_ENDS = ("skip", "pad")
 
 
 def allele_flank(max_indel_length):
@@ -13,7 +14,7 @@ def allele_flank(max_indel_length):
 
 
 def variant_windows(genome, variants, sequence_length, *, max_indel_length=100,
-                    ref_mismatch="skip"):
+                    ref_mismatch="skip", contig_ends="skip"):
     """Reference and alternative windows of the variants, as DeepSEA builds them.
 
     DeepSEA (v0.94) fetches ``sequence_length + 100`` bases with the variant's
@@ -39,14 +40,20 @@ def variant_windows(genome, variants, sequence_length, *, max_indel_length=100,
         A REF that disagrees with the genome is reported and not scored
         ("skip"), or scored with the REF as written in the variant file
         ("score").
+    contig_ends : {"skip", "pad"}, default="skip"
+        A variant whose fetched bases (``sequence_length + 2 * flank``,
+        ``pos - 549 .. pos + 550`` for DeepSEA) reach past either end of its
+        contig is not scored ("skip", as DeepSEA drops it), or its windows
+        hold N there ("pad").
 
     Returns
     -------
     ref_windows, alt_windows : list of str
         Windows of length ``L`` for the variants to score ("" for the others).
     info : dict of str to ndarray
-        ``ref_match`` (1 match, 0 mismatch, -1 unknown), ``padded`` (a
-        window reaches past the contig's ends and holds N there), ``scored``
+        ``ref_match`` (1 match, 0 mismatch, -1 unknown), ``padded`` (with
+        ``contig_ends="pad"``: a window reaches past the contig's ends and
+        holds N there), ``scored``
         and ``reason`` (why a variant is not scored, or "").
     """
     n = len(variants)
@@ -79,6 +86,10 @@ def variant_windows(genome, variants, sequence_length, *, max_indel_length=100,
         start = int(pos) - 1
         if start >= length:
             reasons[i] = f"position {pos} is past the end of {name} ({length} bp)"
+            continue
+        if contig_ends == "skip" and (start - centre < 0 or start - centre + total > length):
+            # One reason per contig, so that a summary counts them together.
+            reasons[i] = f"{total} bp window leaves contig {name} (contig_ends='skip')"
             continue
         genome_ref = genome.fetch(name, start, start + len(ref))
         ref_match[i] = genome_ref == ref

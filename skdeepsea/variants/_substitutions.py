@@ -1,0 +1,441 @@
+"""Single-base substitutions through a network from its reference activations (fastISM's idea).
+
+One mechanism serves in silico mutagenesis (3 substitutions at each position
+of one sequence) and SNV scoring (one substitution at the window's centre of
+many reference windows, and at the mirrored position of their reverse
+complements). A substitution at input position p changes a valid
+convolution's outputs only in ``[p - k + 1, p]`` and a pooling's only in the
+windows holding a changed value, and so on up the stack (fastISM, Nair et
+al. 2022). The references go through the convolution stack once, as a
+compiled Keras model that returns each stage's activations around the
+substituted positions (pre-activations for convolutions) and the last stage
+whole. Each substitution is then propagated as a *difference*: a
+convolution's changed outputs are the reference's pre-activations plus the
+kernel applied to the changed inputs only, a pooling's are recomputed on the
+windows holding a change, and the first dense layer, linear in the
+flattened last stage, adds the rows of its kernel that the changed positions
+read. The remaining dense layers run batched through the engine.
+
+The difference arithmetic is batched in NumPy (BLAS matrix products over all
+substitutions of one geometry) rather than in the Keras model: its shapes
+change with the position (clipping at the ends, pooling alignment), and a
+compiled Keras model per geometry would cost more to compile than to run.
+"""
+
+import weakref
+
+import numpy as np
+
+_REF_BLOCK = 256  # reference windows per block of the reference model's outputs
+_MUTANT_BLOCK = 1024  # substitutions propagated at once
+# The fast path's NumPy products are smaller and less efficient than a batched
+# forward pass: count its multiply-adds this many times, plus a fixed cost per
+# substitution (gathers, splices, Python), in multiply-add equivalents.
+_SMALL_PRODUCT_PENALTY = 3.0
+_PER_SUBSTITUTION_OVERHEAD = 2e5
+
+_CACHE = weakref.WeakKeyDictionary()
+
+
+def _relu(x):
+    return np.maximum(x, 0, out=x)
+
+
+def _numpy_activation(function):
+    """The activation as a NumPy function (ReLU and linear directly, others through Keras)."""
+    import keras
+
+    if function is None or function is keras.activations.linear:
+        return lambda x: x
+    if function is keras.activations.relu:
+        return _relu
+
+    def apply(x):
+        return np.asarray(keras.ops.convert_to_numpy(function(keras.ops.convert_to_tensor(x))),
+                          dtype=np.float32)
+
+    return apply
+
+
+class _Stage:
+    """One convolution or max pooling of the stack, with its weights as float32 arrays."""
+
+    def __init__(self, kind, layer, size, in_length):
+        self.kind, self.layer, self.size = kind, layer, size
+        if kind == "conv":
+            self.out_length = in_length - size + 1
+            kernel = np.asarray(layer.get_weights()[0], dtype=np.float32)  # (k, Cin, Cout)
+            self.bias = (np.asarray(layer.get_weights()[1], dtype=np.float32)
+                         if layer.use_bias else None)
+            self.channels_in, self.channels = kernel.shape[1], kernel.shape[2]
+            # (Cin, k * Cout): the outputs each changed input feeds, in one product.
+            self.spread = np.ascontiguousarray(kernel.transpose(1, 0, 2).reshape(
+                kernel.shape[1], -1))
+            self.activation = _numpy_activation(layer.activation)
+        else:
+            self.out_length = in_length // size
+            self.channels = None  # set from the stage below
+
+    def plan(self, a, b):
+        """For changed inputs [a, b): (needed first input, width, changed offset, changed
+        width), and the changed outputs [a2, b2); None when no output changes."""
+        k = self.size
+        if self.kind == "conv":
+            a2, b2 = max(0, a - k + 1), min(self.out_length, b)
+            n0, n1 = a2, b2 + k - 1
+        else:
+            a2, b2 = a // k, min(self.out_length, (b - 1) // k + 1)
+            n0, n1 = a2 * k, b2 * k
+        if b2 <= a2:
+            return None
+        return (n0, n1 - n0, a - n0, min(b, n1) - a), (a2, b2)
+
+
+def _stack(network):
+    """(stages, first dense layer, layers after it), or None for another architecture."""
+    import keras
+
+    layers = [layer for layer in network.layers if not isinstance(layer, keras.layers.InputLayer)]
+    found, tail = [], None
+    for i, layer in enumerate(layers):
+        if getattr(layer, "dtype_policy", None) is not None and \
+                layer.dtype_policy.compute_dtype != "float32":
+            return None  # mixed precision: float32 differences would not equal its outputs
+        if isinstance(layer, keras.layers.Dropout):
+            continue
+        if isinstance(layer, keras.layers.Flatten):
+            tail = layers[i + 1:]
+            break
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.Conv1D) and config["padding"] == "valid" and \
+                tuple(config["strides"]) == (1,) and tuple(config["dilation_rate"]) == (1,) and \
+                config.get("groups", 1) == 1 and config["data_format"] == "channels_last":
+            found.append(("conv", layer, int(config["kernel_size"][0])))
+        elif isinstance(layer, keras.layers.MaxPooling1D) and config["padding"] == "valid" and \
+                tuple(config["pool_size"]) == tuple(config["strides"]) and \
+                config["data_format"] == "channels_last":
+            found.append(("pool", layer, int(config["pool_size"][0])))
+        else:
+            return None
+    tail = [layer for layer in tail or [] if not isinstance(layer, keras.layers.Dropout)]
+    if not found or not tail or not isinstance(tail[0], keras.layers.Dense):
+        return None
+    return found, tail[0], tail[1:]
+
+
+def _pre_activation_layer(layer):
+    """A Keras layer returning a convolution's or dense layer's pre-activation, sharing its
+    weights (the layer is a tracked sub-layer: the network's own variables)."""
+    import keras
+
+    class PreActivation(keras.layers.Layer):
+        def __init__(self, wrapped, **kwargs):
+            super().__init__(**kwargs)
+            self.wrapped = wrapped
+
+        def call(self, x):
+            if isinstance(self.wrapped, keras.layers.Dense):
+                y = keras.ops.matmul(x, self.wrapped.kernel)
+            else:
+                y = self.wrapped.convolution_op(x, self.wrapped.kernel)
+            return y + self.wrapped.bias if self.wrapped.use_bias else y
+
+        def compute_output_shape(self, input_shape):
+            return self.wrapped.compute_output_shape(input_shape)
+
+    return PreActivation(layer, name=f"{layer.name}_pre_activation")
+
+
+class SubstitutionNetwork:
+    """A network split for substitutions: convolution stack, first dense layer, head.
+
+    Use :func:`substitution_network` to get the one cached for a network.
+
+    Parameters
+    ----------
+    network : keras.Model
+        The classifier's network.
+    length : int
+        Input length.
+    found : tuple
+        The output of ``_stack(network)``.
+    """
+
+    def __init__(self, network, length, found):
+        import keras
+
+        stages, dense, after = found
+        self.network, self.length = network, length
+        self.channels_in = int(network.input_shape[-1])
+        self.stages = []
+        in_length, channels = length, self.channels_in
+        for kind, layer, size in stages:
+            stage = _Stage(kind, layer, size, in_length)
+            if kind == "pool":
+                stage.channels = channels
+            in_length, channels = stage.out_length, stage.channels
+            self.stages.append(stage)
+        self.last_length, self.last_channels = in_length, channels
+        if in_length < 1:
+            raise ValueError(f"The convolution stack leaves no positions of a {length} bp input.")
+        self.dense = dense
+        self.dense_kernel = np.asarray(dense.get_weights()[0], dtype=np.float32)
+        units = self.dense_kernel.shape[1]
+        inputs = keras.Input((units,), name="dense_pre_activation")
+        x = keras.layers.Activation(dense.activation or "linear")(inputs)
+        for layer in after:
+            x = layer(x)
+        self.head = keras.Model(inputs, x, name=f"{network.name}_head")
+        self.n_outputs = int(self.head.output.shape[-1])
+        self._reference_models = {}
+
+    # -------------------------------------------------------------- planning and cost
+
+    def plan(self, position):
+        """Per stage (needed first input, width, changed offset, changed width) and the
+        last stage's changed positions [a, b); None when nothing reaches the last stage."""
+        a, b = position, position + 1
+        steps = []
+        for stage in self.stages:
+            planned = stage.plan(a, b)
+            if planned is None:
+                return None
+            step, (a, b) = planned
+            steps.append(step)
+        return steps, (a, b)
+
+    def full_cost(self):
+        """Multiply-adds of one forward pass of the whole network."""
+        cost = sum(stage.out_length * stage.spread.size for stage in self.stages
+                   if stage.kind == "conv")
+        return cost + self.dense_kernel.size + self._head_cost()
+
+    def _head_cost(self):
+        return sum(int(np.prod(w.shape)) for w in self.head.weights if len(w.shape) == 2)
+
+    def substitution_cost(self, position):
+        """Multiply-adds of one substitution at ``position`` propagated as a difference."""
+        planned = self.plan(position)
+        if planned is None:
+            return 0
+        steps, (a, b) = planned
+        cost = 0
+        for stage, (_, _, _, changed) in zip(self.stages, steps):
+            if stage.kind == "conv":
+                cost += changed * stage.spread.size
+        return cost + (b - a) * self.last_channels * self.dense_kernel.shape[1] + \
+            self._head_cost()
+
+    def faster(self, positions, references_per_substitution=0.0):
+        """Whether propagating substitutions at ``positions`` beats full forward passes.
+
+        A cost model, not a timer: multiply-adds of the difference path (weighted
+        for its small products, plus a fixed cost per substitution, plus the
+        reference passes it needs per substitution) against one full pass per
+        substitution.
+        """
+        positions = np.asarray(positions)
+        if positions.size == 0:
+            return False
+        sample = positions[np.linspace(0, positions.size - 1, min(positions.size, 64)).astype(int)]
+        difference = np.mean([self.substitution_cost(int(p)) for p in sample])
+        full = self.full_cost()
+        fast = (_SMALL_PRODUCT_PENALTY * difference + _PER_SUBSTITUTION_OVERHEAD
+                + references_per_substitution * full)
+        return bool(fast < full)
+
+    # -------------------------------------------------------------- the reference pass
+
+    def _reference_model(self, ranges):
+        """The Keras model returning each stage's reference output over ``ranges``
+        (pre-activations for convolutions) and the first dense layer's pre-activation."""
+        import keras
+
+        if ranges not in self._reference_models:
+            inputs = keras.Input((self.length, self.channels_in), name="sequence")
+            x, outputs = inputs, []
+            for stage, (lo, hi) in zip(self.stages, ranges):
+                if stage.kind == "conv":
+                    pre = _pre_activation_layer(stage.layer)(x)
+                    outputs.append(pre[:, lo:hi])
+                    x = keras.layers.Activation(stage.layer.activation or "linear")(pre)
+                else:
+                    x = stage.layer(x)
+                    outputs.append(x[:, lo:hi])
+            outputs.append(_pre_activation_layer(self.dense)(keras.layers.Flatten()(x)))
+            self._reference_models[ranges] = keras.Model(inputs, outputs)
+        return self._reference_models[ranges]
+
+    def _ranges(self, plans):
+        """Per stage, the span of its outputs that some substitution reads."""
+        spans = [[None, None] for _ in self.stages]
+
+        def cover(s, lo, hi):
+            spans[s][0] = lo if spans[s][0] is None else min(spans[s][0], lo)
+            spans[s][1] = hi if spans[s][1] is None else max(spans[s][1], hi)
+
+        for steps, _ in plans:
+            for s, (n0, width, _, _) in enumerate(steps):
+                stage = self.stages[s]
+                if stage.kind == "conv":
+                    cover(s, n0, n0 + width - stage.size + 1)  # its changed outputs
+                elif s > 0:
+                    cover(s - 1, n0, n0 + width)  # a pooling reads its whole windows
+        return tuple((lo or 0, hi if hi is not None else 1) for lo, hi in spans)
+
+    # -------------------------------------------------------------- prediction
+
+    def predict(self, references, reference_of, positions, rows, *, batch_size):
+        """Outputs of the references and of their single-position substitutions.
+
+        Parameters
+        ----------
+        references : ndarray of shape (n_references, L, C)
+            One-hot sequences (uint8 or float).
+        reference_of : ndarray of int, shape (n,)
+            The reference of each substitution.
+        positions : ndarray of int, shape (n,)
+            Its position.
+        rows : ndarray of shape (n, C)
+            The input row it puts there (a one-hot base; zeros for N).
+        batch_size : int
+            Sequences per forward pass of the reference model.
+
+        Returns
+        -------
+        reference_outputs : ndarray of shape (n_references, n_outputs)
+        outputs : ndarray of shape (n, n_outputs)
+            float32.
+        """
+        from .._engine.inference import iter_predictions, predict_batches
+
+        reference_of = np.asarray(reference_of, dtype=np.int64)
+        positions = np.asarray(positions, dtype=np.int64)
+        rows = np.asarray(rows, dtype=np.float32)
+        n_refs, n = len(references), len(positions)
+        plans = {int(p): self.plan(int(p)) for p in np.unique(positions)}
+        ranges = self._ranges([p for p in plans.values() if p is not None])
+        model = self._reference_model(ranges)
+        units = self.dense_kernel.shape[1]
+        pre = np.empty((n_refs + n, units), dtype=np.float32)
+        # Substitutions in the order of their reference, so a block of references
+        # serves a contiguous run of them.
+        order = np.argsort(reference_of, kind="stable")
+        bounds = np.searchsorted(reference_of[order], np.arange(n_refs + 1))
+        per_call = max(1, _REF_BLOCK // batch_size)
+        # The reference model has several outputs (stage activations and the dense
+        # pre-activation), which the engine's streaming form returns as they are;
+        # each block's substitutions are propagated as it arrives. The NumPy
+        # products are small: one BLAS thread each (several threads only wait on
+        # each other, and on a shared CPU they spin against the Keras backend's).
+        from threadpoolctl import threadpool_limits
+
+        for start, stop, outputs in iter_predictions(model, references, batch_size=batch_size,
+                                                     batches_per_call=per_call):
+            *stage_outputs, pre[start:stop] = [np.asarray(o, dtype=np.float32) for o in outputs]
+            block = order[bounds[start]:bounds[stop]]
+            if block.size:
+                with threadpool_limits(1, user_api="blas"):
+                    self._substitute(references[start:stop], stage_outputs, pre, n_refs, block,
+                                     reference_of[block] - start, positions[block], rows[block],
+                                     plans, ranges)
+        outputs = predict_batches(self.head, pre, batch_size=max(batch_size, 256))
+        return outputs[:n_refs], outputs[n_refs:]
+
+    def _substitute(self, references, stage_outputs, pre, n_refs, which, ref, positions, rows,
+                    plans, ranges):
+        """Fill ``pre[n_refs + which]``: the first dense layer's pre-activations of the
+        substitutions, from the references' (``pre[ref]``) plus their differences."""
+        pre[n_refs + which] = pre[ref]
+        for begin in range(0, len(which), _MUTANT_BLOCK):
+            part = slice(begin, begin + _MUTANT_BLOCK)
+            keys = {}
+            for i, p in enumerate(positions[part], begin):
+                planned = plans[int(p)]
+                if planned is not None:  # else the change never reaches the last stage
+                    keys.setdefault(tuple(step[1:] for step in planned[0]), []).append(i)
+            # The last stage's differences of the block, by position: the first dense
+            # layer is linear in the flattened last stage, so each position adds its
+            # kernel rows times the differences there (each row read once per block).
+            at_position = {}
+            for members in keys.values():
+                chosen = np.array(members)
+                first, delta = self._propagate(references, stage_outputs, ref[chosen],
+                                               positions[chosen], rows[chosen], plans, ranges)
+                for j in range(delta.shape[1]):
+                    for position in np.unique(first + j):
+                        rows_here = np.flatnonzero(first + j == position)
+                        entry = at_position.setdefault(int(position), ([], []))
+                        entry[0].append(n_refs + which[chosen[rows_here]])
+                        entry[1].append(delta[rows_here, j])
+            C = self.last_channels
+            for position, (targets, deltas) in at_position.items():
+                kernel = self.dense_kernel[position * C:(position + 1) * C]
+                pre[np.concatenate(targets)] += np.concatenate(deltas) @ kernel
+
+    def _propagate(self, references, stage_outputs, ref, positions, rows, plans, ranges):
+        """Substitutions of one geometry: their differences up the stack.
+
+        Returns the first changed position of the last stage of each, and the
+        differences there, of shape (m, changed width, channels).
+        """
+        m = len(positions)
+        steps = plans[int(positions[0])][0]  # widths and offsets, shared by the geometry
+        first = np.asarray([[step[0] for step in plans[int(p)][0]] for p in positions])
+        # The difference at the input: the new row minus the reference's.
+        delta = (rows - references[ref, positions].astype(np.float32))[:, None, :]
+        for s, (stage, (_, width, offset, changed)) in enumerate(zip(self.stages, steps)):
+            if stage.kind == "conv":
+                out_width = width - stage.size + 1
+                take = first[:, s:s + 1] - ranges[s][0] + np.arange(out_width)
+                reference_pre = stage_outputs[s][ref[:, None], take]  # (m, out_width, C)
+                spread = (delta[:, :changed].reshape(m * changed, -1) @ stage.spread).reshape(
+                    m, changed, stage.size, stage.channels)
+                new_pre = reference_pre.copy()
+                for q in range(changed):
+                    for j in range(stage.size):
+                        o = offset + q - j
+                        if 0 <= o < out_width:
+                            new_pre[:, o] += spread[:, q, j]
+                delta = stage.activation(new_pre) - stage.activation(reference_pre)
+            else:
+                # A pooling reads whole windows of the stage below: its reference output
+                # there, with the differences added.
+                take = first[:, s:s + 1] + np.arange(width)
+                if s == 0:
+                    x = references[ref[:, None], take].astype(np.float32)
+                else:
+                    x = stage_outputs[s - 1][ref[:, None], take - ranges[s - 1][0]]
+                    if self.stages[s - 1].kind == "conv":
+                        x = self.stages[s - 1].activation(x)
+                windows = (m, width // stage.size, stage.size, x.shape[-1])
+                reference = x.reshape(windows).max(axis=2)
+                x[:, offset:offset + changed] += delta[:, :changed]
+                delta = x.reshape(windows).max(axis=2) - reference
+        return np.asarray([plans[int(p)][1][0] for p in positions]), delta
+
+
+def substitution_network(network, length):
+    """The cached :class:`SubstitutionNetwork` of a network, or None for another architecture.
+
+    Parameters
+    ----------
+    network : keras.Model
+        The classifier's network.
+    length : int
+        Input length.
+
+    Returns
+    -------
+    SubstitutionNetwork or None
+        None when the network is not valid ``Conv1D`` / ``MaxPooling1D`` layers
+        (float32) followed by Flatten and Dense layers.
+    """
+    cached = _CACHE.get(network)
+    if cached is not None and cached.length == length:
+        return cached
+    found = _stack(network)
+    if found is None:
+        return None
+    cached = _CACHE[network] = SubstitutionNetwork(network, length, found)
+    return cached
