@@ -445,14 +445,14 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """Fit, and return what a transform of the same X needs (read once: X may be a generator)."""
         self.alphabet_, _ = self._check_params()
         sequences, ids = read_sequences(X)
-        _, self.sequence_length_ = self._validated_bytes(list(sequences))
+        encoded, self.sequence_length_ = self._validated_bytes(sequences)
         self.n_features_in_ = 1
         columns = getattr(X, "columns", None)
         if columns is not None and len(columns) == 1 and isinstance(columns[0], str):
             self.feature_names_in_ = np.asarray(columns, dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        return sequences, ids
+        return encoded, len(sequences), ids
 
     def fit_transform(self, X, y=None):
         """Fit to the sequences and encode them, reading X once.
@@ -469,8 +469,8 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         X_onehot : OneHotArray or DataFrame
             As :meth:`transform` returns.
         """
-        sequences, ids = self._fit(X)
-        return self._encode(sequences, ids, X)
+        encoded, n_sequences, ids = self._fit(X)
+        return self._encode(encoded, n_sequences, self.sequence_length_, ids, X)
 
     def transform(self, X):
         """One-hot encode sequences.
@@ -500,11 +500,12 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """
         check_is_fitted(self)
         sequences, ids = read_sequences(X)
-        return self._encode(sequences, ids, X)
-
-    def _encode(self, sequences, ids, X):
-        _, dtype = self._check_params()
         encoded, length = self._validated_bytes(sequences)
+        return self._encode(encoded, len(sequences), length, ids, X)
+
+    def _encode(self, encoded, n_sequences, length, ids, X):
+        """One-hot arrays from checked bytes, in the output container; X gives a pandas index."""
+        _, dtype = self._check_params()
         if self.flatten and length != self.sequence_length_:
             raise ValueError(
                 f"The sequences have length {length}, but this OneHotDNA(flatten=True) was "
@@ -513,15 +514,18 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             )
         table = _encoding_table(self.alphabet_, self.ambiguous, dtype)
         onehot = np.take(table, np.frombuffer(encoded, dtype=np.uint8), axis=0)
-        shape = (len(sequences), length * 4) if self.flatten else (len(sequences), length, 4)
+        shape = (n_sequences, length * 4) if self.flatten else (n_sequences, length, 4)
         onehot = OneHotArray(onehot.reshape(shape), alphabet=self.alphabet_)
         container = self._output_container()
         if not self.flatten or container == "default":
             return onehot
         columns = self.get_feature_names_out()
         if container == "polars":
-            import polars
-
+            try:
+                import polars
+            except ImportError as error:
+                raise ImportError("set_output(transform='polars') needs polars: "
+                                  "pip install polars.") from error
             return polars.DataFrame(np.asarray(onehot), schema=columns.tolist(), orient="row")
         import pandas
 
