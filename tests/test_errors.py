@@ -839,3 +839,31 @@ def test_check_output_path_helper(tmp_path):
     check_output_path(tmp_path / "b.tsv", {"--vcf": a, "--background": None})
     with pytest.raises(ValueError, match="--out .*a.vcf is the input file of --vcf"):
         check_output_path(tmp_path / "." / "a.vcf", {"--vcf": str(a)})
+
+
+def test_convert_bundle_failing_on_one_split_keeps_the_old_files(tmp_path):
+    from skdeepsea.data import convert_bundle
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    x = np.zeros((30, 4, 100), dtype=np.uint8)
+    x[:, 0] = 1
+    for split in ("train", "valid"):
+        scipy.io.savemat(bundle / f"{split}.mat", {f"{split}xdata": x,
+                                                   f"{split}data": np.zeros((30, 2), np.uint8)})
+    _truncate(bundle / "valid.mat", 0.6)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "train.h5").write_bytes(b"old")
+    with pytest.raises(DamagedFileError, match="valid.mat is damaged or truncated"):
+        convert_bundle(bundle, out)
+    assert os.listdir(out) == ["train.h5"] and (out / "train.h5").read_bytes() == b"old"
+
+
+def test_variant_window_with_a_bad_genome_base_names_the_variant(files, tmp_path, capsys):
+    vcf = _vcf(tmp_path, "chr2\t95\t.\tA\tC\t.\t.\t.\n", "gap.vcf")
+    line = assert_one_line(_argv("variant-effects", dict(files, vcf=str(vcf)), tmp_path,
+                                 "--ref-mismatch", "score", "--no-progress"), capsys, 1,
+                           "Variant chr2:95 A>C, line 4", "genome.fa",
+                           "of its reference window has an invalid character '-'")
+    assert not os.path.exists(tmp_path / "out.tsv"), line

@@ -22,6 +22,7 @@ import os
 
 import numpy as np
 
+from .._atomic import atomic_files
 from ..preprocessing import ALPHABET_DEFAULT, check_alphabet
 from ._arrays import ArrayDataset, open_arrays
 from ._build import build_dataset, label_bins, profile_name, read_peaks
@@ -135,7 +136,8 @@ def convert_bundle(source, output, *, alphabet=ALPHABET_DEFAULT, target_names=No
     output : str or path-like
         The streaming file for one source file; for a folder, a folder that
         receives ``train.h5``, ``valid.h5`` and ``test.h5`` (created if
-        needed).
+        needed), committed together (:func:`skdeepsea._atomic.atomic_files`):
+        a conversion that fails or is killed leaves the previous files.
     alphabet : str, default="ATGC"
         Base order to store (the estimator's default, so that training needs
         no channel permutation).
@@ -155,25 +157,30 @@ def convert_bundle(source, output, *, alphabet=ALPHABET_DEFAULT, target_names=No
         from ..targets import read_target_names
 
         target_names = read_target_names(target_names).tolist()
-    if os.path.isdir(source):
-        pairs = [
-            (os.path.join(source, f"{split}.mat"), os.path.join(output, f"{split}.h5"))
-            for split in _BUNDLE_SPLITS
-            if os.path.exists(os.path.join(source, f"{split}.mat"))
-        ]
-        if not pairs:
-            raise FileNotFoundError(f"{source} holds none of train.mat, valid.mat, test.mat.")
-        os.makedirs(output, exist_ok=True)
-    else:
-        pairs = [(source, output)]
-    for mat_path, out_path in pairs:
-        with open_dataset(mat_path, alphabet=alphabet) as data:
-            if target_names is not None and len(target_names) != data.n_targets:
-                raise ValueError(
-                    f"{len(target_names)} target names given, but {mat_path} has "
-                    f"{data.n_targets} targets."
-                )
-            write_dataset(out_path, data.X, data.Y, target_names=target_names,
-                          packed=packed, chunk_rows=chunk_rows, compression=compression,
-                          block_size=block_size, progress=progress)
-    return [out_path for _, out_path in pairs]
+    options = dict(alphabet=alphabet, target_names=target_names, packed=packed,
+                   chunk_rows=chunk_rows, compression=compression, block_size=block_size,
+                   progress=progress)
+    if not os.path.isdir(source):
+        _convert_file(source, output, **options)
+        return [output]
+    splits = [split for split in _BUNDLE_SPLITS
+              if os.path.exists(os.path.join(source, f"{split}.mat"))]
+    if not splits:
+        raise FileNotFoundError(f"{source} holds none of train.mat, valid.mat, test.mat.")
+    # The files are committed together: a conversion that fails or is killed leaves the
+    # previous ones, never a new train.h5 beside an old valid.h5.
+    with atomic_files(output, remove=[f"{split}.h5" for split in _BUNDLE_SPLITS]) as work:
+        for split in splits:
+            _convert_file(os.path.join(source, f"{split}.mat"),
+                          os.path.join(work, f"{split}.h5"), **options)
+    return [os.path.join(output, f"{split}.h5") for split in splits]
+
+
+def _convert_file(mat_path, out_path, *, alphabet, target_names, **options):
+    with open_dataset(mat_path, alphabet=alphabet) as data:
+        if target_names is not None and len(target_names) != data.n_targets:
+            raise ValueError(
+                f"{len(target_names)} target names given, but {mat_path} has "
+                f"{data.n_targets} targets."
+            )
+        write_dataset(out_path, data.X, data.Y, target_names=target_names, **options)

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from ..exceptions import located_sequence_error
 from ..preprocessing import OneHotDNA, complement_channels, reverse_complement
 from ..targets import target_indices
 from ._io import ReadReport, read_variants
@@ -250,6 +251,27 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
     return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
 
 
+def _window_error(error, genome, chunk, targets, max_indel_length):
+    """OneHotDNA's error about a window, told by the variant (and line) whose window it is."""
+    if located_sequence_error(error, lambda i, position: "") is None:
+        return None  # not about a character of a sequence
+    ref_windows, alt_windows, _ = variant_windows(
+        genome, chunk, targets.sequence_length, max_indel_length=max_indel_length,
+        ref_mismatch="score", contig_ends="pad")
+    encoder = OneHotDNA(alphabet=targets.alphabet).fit(["A"])
+    for i, windows in enumerate(zip(ref_windows, alt_windows)):
+        for kind, window in zip(("reference", "alternative"), windows):
+            try:
+                encoder.transform([window or "A"])
+            except ValueError as window_error:
+                row = chunk.iloc[i]
+                line = f", line {row['line']}" if "line" in row else ""
+                return located_sequence_error(window_error, lambda j, position: (
+                    f"Variant {row['chrom']}:{row['pos']} {row['ref']}>{row['alt']}{line} "
+                    f"(genome {genome.path}): position {position + 1} of its {kind} window"))
+    return None
+
+
 def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
                         max_indel_length=100, ref_mismatch="skip", on_malformed="error",
                         chunk_size=2000, batch_size=None, epsilon=None, scores=SCORES,
@@ -283,11 +305,18 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
     try:
         for chunk in read_variants(variants, chunk_size=chunk_size, on_malformed=on_malformed,
                                    report=report if report is not None else ReadReport()):
-            scored = score_chunk(
-                model_targets, genome, chunk, strand=strand, max_indel_length=max_indel_length,
-                ref_mismatch=ref_mismatch, contig_ends=contig_ends, method=method,
-                epsilon=epsilon, batch_size=batch_size, scores=tuple(scores), evalues=evalues,
-            )
+            try:
+                scored = score_chunk(
+                    model_targets, genome, chunk, strand=strand,
+                    max_indel_length=max_indel_length, ref_mismatch=ref_mismatch,
+                    contig_ends=contig_ends, method=method, epsilon=epsilon,
+                    batch_size=batch_size, scores=tuple(scores), evalues=evalues,
+                )
+            except ValueError as error:
+                located = _window_error(error, genome, chunk, model_targets, max_indel_length)
+                if located is None:
+                    raise
+                raise located from error
             if progress is not None:
                 progress.update(len(scored))
             yield scored
