@@ -28,7 +28,28 @@ class DamagedFileError(ValueError):
 
 
 def damaged(path, kind, error):
-    """A :class:`DamagedFileError` naming ``path``, its kind and the reader's complaint."""
+    """A :class:`DamagedFileError` naming ``path``, its kind and the reader's complaint.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    kind : str
+        What it was read as ("zip archive", "HDF5", "gzip stream", ...).
+    error : BaseException or str
+        What the reader said.
+
+    Returns
+    -------
+    error : DamagedFileError
+        To raise.
+
+    Examples
+    --------
+    >>> from skdeepsea.exceptions import damaged
+    >>> damaged("m.skdeepsea", "zip archive", "Bad CRC-32")
+    DamagedFileError('m.skdeepsea is damaged or truncated (zip archive: Bad CRC-32).')
+    """
     detail = " ".join(str(error).split()) or type(error).__name__
     return DamagedFileError(f"{path} is damaged or truncated ({kind}: {detail}).")
 
