@@ -56,6 +56,16 @@ autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = False
+# Well-formed numpydoc, checked on every documented object (warnings, so errors under -W): a
+# summary line; known sections in numpydoc's order; "name : type" parameter lines, in the
+# signature's order, each with a description; reST directives with "::"; no tabs or double blank
+# lines. numpydoc's style checks (extended summaries, See Also, Examples everywhere) are not asked.
+numpydoc_validation_checks = {
+    "SS01", "GL02", "GL03", "GL05", "GL06", "GL07", "GL09", "GL10",
+    "PR03", "PR05", "PR06", "PR07", "PR10", "YD01",
+}
+# Constants (N_TARGETS, ...) have no docstrings of their own; their modules describe them.
+numpydoc_validation_exclude = {r"\.[A-Z][A-Z0-9_]*$"}
 
 # User guide: Markdown pages as they are on GitHub; ``page.md#section`` links need heading anchors.
 myst_heading_anchors = 3
