@@ -7,15 +7,22 @@ sequences (:func:`~skdeepsea.datasets.make_chromatin_dataset`: random DNA with
 JASPAR motifs planted in the centre, one target per motif and per pair of
 motifs), then evaluated on held-out sequences the way the DeepSEA paper does:
 per-target ROC AUC and PR AUC (:func:`skdeepsea.report.evaluation_table`),
-curves of chosen targets and the distribution of the AUCs.
+curves of chosen targets, the distribution of the AUCs, and a comparison
+with another model target by target.
 """
 
 import matplotlib.pyplot as plt
+from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
 from skdeepsea import DeepSEAClassifier, OneHotDNA
 from skdeepsea.datasets import make_chromatin_dataset
-from skdeepsea.plotting import plot_auc_distribution, plot_pr_curves, plot_roc_curves
+from skdeepsea.plotting import (
+    plot_auc_distribution,
+    plot_model_comparison,
+    plot_pr_curves,
+    plot_roc_curves,
+)
 from skdeepsea.report import evaluation_table
 
 sequences, Y, target_names = make_chromatin_dataset(
@@ -55,3 +62,12 @@ plot_pr_curves(Y_test, scores, ["CTCF", "NRF1", target_names[-1]], target_names,
 
 fig, ax = plt.subplots(figsize=(3.5, 4))
 plot_auc_distribution(table, "roc_auc", ax=ax)
+
+# %%
+# Two models target by target: the same network trained for one epoch
+# against the six-epoch one (``clone`` copies the parameters, not the fit).
+
+one_epoch = clone(model).set_params(epochs=1).fit(X_train, Y_train)
+table_one_epoch = evaluation_table(Y_test, one_epoch.predict_proba(X_test), target_names)
+fig, ax = plt.subplots(figsize=(4.2, 4.2))
+plot_model_comparison(table_one_epoch, table, "roc_auc", labels=("1 epoch", "6 epochs"), ax=ax)
