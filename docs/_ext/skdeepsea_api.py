@@ -29,6 +29,7 @@ API_ORDER = [
     "skdeepsea",
     "skdeepsea.preprocessing",
     "skdeepsea.classifier",
+    "skdeepsea.single_target",
     "skdeepsea.network",
     "skdeepsea.losses",
     "skdeepsea.metrics",
@@ -40,8 +41,10 @@ API_ORDER = [
     "skdeepsea.motifs",
     "skdeepsea.genome",
     "skdeepsea.variants",
+    "skdeepsea.attribution",
     "skdeepsea.pretrained",
     "skdeepsea.persistence",
+    "skdeepsea.exceptions",
     "skdeepsea.cli",
 ]
 
@@ -276,7 +279,8 @@ def drop_type_docstring(app, what, name, obj, options, lines):
 
 def setup(app):
     app.connect("autodoc-skip-member", skip_foreign_member)
-    app.connect("autodoc-process-docstring", drop_type_docstring)
+    # Before numpydoc (priority 500) rewrites the docstring.
+    app.connect("autodoc-process-docstring", drop_type_docstring, priority=100)
     # Before Sphinx lists the source files, which autosummary then reads for the names to document.
     app.connect("config-inited", _generate)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
