@@ -31,7 +31,7 @@ TINY = {
     "danq": {"conv_filters": (4,), "kernel_size": 5, "pool_size": 4, "lstm_units": 3,
              "fc_units": 6},
 }
-COMMON = {"optimizer": "adam", "learning_rate": 0.02, "batch_size": 32, "epochs": 6,
+COMMON = {"optimizer": "adam", "learning_rate": 0.02, "batch_size": 32, "epochs": 4,
           "random_state": 0}
 
 
@@ -147,13 +147,14 @@ def test_variant_scores_are_the_windows_predictions(fitted, tmp_path, name):
 
     clf = fitted[name][-1]
     rng = np.random.default_rng(3)
-    chrom = "".join(rng.choice(list("ACGT"), 200))
+    chrom = "".join(rng.choice(list("ACGT"), 400))
     genome = _write_fasta(tmp_path / "genome.fa", [("chr1", chrom)])
-    positions = [60, 101]  # 1-based
+    positions = [150, 201]  # 1-based; windows (with the 50 bp flanks of indels) inside the contig
     alts = ["A" if chrom[p - 1] != "A" else "C" for p in positions]
     variants = pd.DataFrame({"chrom": "chr1", "pos": positions,
                              "ref": [chrom[p - 1] for p in positions], "alt": alts})
     out = score_variants(clf, variants, genome)
+    assert out["scored"].all()
     centre = L // 2 - 1  # the variant's base in the model's window
     encoder = OneHotDNA(alphabet=clf.alphabet_).fit(["A"])
     for row, (pos, alt) in enumerate(zip(positions, alts)):
@@ -241,7 +242,7 @@ def _torch_predict(module, torch, X, alphabet):
 def test_beluga_state_dict_imports_with_identical_outputs(tmp_path):
     from skdeepsea.pretrained import load_deepsea
 
-    length, filters, width = 200, (5, 6, 7), 3
+    length, filters, width = 2000, (3, 4, 5), 8  # the published geometry, few filters
     positions = feature_length("beluga", length, 3, width, 4)
     module, torch = _torch_beluga(filters, width, 9, 4, positions * filters[-1])
     torch.manual_seed(0)
@@ -257,8 +258,7 @@ def test_beluga_state_dict_imports_with_identical_outputs(tmp_path):
     rng = np.random.default_rng(0)
     seqs = ["".join(rng.choice(list("ACGT"), length)) for _ in range(6)]
     for alphabet in ("ATGC", "ACGT"):
-        clf = load_deepsea(path, names, verify=False, alphabet=alphabet, average_strands=False,
-                           sequence_length=length)
+        clf = load_deepsea(path, names, verify=False, alphabet=alphabet, average_strands=False)
         assert clf.architecture == "beluga" and clf.model_.name == "beluga"
         assert clf.conv_filters == filters and clf.sequence_length_ == length
         assert list(clf.target_names_) == [f"Cell{i}_DNase_None" for i in range(4)]
@@ -267,15 +267,14 @@ def test_beluga_state_dict_imports_with_identical_outputs(tmp_path):
         assert expected.std() > 0.05
         np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-5)
 
-    # Beluga: both strands by default, as ExPecto.
-    averaged = load_deepsea(path, names, verify=False, sequence_length=length)
+    averaged = load_deepsea(path, names, verify=False)  # Beluga: both strands, as ExPecto
     assert averaged.average_strands
     X = OneHotDNA().fit_transform(seqs)
     both = (_torch_predict(module, torch, X, "ATGC")
             + _torch_predict(module, torch, reverse_complement(X, alphabet="ATGC"), "ATGC")) / 2
     np.testing.assert_allclose(averaged.predict_proba(X), both, atol=1e-5)
-    with pytest.raises(ValueError, match="sequence_length"):  # None: Beluga's 2000 bp
-        load_deepsea(path, names, verify=False)
+    with pytest.raises(ValueError, match="pass the sequence_length"):
+        load_deepsea(path, names, verify=False, sequence_length=1000)
 
 
 def test_published_beluga_file_is_checked_by_md5(tmp_path):
