@@ -32,8 +32,6 @@ version = release = skdeepsea.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.doctest",
-    "sphinx.ext.mathjax",
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
@@ -69,7 +67,6 @@ numpydoc_validation_exclude = {r"\.[A-Z][A-Z0-9_]*$"}
 
 # User guide: Markdown pages as they are on GitHub; ``page.md#section`` links need heading anchors.
 myst_heading_anchors = 3
-myst_enable_extensions = ["colon_fence"]
 
 # The gallery: each examples/plot_*.py runs once per build (small data, seconds each).
 sphinx_gallery_conf = {
