@@ -42,7 +42,7 @@ def encoded(dataset):
 @pytest.fixture(scope="module")
 def fitted(encoded):
     X, Y = encoded
-    return DeepSEAClassifier(**{**SMALL, "epochs": 8}).fit(X[:TRAIN], Y[:TRAIN])
+    return DeepSEAClassifier(**{**SMALL, "epochs": 5}).fit(X[:TRAIN], Y[:TRAIN])
 
 
 @pytest.fixture(scope="module")
