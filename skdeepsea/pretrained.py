@@ -67,6 +67,7 @@ __all__ = [
 
 TORCH_BASE_ORDER = "AGCT"
 NAMES_FILE = "predictor.names"
+KIPOI_NAMES_FILE = "predictor_names.txt"  # Kipoi's Beluga names, one per line
 
 # The published files this module accepts without verify=False. A value of None is not known
 # (no public source gives it) and is not checked; each entry has at least one published hash.
@@ -406,12 +407,15 @@ def _read_names(path):
 
 def _resolve_names(target_names, path, n_outputs):
     if target_names is None:
-        beside = os.path.join(os.path.dirname(os.path.abspath(path)), NAMES_FILE)
-        if os.path.isfile(beside):
-            target_names = beside
+        folder = os.path.dirname(os.path.abspath(path))
+        beside = [os.path.join(folder, name) for name in (NAMES_FILE, KIPOI_NAMES_FILE)]
+        beside = [name for name in beside if os.path.isfile(name)]
+        if beside:
+            target_names = beside[0]
         else:
             warnings.warn(
-                f"No target names given and no {NAMES_FILE} beside {path}: the outputs are named "
+                f"No target names given and no {NAMES_FILE} (or {KIPOI_NAMES_FILE}) beside "
+                f"{path}: the outputs are named "
                 "target_0, target_1, ... Pass target_names= (the predictor.names file) to name "
                 "them.",
                 UserWarning,
@@ -473,8 +477,9 @@ def load_deepsea(
         The names file (or the names themselves), one per output: DeepSEA's
         ``predictor.names`` (``Cell|Feature|Treatment``), or a file of one
         name per line (Kipoi's ``predictor_names.txt`` of Beluga's 2,002
-        profiles). None: the ``predictor.names`` file beside ``path`` if
-        there is one, else ``target_0``, ... with a warning.
+        profiles). None: the ``predictor.names`` (or else
+        ``predictor_names.txt``) file beside ``path`` if there is one, else
+        ``target_0``, ... with a warning.
     alphabet : str, default="ATGC"
         Base order of the estimator's input (``alphabet_``): the first
         convolution's input channels are permuted from the weights' A, G, C,
