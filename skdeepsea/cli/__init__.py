@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 
-from . import data, demo, evaluate, pretrained, train, variants
+from . import attribute, data, demo, evaluate, pretrained, train, variants
 from ._common import USER_ERRORS, one_line
 from .demo import run_demo
 
@@ -31,6 +31,7 @@ _COMMANDS = [
     train.register,
     evaluate.register,
     pretrained.register,
+    attribute.register,
 ]
 
 

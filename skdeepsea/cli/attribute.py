@@ -1,0 +1,170 @@
+"""The ``attribute`` command: per-base contribution scores of sequences or variants."""
+
+import os
+import sys
+
+from .variants import _split
+
+_MAX_FIGURES_DEFAULT = 20
+
+
+def register(commands):
+    """Add ``attribute`` to the ``skdeepsea`` command.
+
+    Parameters
+    ----------
+    commands : argparse._SubParsersAction
+        The subcommands of the ``skdeepsea`` parser.
+    """
+    parser = commands.add_parser(
+        "attribute",
+        help="per-base contribution scores of sequences or variants to chosen targets",
+        description="Explain a trained model's outputs base by base (DeepLIFT/SHAP with "
+                    "dinucleotide-shuffled references, integrated gradients, or gradient x "
+                    "input) for the records of a FASTA file, sequences given inline, or the "
+                    "reference and alternative windows of the variants of a VCF. Writes the "
+                    "scores to an NPZ or HDF5 file (under a temporary name, then renamed) "
+                    "and, with --figures, sequence logos as PNG files.",
+    )
+    parser.add_argument("--model", required=True, help="a model saved with .save (.skdeepsea)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--fasta", help="FASTA of sequences of the model's length")
+    source.add_argument("--sequences", help="comma-separated sequences of the model's length")
+    source.add_argument("--vcf", help="VCF (or chrom/pos/ref/alt table) of variants; "
+                                      "needs --genome")
+    parser.add_argument("--genome", help="reference FASTA for --vcf")
+    parser.add_argument("--out", required=True, help="output file: .npz, .h5 or .hdf5 (with "
+                                                     "--vcf, _ref and _alt are added to the name)")
+    parser.add_argument("--targets", help="comma-separated target names or indices "
+                                          "(default: all)")
+    parser.add_argument("--sum-targets", action="store_true",
+                        help="explain the sum of the chosen targets")
+    parser.add_argument("--method", default="deep_lift_shap",
+                        choices=["deep_lift_shap", "integrated_gradients", "gradient_x_input"])
+    parser.add_argument("--output", default="logit", choices=["logit", "probability"],
+                        help="explain logits (default) or probabilities")
+    parser.add_argument("--strands", default="forward", choices=["forward", "both"],
+                        help="forward strand, or the mean with the reverse complement")
+    parser.add_argument("--n-shuffles", type=int, default=20,
+                        help="shuffled references per sequence (default 20)")
+    parser.add_argument("--n-steps", type=int, default=50,
+                        help="integrated gradients' quadrature points (default 50)")
+    parser.add_argument("--batch-size", type=int, default=64, help="pairs per gradient step")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffles")
+    parser.add_argument("--figures", metavar="DIR", help="also draw sequence logos as PNG "
+                                                         "files in DIR")
+    parser.add_argument("--max-figures", type=int, default=_MAX_FIGURES_DEFAULT,
+                        help=f"logos drawn at most (default {_MAX_FIGURES_DEFAULT})")
+    parser.add_argument("--flank", type=int, default=20,
+                        help="bases drawn each side of a variant (default 20)")
+    parser.set_defaults(run=_run_attribute)
+
+
+def _run_attribute(args):
+    from .. import load
+    from ..attribution import attribute, attribute_variants, write_attributions
+
+    if args.vcf and not args.genome:
+        print("skdeepsea attribute: --vcf needs --genome", file=sys.stderr)
+        return 2
+    model = load(args.model)
+    options = dict(targets=_targets(args.targets), method=args.method, output=args.output,
+                   strands=args.strands, sum_targets=args.sum_targets,
+                   n_shuffles=args.n_shuffles, n_steps=args.n_steps,
+                   batch_size=args.batch_size, random_state=args.seed)
+    if args.method == "gradient_x_input":
+        options.pop("n_shuffles")
+    if args.vcf:
+        from ..genome import Genome
+
+        with Genome(args.genome) as genome:
+            frame, ref, alt = attribute_variants(model, args.vcf, genome, **options)
+        if ref is None:
+            print(f"skdeepsea attribute: no variant of {args.vcf} could be scored",
+                  file=sys.stderr)
+            return 1
+        stem, suffix = os.path.splitext(args.out)
+        for label, result in (("ref", ref), ("alt", alt)):
+            write_attributions(result, f"{stem}_{label}{suffix}")
+        kept = frame[frame["scored"]]
+        print(f"Wrote {stem}_ref{suffix} and {stem}_alt{suffix}: {len(kept)} variant(s) of "
+              f"{len(frame)}, {len(ref.targets)} target(s), {args.method}.", file=sys.stderr)
+        if args.figures:
+            _variant_figures(ref, alt, kept, args)
+        return 0
+    names, sequences = _read_sequences(args)
+    result = attribute(model, sequences, **options)
+    write_attributions(result, args.out)
+    print(f"Wrote {args.out}: {len(sequences)} sequence(s), {len(result.targets)} target(s), "
+          f"{args.method}.", file=sys.stderr)
+    if args.figures:
+        _sequence_figures(result, names, args)
+    return 0
+
+
+def _targets(text):
+    keys = _split(text)
+    return None if keys is None else [int(k) if k.lstrip("-").isdigit() else k for k in keys]
+
+
+def _read_sequences(args):
+    if args.sequences:
+        sequences = [s.upper() for s in _split(args.sequences)]
+        return [f"sequence_{i}" for i in range(len(sequences))], sequences
+    import pysam
+
+    if not os.path.exists(args.fasta):
+        raise FileNotFoundError(f"FASTA file not found: {args.fasta!r}.")
+    names, sequences = [], []
+    with pysam.FastxFile(args.fasta) as records:
+        for record in records:
+            names.append(record.name)
+            sequences.append(record.sequence.upper())
+    if not sequences:
+        raise ValueError(f"{args.fasta!r} holds no FASTA records.")
+    return names, sequences
+
+
+def _safe(name):
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name))
+
+
+def _save(figure, directory, name):
+    from .._atomic import atomic_path
+
+    path = os.path.join(directory, f"{_safe(name)}.png")
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=120)
+    return path
+
+
+def _sequence_figures(result, names, args):
+    from ..plotting.attribution import plot_attribution_logo
+
+    os.makedirs(args.figures, exist_ok=True)
+    count = 0
+    for i, name in enumerate(names):
+        for k, target in enumerate(result.targets):
+            if count >= args.max_figures:
+                break
+            scores = result.scores[i, k] * (result.sequences[i] if result.hypothetical else 1)
+            figure = plot_attribution_logo(scores, result.alphabet, title=f"{name}: {target}")
+            _save(figure, args.figures, f"{name}_{target}")
+            count += 1
+    print(f"Drew {count} logo(s) in {args.figures}.", file=sys.stderr)
+
+
+def _variant_figures(ref, alt, variants, args):
+    from ..plotting.attribution import plot_variant_attributions
+
+    os.makedirs(args.figures, exist_ok=True)
+    count = 0
+    for i, (_, row) in enumerate(variants.iterrows()):
+        for target in ref.targets:
+            if count >= args.max_figures:
+                break
+            figure = plot_variant_attributions(ref, alt, i, target=target, flank=args.flank)
+            _save(figure, args.figures, f"{row['chrom']}_{row['pos']}_{row['ref']}_"
+                                        f"{row['alt']}_{target}")
+            count += 1
+    print(f"Drew {count} logo(s) in {args.figures}.", file=sys.stderr)

@@ -1,0 +1,306 @@
+"""Per-base contribution scores: completeness, exactness on linear networks, strands, files,
+logos, the ``attribute`` command, and planted motifs lighting up after a fit.
+
+Networks are tiny and their biases random (an untrained network with zero biases is
+positively homogeneous, which would make integrated gradients exact by accident).
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import keras
+
+from skdeepsea import DeepSEAClassifier, OneHotDNA, reverse_complement
+from skdeepsea.attribution import (
+    attribute,
+    dinucleotide_shuffle,
+    read_attributions,
+    write_attributions,
+)
+from skdeepsea.datasets import make_chromatin_dataset
+from skdeepsea.network import build_deepsea
+from skdeepsea.preprocessing import complement_channels
+
+L = 48
+ALPHABET = "ATGC"
+
+
+def _random_biases(network, seed):
+    rng = np.random.default_rng(seed)
+    for layer in network.layers:
+        if getattr(layer, "bias", None) is not None:
+            layer.bias.assign(rng.normal(0, 0.2, layer.bias.shape).astype("float32"))
+    return network
+
+
+@pytest.fixture(scope="module")
+def network():
+    net = build_deepsea(L, 3, conv_filters=(6, 6, 6), kernel_size=5, pool_size=2, fc_units=12,
+                        seed=0)
+    return _random_biases(net, 0)
+
+
+def _one_hot(codes):
+    return np.eye(4, dtype=np.float32)[np.asarray(codes)]
+
+
+def _random_sequences(n, seed, length=L):
+    return _one_hot(np.random.default_rng(seed).integers(0, 4, (n, length)))
+
+
+def _dinucleotides(letters, n_letters=5):
+    counts = np.zeros((n_letters, n_letters), dtype=int)
+    np.add.at(counts, (letters[:-1], letters[1:]), 1)
+    return counts
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=80), st.integers(0, 2**16))
+def test_dinucleotide_shuffle_keeps_dinucleotides_and_ends(codes, seed):
+    # Code 4 is an N: an all-zero row, shuffled as a fifth letter.
+    X = np.vstack([np.eye(4, dtype=np.uint8), np.zeros((1, 4), np.uint8)])[codes][None]
+    shuffles = dinucleotide_shuffle(X, 4, random_state=seed)
+    assert shuffles.shape == (1, 4, len(codes), 4) and shuffles.dtype == np.uint8
+    letters = np.asarray(codes)
+    for shuffle in shuffles[0]:
+        got = np.where(shuffle.any(axis=1), shuffle.argmax(axis=1), 4)
+        assert got[0] == letters[0] and got[-1] == letters[-1]
+        np.testing.assert_array_equal(_dinucleotides(got), _dinucleotides(letters))
+
+
+def test_dinucleotide_shuffle_shuffles():
+    X = _random_sequences(1, 0, length=200)
+    shuffles = dinucleotide_shuffle(X, 5, random_state=0)
+    assert (shuffles != X[:, None]).any(axis=(2, 3)).all()
+    np.testing.assert_array_equal(shuffles, dinucleotide_shuffle(X, 5, random_state=0))
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 2**16), st.sampled_from(["logit", "probability"]),
+       st.sampled_from(["forward", "both"]))
+def test_deep_lift_shap_sums_to_the_output_difference(network, seed, output, strands):
+    X = _random_sequences(3, seed)
+    result = attribute(network, X, targets=[0, 2], output=output, strands=strands,
+                       n_shuffles=5, random_state=seed, batch_size=16)
+    assert result.scores.shape == (3, 2, L, 4)
+    # Contributions only at the bases present.
+    assert np.all(result.scores[np.broadcast_to(X[:, None] == 0, result.scores.shape)] == 0)
+    differences = result.outputs - result.reference_outputs
+    assert np.abs(differences).max() > 1e-3  # the check below is not vacuous
+    np.testing.assert_allclose(result.deltas, 0, atol=1e-4 + 1e-4 * np.abs(differences).max())
+
+
+def test_integrated_gradients_sum_to_the_output_difference(network):
+    X = _random_sequences(3, 1)
+    for references in ("zeros", "shuffle"):
+        result = attribute(network, X, method="integrated_gradients", references=references,
+                           n_shuffles=2, n_steps=256, targets=1)
+        differences = result.outputs - result.reference_outputs
+        assert np.abs(differences).min() > 1e-3
+        # Quadrature error only: it shrinks as n_steps grows (0.5% of the range at 256).
+        np.testing.assert_allclose(result.deltas, 0, atol=0.01 * np.abs(differences).max())
+
+
+def test_all_methods_agree_exactly_on_a_linear_network():
+    inputs = keras.Input((L, 4))
+    x = keras.layers.Conv1D(3, 5, name="conv")(inputs)
+    x = keras.layers.AveragePooling1D(2)(x)
+    x = keras.layers.Flatten()(x)
+    linear = keras.Model(inputs, keras.layers.Dense(2, name="out")(x))
+    _random_biases(linear, 1)
+    X = _random_sequences(4, 2)
+    zeros = np.zeros((1, L, 4), np.float32)
+    gxi = attribute(linear, X, method="gradient_x_input", targets=0)
+    dls = attribute(linear, X, references=zeros, targets=0)
+    ig = attribute(linear, X, method="integrated_gradients", references=zeros, n_steps=3,
+                   targets=0)
+    np.testing.assert_allclose(dls.scores, gxi.scores, atol=1e-5)
+    np.testing.assert_allclose(ig.scores, gxi.scores, atol=1e-5)
+    # A linear model's gradient is its weight: compare with finite differences.
+    base = linear.predict(X[:1], verbose=0)[0, 0]
+    hypothetical = attribute(linear, X[:1], method="gradient_x_input", targets=0,
+                             hypothetical=True).scores[0, 0]
+    bumped = X[:1].copy()
+    bumped[0, 7, 2] += 1.0
+    assert linear.predict(bumped, verbose=0)[0, 0] - base == pytest.approx(
+        hypothetical[7, 2], abs=1e-4)
+
+
+def test_gradient_x_input_is_the_gradient_times_the_input(network):
+    X = _random_sequences(2, 3)
+    grads = attribute(network, X, method="gradient_x_input", targets=2,
+                      hypothetical=True).scores[:, 0]
+    result = attribute(network, X, method="gradient_x_input", targets=2)
+    np.testing.assert_allclose(result.scores[:, 0], grads * X, rtol=1e-6)
+    # Central differences of the logit at a few coordinates (ReLU networks are piecewise
+    # linear, so a small step stays on one piece almost surely).
+    eps = 1e-3
+    for position, channel in [(3, 0), (20, 2), (40, 3)]:
+        up, down = X.copy(), X.copy()
+        up[:, position, channel] += eps
+        down[:, position, channel] -= eps
+        estimate = (_logit(network, up) - _logit(network, down))[:, 2] / (2 * eps)
+        np.testing.assert_allclose(estimate, grads[:, position, channel], atol=5e-3)
+
+
+def _logit(network, X):
+    p = np.asarray(network.predict(X, verbose=0), dtype=np.float64)
+    return np.log(p) - np.log1p(-p)
+
+
+def test_both_strands_are_symmetric_under_reverse_complement(network):
+    X = _random_sequences(2, 4)
+    channels = complement_channels(ALPHABET)
+    rc = X[:, ::-1][..., channels]
+    forward = attribute(network, X, method="gradient_x_input", strands="both", targets=1)
+    backward = attribute(network, rc, method="gradient_x_input", strands="both", targets=1)
+    np.testing.assert_allclose(backward.scores, forward.scores[:, :, ::-1][..., channels],
+                               atol=1e-6)
+    np.testing.assert_allclose(backward.outputs, forward.outputs, atol=1e-6)
+
+
+def test_a_sum_of_targets_is_the_sum_of_their_scores(network):
+    X = _random_sequences(2, 5)
+    each = attribute(network, X, targets=[0, 1], n_shuffles=3)
+    summed = attribute(network, X, targets=[0, 1], n_shuffles=3, sum_targets=True)
+    assert summed.targets == ["0+1"]
+    np.testing.assert_allclose(summed.scores[:, 0], each.scores.sum(axis=1), atol=1e-5)
+    np.testing.assert_allclose(summed.outputs[:, 0], each.outputs.sum(axis=1), atol=1e-5)
+
+
+def test_layers_without_a_rule_are_named_in_a_warning():
+    inputs = keras.Input((L, 4))
+    x = keras.layers.Conv1D(3, 5, activation="relu")(inputs)
+    x = keras.layers.LSTM(2, name="recurrent")(x)
+    model = keras.Model(inputs, keras.layers.Dense(1)(x))
+    with pytest.warns(RuntimeWarning, match=r"recurrent \(LSTM\)"):
+        result = attribute(model, _random_sequences(1, 6), n_shuffles=2)
+    assert np.isfinite(result.scores).all()
+
+
+def test_bad_input_is_refused_with_a_clear_message(network):
+    with pytest.raises(ValueError, match="Sequence 1 has length 3"):
+        attribute(network, ["A" * L, "ACG"])
+    with pytest.raises(ValueError, match="method must be one of"):
+        attribute(network, ["A" * L], method="saliency")
+    with pytest.raises(ValueError, match="takes no references"):
+        attribute(network, ["A" * L], method="gradient_x_input", references="zeros")
+    with pytest.raises(ValueError, match="references must have shape"):
+        attribute(network, ["A" * L], references=np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match="Unknown target"):
+        attribute(network, ["A" * L], targets="nope")
+    softmax = build_deepsea(L, 3, conv_filters=(2, 2, 2), kernel_size=5, pool_size=2,
+                            fc_units=4, output_activation="softmax", seed=0)
+    with pytest.raises(ValueError, match="no rule for the softmax activation"):
+        attribute(softmax, ["A" * L], output="probability")
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".h5"])
+def test_scores_round_trip_through_files(network, tmp_path, suffix):
+    result = attribute(network, _random_sequences(2, 7), targets=[2, 0], n_shuffles=2)
+    path = write_attributions(result, tmp_path / f"scores{suffix}")
+    back = read_attributions(path)
+    for name in ("scores", "sequences", "outputs", "reference_outputs"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(result, name))
+    assert (back.targets, back.method, back.alphabet) == (["2", "0"], "deep_lift_shap", "ATGC")
+    assert [p.name for p in tmp_path.iterdir()] == [f"scores{suffix}"]
+
+
+# --- Planted motifs light up after a fit; not in an untrained network ----------------------
+
+SITE_A, SITE_B = "GATAAGCA", "TGACTCAT"
+
+
+def _site(consensus):
+    return np.eye(4)[["ACGT".index(b) for b in consensus]]
+
+
+def _planted_starts(sequence, consensus):
+    rc = reverse_complement(consensus)
+    return [i for i in range(len(sequence) - len(consensus) + 1)
+            if sequence[i:i + len(consensus)] in (consensus, rc)]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, Y, names = make_chromatin_dataset(
+        n_samples=800, sequence_length=60, center_width=40, sites="consensus",
+        motifs={"A": _site(SITE_A), "B": _site(SITE_B)}, motif_probability=0.5,
+        combinations=False, random_state=0)
+    params = dict(conv_filters=(16, 16), kernel_size=8, pool_size=2, fc_units=16,
+                  dropout=(0.1, 0.1), optimizer="adam", learning_rate=0.005, batch_size=64,
+                  random_state=0)
+    onehot = OneHotDNA().fit_transform(X)
+    Y = pd.DataFrame(Y, columns=names)  # target names travel with the fit
+    clf = DeepSEAClassifier(epochs=10, **params).fit(onehot[:700], Y[:700])
+    untrained = DeepSEAClassifier(epochs=1, **params).fit(onehot[:1], Y[:1])
+    return clf, untrained, X[700:], Y.to_numpy()[700:], names
+
+
+def _site_overlap(model, X, Y, target, consensus):
+    chosen = [i for i in np.flatnonzero(Y[:, target]) if _planted_starts(X[i], consensus)][:12]
+    result = attribute(model, [X[i] for i in chosen], targets=target, n_shuffles=4)
+    top = result.top_positions(len(consensus) // 2)
+    hits = []
+    for row, i in enumerate(chosen):
+        site = set()
+        for start in _planted_starts(X[i], consensus):
+            site.update(range(start, start + len(consensus)))
+        hits.append(np.mean([p in site for p in top[row]]))
+    return float(np.mean(hits))
+
+
+def test_planted_motifs_light_up_after_a_fit(fitted):
+    clf, untrained, X, Y, names = fitted
+    assert clf.score(OneHotDNA().fit_transform(X), Y) > 0.8
+    for target, consensus in enumerate((SITE_A, SITE_B)):
+        trained = _site_overlap(clf, X, Y, target, consensus)
+        control = _site_overlap(untrained, X, Y, target, consensus)
+        # The top 4 positions: by chance 8 of the 40 central positions (0.2) are in the site.
+        assert trained > 0.6, (names[target], trained, control)
+        assert trained > control + 0.4, (names[target], trained, control)
+
+
+def test_attribute_command_writes_the_scores_and_logos(fitted, tmp_path):
+    from skdeepsea.cli import main
+
+    clf, _, X, _, names = fitted
+    model = tmp_path / "model.skdeepsea"
+    clf.save(model)
+    fasta = tmp_path / "seqs.fa"
+    fasta.write_text("".join(f">s{i}\n{X[i]}\n" for i in range(3)))
+    out, figures = tmp_path / "scores.h5", tmp_path / "figures"
+    status = main(["attribute", "--model", str(model), "--fasta", str(fasta), "--out", str(out),
+                   "--targets", "B,0", "--n-shuffles", "3", "--figures", str(figures)])
+    assert status == 0
+    written = read_attributions(out)
+    expected = attribute(clf, list(X[:3]), targets=["B", 0], n_shuffles=3)
+    assert written.targets == ["B", "A"]
+    np.testing.assert_allclose(written.scores, expected.scores, atol=1e-6)
+    assert sorted(p.name for p in figures.iterdir()) == sorted(
+        f"s{i}_{t}.png" for i in range(3) for t in ("A", "B"))
+
+
+def test_variant_logos_share_their_axis(fitted):
+    pytest.importorskip("logomaker")
+    from skdeepsea.plotting.attribution import plot_attribution_logo, plot_variant_attributions
+
+    clf, _, X, _, _ = fitted
+    ref_sequence = X[0]
+    position = len(ref_sequence) // 2 - 1
+    alt_base = "A" if ref_sequence[position] != "A" else "C"
+    alt_sequence = ref_sequence[:position] + alt_base + ref_sequence[position + 1:]
+    ref = attribute(clf, [ref_sequence], targets="A", n_shuffles=2)
+    alt = attribute(clf, [alt_sequence], targets="A", n_shuffles=2)
+    figure = plot_variant_attributions(ref, alt, flank=5)
+    top, bottom = figure.axes
+    assert top.get_ylim() == bottom.get_ylim()
+    assert top.get_title() == "reference: A" and bottom.get_title() == "alternative: A"
+    low, high = top.get_xlim()
+    assert low < position - 5 and high > position + 5 and high - low < 13
+    with pytest.raises(ValueError, match=r"shape \(length, 4\)"):
+        plot_attribution_logo(np.zeros((5, 3)))
