@@ -175,17 +175,28 @@ def test_variant_scores_are_the_windows_predictions(fitted, tmp_path, name):
             np.testing.assert_allclose(result.proba[i, b], expected, atol=1e-5)
 
 
-def test_train_command_takes_the_architecture(tmp_path):
-    from skdeepsea.cli import build_parser
-    from skdeepsea.cli.train import _estimator_params
+def test_train_command_and_motifs_for_another_architecture(fitted, data, tmp_path):
+    import skdeepsea
+    from skdeepsea.cli import main
+    from skdeepsea.data import write_dataset
+    from skdeepsea.motifs import filter_motifs
 
-    data = tmp_path / "train.h5"
-    data.write_bytes(b"")
-    args = build_parser().parse_args(["train", str(data), "--out", "m.skdeepsea",
-                                      "--architecture", "danq", "--lstm-units", "8"])
-    params = _estimator_params(args)
-    assert params["architecture"] == "danq" and params["lstm_units"] == 8
-    assert DeepSEAClassifier(**params).architecture == "danq"
+    seqs, y = data
+    path = str(tmp_path / "train.h5")
+    write_dataset(path, OneHotDNA(dtype="uint8").fit_transform(seqs[:64]), y[:64].to_numpy(),
+                  target_names=list(y.columns))
+    out = tmp_path / "danq.skdeepsea"
+    assert main(["train", path, "--out", str(out), "--architecture", "danq", "--conv-filters", "3",
+                 "--kernel-size", "5", "--pool-size", "4", "--lstm-units", "2", "--fc-units",
+                 "4", "--epochs", "1", "--verbose", "0"]) == 0
+    loaded = skdeepsea.load(out)
+    assert loaded.architecture == "danq" and loaded.lstm_units == 2
+    assert loaded.model_.get_layer("bilstm").output.shape == (None, (L - 4) // 4, 4)
+
+    # First-layer motifs read Beluga's first convolution like DeepSEA's.
+    clf = fitted["beluga"][-1]
+    motifs = filter_motifs(clf, OneHotDNA(alphabet=clf.alphabet_).fit_transform(seqs[:32]))
+    assert motifs.counts.shape == (4, 3, 4)
 
 
 # ------------------------------------------------------------------ Beluga's published weights
