@@ -20,9 +20,7 @@ references. Summed over a sequence this is ``sum m * (x - r)``, which for
 integrated gradients and DeepLIFT equals the output difference from the
 references (completeness; :attr:`Attributions.deltas` reports how far off).
 
-How DeepLIFT runs on three backends
------------------------------------
-PyTorch implementations (tangermeme, Captum, shap) replace the backward pass of
+How DeepLIFT runs on three backends: PyTorch implementations (tangermeme, Captum, shap) replace the backward pass of
 each nonlinear module with a hook. Keras 3 has no backend-neutral way to
 override a gradient, so the network is re-run with each nonlinear layer
 wrapped in a rule whose *value* is the layer's own output and whose *gradient*
