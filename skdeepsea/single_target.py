@@ -72,7 +72,7 @@ class TargetClassifier(ClassifierMixin, BaseEstimator):
     >>> view = TargetClassifier(model, target="target_1")
     >>> view.predict_proba(X[40:]).shape, view.classes_.tolist()
     ((20, 2), [0, 1])
-    >>> calibrated = CalibratedClassifierCV(FrozenEstimator(view)).fit(X[40:], Y[40:, 1])
+    >>> calibrated = CalibratedClassifierCV(FrozenEstimator(view), cv=2).fit(X[40:], Y[40:, 1])
     >>> calibrated.predict_proba(X[40:]).shape
     (20, 2)
     """
