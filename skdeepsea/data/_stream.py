@@ -278,7 +278,8 @@ class StreamWriter:
             raise ValueError(f"block {start}:{stop} runs past the {self.n_samples} samples.")
         for name, values in (("X", X), ("Y", Y)):
             # A 0.5 label or a -1 would be stored as 0 or 255 by the cast to uint8.
-            stored = values.astype(np.uint8)
+            with np.errstate(invalid="ignore"):  # NaN is caught by the comparison below
+                stored = values.astype(np.uint8)
             if values.dtype != np.uint8 and not np.array_equal(stored, values):
                 rows = ~np.equal(stored, values).reshape(len(values), -1).all(axis=1)
                 i = int(np.flatnonzero(rows)[0])
