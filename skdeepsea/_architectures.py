@@ -63,13 +63,28 @@ def resolve_sizes(architecture, sizes):
     """
     check_architecture(architecture)
     defaults = ARCHITECTURES[architecture]
-    return {name: defaults[name] if sizes.get(name) is None else sizes[name]
-            for name in SIZE_PARAMS}
+    resolved = {name: defaults[name] if sizes.get(name) is None else sizes[name]
+                for name in SIZE_PARAMS}
+    if sizes.get("dropout") is None and isinstance(resolved["conv_filters"], (tuple, list)):
+        resolved["dropout"] = default_dropout(architecture, len(resolved["conv_filters"]))
+    return resolved
 
 
 def dropout_count(architecture, n_blocks):
     """How many dropout rates the architecture takes: one per block, DanQ's LSTM one more."""
     return n_blocks + (architecture == "danq")
+
+
+def default_dropout(architecture, n_blocks):
+    """The published pattern for any number of blocks: 0.2 at every place but the last, 0.5 there.
+
+    Examples
+    --------
+    >>> from skdeepsea._architectures import default_dropout
+    >>> default_dropout("deepsea", 3), default_dropout("danq", 1), default_dropout("beluga", 1)
+    ((0.2, 0.2, 0.5), (0.2, 0.5), (0.5,))
+    """
+    return (0.2,) * (dropout_count(architecture, n_blocks) - 1) + (0.5,)
 
 
 def feature_length(architecture, sequence_length, n_blocks, kernel_size, pool_size):

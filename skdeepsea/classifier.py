@@ -67,7 +67,9 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         constraint.
     dropout : tuple of float or None, default=None
         Dropout after each convolution block (one rate per block; DanQ one
-        more after its LSTM). None: the architecture's.
+        more after its LSTM). None: the architecture's pattern for the
+        number of blocks, 0.2 at each place but the last and 0.5 there
+        (0.2, 0.2, 0.5 for DeepSEA and Beluga; 0.2, 0.5 for DanQ).
     conv_filters : tuple of int or None, default=None
         Filters of each convolution block (Beluga: of both its
         convolutions). None: the architecture's.

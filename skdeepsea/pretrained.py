@@ -50,7 +50,7 @@ import warnings
 import keras
 import numpy as np
 
-from ._architectures import PUBLISHED_SEQUENCE_LENGTH, feature_length
+from ._architectures import PUBLISHED_SEQUENCE_LENGTH, default_dropout, feature_length
 from .network import build_architecture, torch_threshold
 from .preprocessing import channel_order, check_alphabet
 from .targets import read_target_names
@@ -573,7 +573,7 @@ def load_deepsea(
     n_outputs, fc_units = int(out_w.shape[0]), int(fc_w.shape[0])
     names = _resolve_names(target_names, path, n_outputs)
 
-    dropout = (0.2,) * (len(conv_filters) - 1) + (0.5,)
+    dropout = default_dropout(architecture, len(conv_filters))
     clf = DeepSEAClassifier(
         architecture=architecture,
         conv_filters=conv_filters,

@@ -61,6 +61,10 @@ def test_sizes_left_at_none_take_the_architectures_defaults():
         check_params(clf.get_params())
     given = resolve_params(DeepSEAClassifier(architecture="beluga", fc_units=7).get_params())
     assert given["fc_units"] == 7 and given["conv_filters"] == (320, 480, 640)
+    # Dropout left at None follows the number of blocks given.
+    deeper = resolve_params(DeepSEAClassifier(architecture="danq", conv_filters=(8, 8)).get_params())
+    assert deeper["dropout"] == (0.2, 0.2, 0.5)
+    check_params(deeper)
     # The published widths of the first dense layers.
     assert feature_length("beluga", 2000, 3, 8, 4) * 640 == 67840
     assert feature_length("danq", 1000, 1, 26, 13) * 2 * 320 == 48000
