@@ -114,16 +114,19 @@ class TargetClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def classes_(self):
+        """``[0, 1]``, once the estimator is fitted."""
         if not self.__sklearn_is_fitted__():
             raise AttributeError("classes_ is available once the estimator is fitted.")
         return np.array([0, 1])
 
     @property
     def target_index_(self):
+        """The target's column in the model's outputs."""
         return self._index(self._model())
 
     @property
     def target_name_(self):
+        """The target's name in the model's ``target_names_``."""
         model = self._model()
         return str(model.target_names_[self._index(model)])
 
