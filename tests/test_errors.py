@@ -867,3 +867,20 @@ def test_variant_window_with_a_bad_genome_base_names_the_variant(files, tmp_path
                            "Variant chr2:95 A>C, line 4", "genome.fa",
                            "of its reference window has an invalid character '-'")
     assert not os.path.exists(tmp_path / "out.tsv"), line
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_nan_in_a_lazy_x_names_the_sample(data, tmp_path, train):
+    _, X, y = data
+    values = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.float32,
+                                       shape=X.shape)
+    values[:] = X
+    values[29, 11, 3] = np.nan
+    values.flush()
+    lazy = np.load(tmp_path / "x.npy", mmap_mode="r")
+    clean = X.astype(np.float32)
+    with pytest.raises(ValueError, match=r"X\[29\] holds nan at position 11 \(channel 3\)"):
+        if train:
+            DeepSEAClassifier(**TINY).fit(lazy, y)
+        else:
+            DeepSEAClassifier(**TINY).fit(clean, y).predict_proba(lazy)

@@ -278,5 +278,5 @@ def test_rows_view_matches_fancy_indexing(n, block, data):
 def test_sequential_stream_rejects_non_finite(tmp_path):
     X = np.zeros((4, 5, 4), dtype=np.float32)
     X[2, 0, 0] = np.nan
-    with pytest.raises(ValueError, match="samples 2 to 3"):
+    with pytest.raises(ValueError, match=r"X\[2\] holds nan at position 0"):
         OrderedBatches(X, 2)[1]

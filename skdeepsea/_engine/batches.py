@@ -44,6 +44,24 @@ from .lazy import read_rows
 _WORKERS = 2  # Keras' threads reading batches ahead of the device
 
 
+def check_finite_rows(x, samples):
+    """Refuse NaN or infinity in rows read from a lazy X, naming the sample and position.
+
+    Parameters
+    ----------
+    x : ndarray of shape (m, L, C)
+        Rows as read.
+    samples : ndarray of shape (m,)
+        The sample index of each row.
+    """
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        row, position, channel = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(
+            f"X[{samples[row]}] holds {x[row, position, channel]} at position {position} "
+            f"(channel {channel}); one-hot values must be finite (no NaN or inf)."
+        )
+
+
 def transport_dtype(x):
     """Batches of bool and integer one-hot data travel as uint8; others as float32.
 
@@ -166,6 +184,8 @@ class TrainBatches(keras.utils.PyDataset):
 
         w = None if self.sample_weight is None else rows(self.sample_weight)
         X = rows(self.X)
+        samples = np.concatenate([np.arange(a, b) for a, b in group])
+        check_finite_rows(X, samples)
         rng = np.random.default_rng([self.seed, p, k, 1])
         return X, rows(self.targets), w, rng.permutation(len(X) * self.copies)
 
@@ -283,11 +303,7 @@ class OrderedBatches(keras.utils.PyDataset):
         begin = self.start + index * self.batch_size
         end = min(begin + self.batch_size, self.stop)
         x = read_rows(self.X, begin, end)
-        if x.dtype.kind == "f" and not np.isfinite(x).all():
-            raise ValueError(
-                f"X contains NaN or infinity in samples {begin} to {end - 1}; one-hot values "
-                "must be finite."
-            )
+        check_finite_rows(x, np.arange(begin, end))
         x = transport_dtype(x)
         if self.pad:
             x = _pad(x, self.batch_size)
