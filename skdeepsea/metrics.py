@@ -106,7 +106,7 @@ def pr_auc_per_target(y_true, y_score):
     return _per_target(average_precision_score, y_true, y_score)
 
 
-def mean_roc_auc(y_true, y_score):
+def mean_roc_auc(y_true, y_score, sample_weight=None):
     """Mean ROC AUC over the targets that have both classes, the DeepSEA paper's metric.
 
     Parameters
@@ -115,6 +115,8 @@ def mean_roc_auc(y_true, y_score):
         Binary labels (0/1).
     y_score : array-like of the same shape
         Predicted probabilities or scores.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample in every target's ROC AUC.
 
     Returns
     -------
@@ -126,7 +128,7 @@ def mean_roc_auc(y_true, y_score):
     >>> mean_roc_auc([[1, 0], [0, 1], [1, 1]], [[0.9, 0.25], [0.2, 0.3], [0.6, 0.2]])
     0.75
     """
-    aucs = roc_auc_per_target(y_true, y_score)
+    aucs = roc_auc_per_target(y_true, y_score, sample_weight)
     if np.isnan(aucs).all():
         warnings.warn("No target has both classes in y_true: the mean ROC AUC is undefined.")
         return float("nan")

@@ -23,7 +23,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdeepsea import DeepSEAClassifier, OneHotDNA, TargetClassifier
-from skdeepsea.metrics import best_thresholds
+from skdeepsea.metrics import best_thresholds, mean_roc_auc
 from skdeepsea.preprocessing import read_sequences
 
 from .conftest import SMALL
@@ -214,6 +214,7 @@ def test_routed_grid_search_scores_with_the_weights(encoded):
     proba = model.predict_proba(X[test])
     assert routed == pytest.approx(_weighted_mean_auc(Y[test], proba, weights[test]), abs=1e-9)
     assert routed != pytest.approx(_weighted_mean_auc(Y[test], proba, None), abs=1e-9)
+    assert mean_roc_auc(Y[test], proba, sample_weight=weights[test]) == pytest.approx(routed)
 
 
 # ---------------------------------------------------------------- decision thresholds
