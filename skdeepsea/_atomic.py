@@ -91,6 +91,8 @@ def atomic_path(path):
     ['a.txt']
     """
     path = os.fspath(path)
+    if os.path.isdir(path):  # the rename would fail only after all the work
+        raise IsADirectoryError(f"{path} is a folder; give the path of a file.")
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     _remove_leftovers(directory, os.path.basename(path))

@@ -67,6 +67,7 @@ class Genome:
         self.path = os.fspath(path)
         if not os.path.exists(self.path):
             raise FileNotFoundError(f"Genome FASTA file not found: {self.path!r}.")
+        previous = pysam.set_verbosity(0)  # htslib's own message would be a second line
         try:
             self._fasta = pysam.FastaFile(self.path)
         except (OSError, ValueError) as error:
@@ -79,6 +80,8 @@ class Genome:
             raise ValueError(
                 f"Cannot open {self.path!r} as an indexed FASTA file: {error}.{hint}"
             ) from error
+        finally:
+            pysam.set_verbosity(previous)
         self.contigs = dict(zip(self._fasta.references, self._fasta.lengths))
         self._aliases = {}
         for name in self.contigs:

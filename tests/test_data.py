@@ -279,7 +279,7 @@ def test_errors_name_file_key_and_shape(tmp_path):
         open_dataset(train, y_key="labels")
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    with pytest.raises(ValueError, match="notes.txt is not a readable MATLAB file"):
+    with pytest.raises(ValueError, match="notes.txt is neither a streaming .h5 file nor a MATLAB file"):
         open_dataset(text)
     with pytest.raises(ValueError, match="alphabet"):
         open_dataset(train, alphabet="ACGU")

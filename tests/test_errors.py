@@ -884,3 +884,26 @@ def test_nan_in_a_lazy_x_names_the_sample(data, tmp_path, train):
             DeepSEAClassifier(**TINY).fit(lazy, y)
         else:
             DeepSEAClassifier(**TINY).fit(clean, y).predict_proba(lazy)
+
+
+@pytest.mark.parametrize("command, option, kind", [
+    ("variant-effects", "--out", "folder"), ("predict", "--out", "folder"),
+    ("train", "--out", "folder"), ("import-weights", "--out", "folder"),
+    ("evaluate", "--out", "file"), ("motifs", "--out", "file"), ("demo", "--output", "file"),
+    ("build-dataset", None, "file"),
+])
+def test_output_of_the_wrong_kind_is_refused_before_work(files, tmp_path, capsys, command,
+                                                         option, kind):
+    target = tmp_path / "taken"
+    if kind == "folder":
+        target.mkdir()
+    else:
+        target.write_text("mine")
+    argv = _argv(command, files, tmp_path)
+    if option is None:
+        argv[2] = str(target)
+    else:
+        argv[argv.index(option) + 1] = str(target)
+    # Refused before the work (a late refusal would show in the demo: minutes of training).
+    assert_one_line(argv, capsys, 1, str(target), f"is a {kind}")
+    assert (target.is_dir() and os.listdir(target) == []) or target.read_text() == "mine"

@@ -88,8 +88,8 @@ def _same_file(a, b):
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def check_output_path(out, inputs, option="--out"):
-    """Refuse an output path that is one of the input files (it would replace it).
+def check_output_path(out, inputs, option="--out", folder=False):
+    """Refuse an output path that is one of the input files, or of the wrong kind.
 
     Parameters
     ----------
@@ -101,11 +101,17 @@ def check_output_path(out, inputs, option="--out"):
         caught here; the folder's writer never deletes other files.
     option : str, default="--out"
         How to name the output in the message.
+    folder : bool, default=False
+        The output is a folder (else a file): an existing path of the other
+        kind is refused now, before any work.
 
     Raises
     ------
     ValueError
         Naming both options and the file.
+    IsADirectoryError, NotADirectoryError
+        If the output exists as a folder where a file is written, or the
+        reverse.
 
     Examples
     --------
@@ -116,6 +122,11 @@ def check_output_path(out, inputs, option="--out"):
     ...
     ValueError: --out v.vcf is the input file of --vcf: writing it would replace the input.
     """
+    out = os.fspath(out)
+    if not folder and os.path.isdir(out):
+        raise IsADirectoryError(f"{option} {out} is a folder; give the path of a file.")
+    if folder and os.path.exists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(f"{option} {out} is a file; give the path of a folder.")
     for name, path in inputs.items():
         if path is not None and _same_file(os.fspath(out), os.fspath(path)):
             raise ValueError(

@@ -80,7 +80,7 @@ def _run_convert(args):
     if not os.path.exists(args.source):
         raise FileNotFoundError(f"no such file or folder: {args.source}")
     check_output_path(args.output, {"source": args.source, "--target-names": args.target_names},
-                      option="output")
+                      option="output", folder=os.path.isdir(args.source))
     written = convert_bundle(
         args.source, args.output, alphabet=args.alphabet, target_names=args.target_names,
         packed=not args.no_pack, chunk_rows=args.chunk_rows, compression=args.compression,
@@ -115,6 +115,7 @@ def read_peak_table(path):
 def _run_build(args):
     from ..data import build_dataset
 
+    check_output_path(args.output, {}, option="output", folder=True)
     peaks = read_peak_table(args.peak_table) if args.peak_table else args.peaks
     inputs = {"genome": args.genome, "--peak-table": args.peak_table}
     inputs.update({f"--peaks ({os.path.basename(p)})": p for p in

@@ -4,7 +4,7 @@ import os
 import sys
 import time
 
-from ._common import POSITIVE_INT, SEED, number
+from ._common import POSITIVE_INT, SEED, check_output_path, number
 
 DEMO_MODEL_FILE = "deepsea-demo.skdeepsea"
 
@@ -124,4 +124,5 @@ def register(commands):
 
 
 def _run_demo_command(args):
+    check_output_path(args.output, {}, option="--output", folder=True)  # before the training
     run_demo(args.n_train, args.n_test, args.epochs, args.output, args.seed)

@@ -61,7 +61,7 @@ def run_evaluate(args):
     from ..report import predict_proba_batches, target_classes_or_none, write_report
 
     check_output_path(args.out, {"--model": args.model, "--data": args.data,
-                                 "--compare": args.compare, "--names": args.names})
+                                 "--compare": args.compare, "--names": args.names}, folder=True)
     estimator = load(args.model)
     other_estimator = load(args.compare) if args.compare else None
     progress = not args.quiet
@@ -114,7 +114,7 @@ def run_motifs(args):
     from ..data import open_arrays
     from ..motifs import filter_motifs, plot_filter_logos, write_meme
 
-    check_output_path(args.out, {"--model": args.model, "--data": args.data})
+    check_output_path(args.out, {"--model": args.model, "--data": args.data}, folder=True)
     estimator = load(args.model)
     with open_arrays(args.data, **_reading_options(estimator)) as data:
         n = len(data.X) if args.max_samples is None else min(args.max_samples, len(data.X))

@@ -127,7 +127,10 @@ class Mat5Reader:
         except OSError as error:  # scipy: "could not read bytes", the file ends early
             raise damaged(self.path, "MATLAB file", error) from error
         except Exception as error:
-            raise ValueError(f"{self.path} is not a readable MATLAB file: {error}") from error
+            raise ValueError(
+                f"{self.path} is neither a streaming .h5 file nor a MATLAB file of the DeepSEA "
+                f"bundle (scipy.io: {error})."
+            ) from error
         try:
             x_key, y_key = _pair_keys(list(info), self.path, *self.keys)
         except (ValueError, KeyError):
