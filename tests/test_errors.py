@@ -9,6 +9,7 @@ that stderr is one line ``skdeepsea <command>: error: ...`` and the exit status.
 import gzip
 import os
 import zipfile
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -234,7 +235,7 @@ def test_validation_data_with_nan_names_it(data):
 def test_lazy_y_is_checked_to_its_last_row(data, tmp_path):
     from skdeepsea.data import LazyArray
 
-    _, X, y = data
+    X = data[1]
     big = np.zeros((70_000, 2), dtype=np.uint8)
     big[69_999, 1] = 2  # past the first 65,536-row block
     lazy_y = LazyArray(lambda a, b: big[a:b], big.shape, big.dtype)
@@ -690,13 +691,13 @@ OUT_IS_INPUT = [
 def test_output_over_an_input_is_refused_and_the_input_kept(files, tmp_path, capsys, command,
                                                             argv, fragment):
     copies = _out_is_input(files, tmp_path)
-    before = {path: open(path, "rb").read() for path in copies.values()}
+    before = {path: Path(path).read_bytes() for path in copies.values()}
     paths = dict(files, **copies)
     line = assert_one_line([command] + [a.format(**paths) for a in argv], capsys, 1,
                            "would replace the input", fragment)
     assert "Traceback" not in line
     for path, content in before.items():
-        assert open(path, "rb").read() == content
+        assert Path(path).read_bytes() == content
 
 
 def test_output_over_an_input_through_another_name(files, tmp_path, capsys):

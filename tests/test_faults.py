@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,7 +93,7 @@ def test_killed_variant_run_leaves_the_old_output(model_file, tmp_path):
 
     # The next run replaces the output and removes the partial file of the killed one.
     small = tmp_path / "small.vcf"
-    small.write_text("".join(open(vcf).readlines()[:10]))
+    small.write_text("".join(vcf.read_text().splitlines(keepends=True)[:10]))
     assert main(["variant-effects", "--model", model_file, "--vcf", str(small), "--genome",
                  str(genome), "--out", str(out), "--no-progress"]) == 0
     assert leftovers(folder) == []
@@ -171,10 +172,9 @@ def test_interrupted_commit_is_completed_by_the_next_run(tmp_path):
 
 def test_failed_file_set_leaves_the_folder_as_it_was(tmp_path):
     (tmp_path / "a.txt").write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_files(tmp_path) as work:
-            (open(os.path.join(work, "a.txt"), "w")).write("new")
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError), atomic_files(tmp_path) as work:
+        Path(work, "a.txt").write_text("new")
+        raise RuntimeError("disk full")
     assert os.listdir(tmp_path) == ["a.txt"] and (tmp_path / "a.txt").read_text() == "old"
 
 
@@ -183,7 +183,7 @@ def test_files_get_the_users_umask(tmp_path):
     try:
         with atomic_files(tmp_path / "out") as work:
             os.makedirs(os.path.join(work, "figures"))
-            open(os.path.join(work, "figures", "a.txt"), "w").write("x")
+            Path(work, "figures", "a.txt").write_text("x")
     finally:
         os.umask(previous)
     assert os.stat(tmp_path / "out" / "figures").st_mode & 0o777 == 0o750
