@@ -92,7 +92,8 @@ class TargetEncoder:
             block = np.asarray(y[start:start + _COUNT_ROWS])
             if block.dtype == np.bool_:
                 continue
-            wrong = ~np.isin(block, (0, 1))
+            # One comparison for unsigned integers (the files' uint8), a lookup otherwise.
+            wrong = block > 1 if block.dtype.kind == "u" else ~np.isin(block, (0, 1))
             if wrong.any():
                 i, t = np.argwhere(wrong)[0]
                 raise ValueError(
