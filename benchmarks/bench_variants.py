@@ -4,21 +4,26 @@ One run measures, on the backend named by ``KERAS_BACKEND``:
 
 1. **Variant throughput.** ``write_variant_scores`` (VCF -> windows -> network
    -> HDF5) on ``--n-variants`` random SNVs of a random genome, with a small
-   1000 bp network, against its bound: the bare ``model_.predict`` on
+   1000 bp network, against the four-pass bound: the bare ``model_.predict`` on
    ``4 x n`` one-hot sequences (ref and alt, both strands), measured in the
-   same run with the same batch size. The ratio (achieved / bound) is what the
-   reading, windowing, encoding and writing cost on top of the network. The
-   same ratio is measured with the full-size DeepSEA network on
-   ``--n-full-size`` variants, where the network's share is far larger.
+   same run with the same batch size. The ratio (achieved / bound) above 1 is
+   what reusing the reference windows' activations for the ALT alleles
+   (``method="fast"``, the default's choice for DeepSEA's network) gains,
+   net of reading, windowing, encoding and writing. The same ratio is
+   measured with the full-size DeepSEA network on ``--n-full-size``
+   variants, with ``method="naive"`` (four full passes) beside it.
 2. **Peak memory.** The same pipeline on 10,000 and on 100,000 variants, each
    in its own subprocess (peak RSS, ``VmHWM`` of /proc/self/status), and the
    RSS before scoring (imports, model, compiled predict). Streaming keeps
    memory bounded by ``--chunk-size``, so the two peaks should be about equal.
 3. **Mutagenesis.** ``in_silico_mutagenesis`` of ``--ism-positions`` positions
-   of a 1000 bp sequence with the full-size DeepSEA network (untrained
-   weights: the cost does not depend on them), ``method="naive"`` against
-   ``method="fast"`` (receptive-field recomputation), and their largest
-   difference.
+   (default: all 1000, 3,000 mutants) of a 1000 bp sequence, forward strand,
+   with the full-size DeepSEA network (untrained weights: the cost does not
+   depend on them), a small 32/48/96-filter network and a tiny 8/8/8 one:
+   ``method="fast"`` against ``method="naive"``, their largest difference,
+   and the method ``"auto"`` picks. The naive rate of the full-size network
+   is measured on ``--ism-naive-positions`` positions: its cost per mutant
+   (one full pass) does not depend on how many there are.
 
 Timings are the best of ``--repeats`` (the usual estimate of undisturbed speed
 on a shared machine), with the bound and the pipeline interleaved.
@@ -42,6 +47,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.p
 
 SMALL_NETWORK = dict(conv_filters=(16, 16, 32), dropout=(0.1, 0.1, 0.1), kernel_size=8,
                      pool_size=4, fc_units=32)
+ISM_SMALL_NETWORK = dict(conv_filters=(32, 48, 96), dropout=(0.1, 0.1, 0.1), kernel_size=8,
+                         pool_size=4, fc_units=64)
+ISM_TINY_NETWORK = dict(conv_filters=(8, 8, 8), dropout=(0.1, 0.1, 0.1), kernel_size=8,
+                        pool_size=4, fc_units=16)
 
 
 def make_inputs(folder, sizes, seed=0, contig_length=2_000_000):
@@ -78,13 +87,13 @@ def small_model(n_targets=20, seed=0):
                              random_state=0).fit(X, y)
 
 
-def full_size_model():
-    """A DeepSEAClassifier with the released architecture and untrained weights."""
+def full_size_model(**geometry):
+    """A DeepSEAClassifier with the released architecture (or ``geometry``), untrained weights."""
     from skdeepsea import DeepSEAClassifier
     from skdeepsea.network import build_deepsea
 
     model = DeepSEAClassifier(batch_size=64)
-    model.model_ = build_deepsea(1000, 919, seed=0)
+    model.model_ = build_deepsea(1000, 919, seed=0, **geometry)
     model.target_type_ = "multilabel-indicator"
     model.target_names_ = np.array([f"target_{i}" for i in range(919)])
     model.classes_ = np.arange(919)
@@ -151,8 +160,9 @@ def throughput(n_variants, chunk_size, repeats, folder):
 
 
 def full_size_throughput(n_variants, repeats, folder):
-    """The same ratio with the full-size DeepSEA network (untrained weights)."""
-    from skdeepsea.variants import write_variant_scores
+    """The same ratio with the full-size DeepSEA network (untrained weights), for the
+    default method (auto: fast) and for four full passes (naive); max |difference|."""
+    from skdeepsea.variants import read_variant_scores, write_variant_scores
 
     model = full_size_model()
     genome = os.path.join(folder, "genome.fa")
@@ -160,26 +170,41 @@ def full_size_throughput(n_variants, repeats, folder):
     rng = np.random.default_rng(1)
     X = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (4 * n_variants, 1000))]
     model.model_.predict(X, batch_size=model.batch_size, verbose=0)  # compile
-    write_variant_scores(model, vcf, genome, os.path.join(folder, "warm.h5"))
-    bound, pipeline = [], []
+    outputs = {m: os.path.join(folder, f"out_{m}.h5") for m in ("auto", "naive")}
+    for method, out in outputs.items():
+        write_variant_scores(model, vcf, genome, out, method=method)  # compile
+    times = {"bound": [], "auto": [], "naive": []}
     for _ in range(repeats):
         start = time.perf_counter()
         model.model_.predict(X, batch_size=model.batch_size, verbose=0)
-        bound.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        write_variant_scores(model, vcf, genome, os.path.join(folder, "out.h5"))
-        pipeline.append(time.perf_counter() - start)
-    return {"n_variants": n_variants, "bound_variants_per_s": n_variants / min(bound),
-            "variants_per_s": n_variants / min(pipeline),
-            "ratio": min(bound) / min(pipeline), "bound_s": bound, "pipeline_s": pipeline}
+        times["bound"].append(time.perf_counter() - start)
+        for method, out in outputs.items():
+            start = time.perf_counter()
+            write_variant_scores(model, vcf, genome, out, method=method)
+            times[method].append(time.perf_counter() - start)
+    fast, naive = (read_variant_scores(outputs[m]) for m in ("auto", "naive"))
+    scores = [c for c in fast.columns if ":" in c and c.split(":")[0] in ("ref", "alt", "diff")]
+    return {"n_variants": n_variants, "bound_variants_per_s": n_variants / min(times["bound"]),
+            "variants_per_s": n_variants / min(times["auto"]),
+            "naive_variants_per_s": n_variants / min(times["naive"]),
+            "ratio": min(times["bound"]) / min(times["auto"]),
+            "naive_ratio": min(times["bound"]) / min(times["naive"]),
+            "max_abs_difference": float(np.nanmax(np.abs(fast[scores].to_numpy()
+                                                         - naive[scores].to_numpy()))),
+            "seconds": times}
 
 
-def mutagenesis(positions, repeats):
+def mutagenesis(positions, naive_positions, repeats, geometry=None):
+    """Mutants per second, fast and naive, on a 1000 bp sequence (forward strand)."""
     from skdeepsea.variants import in_silico_mutagenesis
+    from skdeepsea.variants._substitutions import substitution_network
 
-    model = full_size_model()
+    model = full_size_model(**(geometry or {}))
     sequence = "".join(np.random.default_rng(2).choice(list("ACGT"), 1000))
-    start, end = 500 - positions // 2, 500 - positions // 2 + positions
+    start = 500 - positions // 2
+    naive_start = 500 - naive_positions // 2
+    window = {"fast": (start, start + positions),
+              "naive": (naive_start, naive_start + naive_positions)}
     times = {"naive": [], "fast": []}
     results = {}
     for method in ("naive", "fast"):  # compile each once
@@ -188,16 +213,23 @@ def mutagenesis(positions, repeats):
     for _ in range(repeats):
         for method in ("naive", "fast"):
             t = time.perf_counter()
-            results[method] = in_silico_mutagenesis(model, sequence, start=start, end=end,
-                                                     method=method, strand="forward")
+            results[method] = in_silico_mutagenesis(
+                model, sequence, start=window[method][0], end=window[method][1],
+                method=method, strand="forward")
             times[method].append(time.perf_counter() - t)
-    difference = float(np.abs(results["naive"].proba - results["fast"].proba).max())
-    mutants = 3 * positions
-    return {"positions": positions, "mutants": mutants,
-            "naive_mutants_per_s": mutants / min(times["naive"]),
-            "fast_mutants_per_s": mutants / min(times["fast"]),
-            "speedup": min(times["naive"]) / min(times["fast"]),
-            "max_abs_difference": difference}
+    # The naive mutants are a subset of the fast ones when it ran on fewer positions.
+    offset = window["naive"][0] - window["fast"][0]
+    fast_part = results["fast"].proba[offset:offset + naive_positions]
+    difference = float(np.abs(results["naive"].proba - fast_part).max())
+    network = substitution_network(model.model_, 1000)
+    return {"positions": positions, "mutants": 3 * positions,
+            "naive_mutants": 3 * naive_positions,
+            "naive_mutants_per_s": 3 * naive_positions / min(times["naive"]),
+            "fast_mutants_per_s": 3 * positions / min(times["fast"]),
+            "speedup": (3 * positions / min(times["fast"]))
+            / (3 * naive_positions / min(times["naive"])),
+            "auto_method": "fast" if network.faster(np.arange(1000)) else "naive",
+            "max_abs_difference": difference, "seconds": times}
 
 
 def main(argv=None):
@@ -207,7 +239,13 @@ def main(argv=None):
     parser.add_argument("--n-full-size", type=int, default=200,
                         help="variants for the ratio with the full-size network (0: skip)")
     parser.add_argument("--chunk-size", type=int, default=2000)
-    parser.add_argument("--ism-positions", type=int, default=64)
+    parser.add_argument("--ism-positions", type=int, default=1000)
+    parser.add_argument("--ism-naive-positions", type=int, default=100,
+                        help="positions for the naive rate of the full-size network")
+    parser.add_argument("--only", nargs="*",
+                        choices=["throughput", "full-size", "memory", "ism", "ism-small",
+                                 "ism-tiny"],
+                        help="run only these parts (default: all)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
@@ -228,21 +266,26 @@ def main(argv=None):
         print(f"backend {results['backend']}, {results['cores']} cores, load "
               f"{results['load_before']:.1f}", flush=True)
 
-        t = throughput(args.n_variants, args.chunk_size, args.repeats, folder)
-        results["throughput"] = t
-        print(f"variant scoring: {t['variants_per_s']:.0f} variants/s; bound (4 forward passes "
-              f"per variant, bare model_.predict) {t['bound_variants_per_s']:.0f} variants/s; "
-              f"ratio {t['ratio']:.2f}", flush=True)
+        parts = set(args.only or ["throughput", "full-size", "memory", "ism", "ism-small",
+                                  "ism-tiny"])
+        if "throughput" in parts:
+            t = throughput(args.n_variants, args.chunk_size, args.repeats, folder)
+            results["throughput"] = t
+            print(f"variant scoring: {t['variants_per_s']:.0f} variants/s; bound (4 forward "
+                  f"passes per variant, bare model_.predict) {t['bound_variants_per_s']:.0f} "
+                  f"variants/s; ratio {t['ratio']:.2f}", flush=True)
 
-        if args.n_full_size:
+        if args.n_full_size and "full-size" in parts:
             f = full_size_throughput(args.n_full_size, args.repeats, folder)
             results["full_size_throughput"] = f
-            print(f"variant scoring, full-size DeepSEA: {f['variants_per_s']:.1f} variants/s; "
-                  f"bound {f['bound_variants_per_s']:.1f} variants/s; ratio {f['ratio']:.2f}",
+            print(f"variant scoring, full-size DeepSEA: {f['variants_per_s']:.1f} variants/s "
+                  f"(naive method {f['naive_variants_per_s']:.1f}); bound (4 passes) "
+                  f"{f['bound_variants_per_s']:.1f} variants/s; ratio {f['ratio']:.2f} (naive "
+                  f"{f['naive_ratio']:.2f}); max |difference| {f['max_abs_difference']:.1e}",
                   flush=True)
 
         results["memory"] = []
-        for n in args.memory_sizes:
+        for n in args.memory_sizes if "memory" in parts else []:
             out = subprocess.run(
                 [sys.executable, os.path.abspath(__file__), "--memory-child", str(n),
                  "--chunk-size", str(args.chunk_size), "--folder", folder],
@@ -254,12 +297,21 @@ def main(argv=None):
                   f"{m['before_mb']:.0f} MB), {m['n'] / m['seconds']:.0f} variants/s",
                   flush=True)
 
-        ism = mutagenesis(args.ism_positions, args.repeats)
-        results["mutagenesis"] = ism
-        print(f"mutagenesis (full-size DeepSEA, {ism['mutants']} mutants): naive "
-              f"{ism['naive_mutants_per_s']:.1f}/s, fast {ism['fast_mutants_per_s']:.1f}/s, "
-              f"speed-up {ism['speedup']:.2f}x, max |difference| {ism['max_abs_difference']:.1e}",
-              flush=True)
+        for part, name, geometry, naive_positions in (
+                ("ism", "full-size DeepSEA", None, args.ism_naive_positions),
+                ("ism-small", "32/48/96 filters", ISM_SMALL_NETWORK, args.ism_positions),
+                ("ism-tiny", "8/8/8 filters", ISM_TINY_NETWORK, args.ism_positions)):
+            if part not in parts:
+                continue
+            ism = mutagenesis(args.ism_positions, min(naive_positions, args.ism_positions),
+                              args.repeats, geometry)
+            results[{"ism": "mutagenesis", "ism-small": "mutagenesis_small",
+                     "ism-tiny": "mutagenesis_tiny"}[part]] = ism
+            print(f"mutagenesis ({name}, {ism['mutants']} mutants; naive on "
+                  f"{ism['naive_mutants']}): naive {ism['naive_mutants_per_s']:.1f}/s, fast "
+                  f"{ism['fast_mutants_per_s']:.1f}/s, speed-up {ism['speedup']:.2f}x, auto "
+                  f"picks {ism['auto_method']}, max |difference| "
+                  f"{ism['max_abs_difference']:.1e}", flush=True)
     results["load_after"] = os.getloadavg()[0]
     if args.json:
         with open(args.json, "w") as f:

@@ -90,3 +90,34 @@ def test_heatmap(model, sequence):
     with pytest.raises(ValueError, match="Unknown target"):
         plot_mutagenesis(result, "nope")
     matplotlib.pyplot.close("all")
+
+
+@pytest.mark.parametrize("length, geometry, expected", [
+    # 1000 bp: a mutant changes a small share of each layer -> propagate differences.
+    (1000, {"conv_filters": (4, 4, 4), "kernel_size": 8, "pool_size": 4, "fc_units": 4}, True),
+    # 40 bp through wide kernels: the change covers most of the stack -> full passes.
+    (40, {"conv_filters": (64, 128, 256), "kernel_size": 8, "pool_size": 1, "fc_units": 4},
+     False),
+])
+def test_auto_method_follows_the_cost_model(monkeypatch, length, geometry, expected):
+    from skdeepsea.network import build_deepsea
+    from skdeepsea.variants import _substitutions
+
+    model = DeepSEAClassifier(batch_size=32)
+    model.model_ = build_deepsea(length, 2, seed=0, dropout=(0, 0, 0), **geometry)
+    model.target_type_, model.target_names_ = "multilabel-indicator", np.array(["a", "b"])
+    model.classes_, model.sequence_length_ = np.arange(2), length
+    model.n_features_in_, model.alphabet_ = 4 * length, OneHotDNA().alphabet
+    network = _substitutions.substitution_network(model.model_, length)
+    assert network.faster(np.arange(length)) is expected
+    calls = []
+    original = _substitutions.SubstitutionNetwork.predict
+    monkeypatch.setattr(_substitutions.SubstitutionNetwork, "predict",
+                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    sequence = "".join(np.random.default_rng(1).choice(list("ACGT"), length))
+    auto = in_silico_mutagenesis(model, sequence, start=length // 2 - 3, end=length // 2 + 3)
+    assert bool(calls) is expected
+    naive = in_silico_mutagenesis(model, sequence, start=length // 2 - 3, end=length // 2 + 3,
+                                  method="naive")
+    np.testing.assert_allclose(auto.proba, naive.proba, atol=1e-5)
+    np.testing.assert_allclose(auto.score("logfc"), naive.score("logfc"), atol=1e-4)

@@ -357,8 +357,11 @@ def test_scores_follow_deepsea_output_formulas(genome_path, seed, length, geomet
     assert out["scored"].sum() >= 10
 
 
-def test_fast_snv_scores_equal_full_passes(genome_path):
+def test_fast_snv_scores_equal_full_passes(genome_path, monkeypatch):
     """The substitution path equals four full passes to 1e-5, every score and strand mode."""
+    from skdeepsea.variants import _substitutions
+
+    monkeypatch.setattr(_substitutions, "_REF_BLOCK", 4)  # references in several blocks
     model = random_network_model(3, 40, conv_filters=(8, 8, 8), kernel_size=4, pool_size=2,
                                  fc_units=6, dropout=(0, 0, 0))
     rng = np.random.default_rng(5)

@@ -28,11 +28,16 @@ import numpy as np
 
 _REF_BLOCK = 256  # reference windows per block of the reference model's outputs
 _MUTANT_BLOCK = 1024  # substitutions propagated at once
-# The fast path's NumPy products are smaller and less efficient than a batched
-# forward pass: count its multiply-adds this many times, plus a fixed cost per
-# substitution (gathers, splices, Python), in multiply-add equivalents.
+# The cost model of method="auto", in multiply-add equivalents of a batched forward
+# pass. The fast path's NumPy products are smaller and run on one thread: its
+# multiply-adds count 3 times. Each substitution (fast) or sequence (naive) also has a
+# fixed cost beyond its products: gathers and bookkeeping, or the input's transfer
+# and cast. Fitted to benchmarks/bench_variants.py on this project's 2-core CPU
+# (full-size, 32/48/96 and 8/8/8-filter networks): about 0.05 ms and 0.07 ms, where
+# a batched pass runs at about 25 G multiply-adds/s.
 _SMALL_PRODUCT_PENALTY = 3.0
-_PER_SUBSTITUTION_OVERHEAD = 2e5
+_FAST_OVERHEAD = 1.25e6
+_NAIVE_OVERHEAD = 1.75e6
 
 _CACHE = weakref.WeakKeyDictionary()
 
@@ -226,13 +231,15 @@ class SubstitutionNetwork:
         return cost + (b - a) * self.last_channels * self.dense_kernel.shape[1] + \
             self._head_cost()
 
-    def faster(self, positions, references_per_substitution=0.0):
+    def faster(self, positions):
         """Whether propagating substitutions at ``positions`` beats full forward passes.
 
-        A cost model, not a timer: multiply-adds of the difference path (weighted
-        for its small products, plus a fixed cost per substitution, plus the
-        reference passes it needs per substitution) against one full pass per
-        substitution.
+        A cost model, not a timer: per substitution, the multiply-adds of its
+        difference (weighted for small products) plus a fixed cost, against a
+        full forward pass plus its fixed cost. Both ways run the references, so
+        they do not count. The difference's share grows with the changed
+        receptive field's share of each layer: short sequences and wide
+        kernels favour full passes.
         """
         positions = np.asarray(positions)
         if positions.size == 0:
@@ -240,9 +247,8 @@ class SubstitutionNetwork:
         sample = positions[np.linspace(0, positions.size - 1, min(positions.size, 64)).astype(int)]
         difference = np.mean([self.substitution_cost(int(p)) for p in sample])
         full = self.full_cost()
-        fast = (_SMALL_PRODUCT_PENALTY * difference + _PER_SUBSTITUTION_OVERHEAD
-                + references_per_substitution * full)
-        return bool(fast < full)
+        return bool(_SMALL_PRODUCT_PENALTY * difference + _FAST_OVERHEAD
+                    < full + _NAIVE_OVERHEAD)
 
     # -------------------------------------------------------------- the reference pass
 
@@ -313,9 +319,8 @@ class SubstitutionNetwork:
         positions = np.asarray(positions, dtype=np.int64)
         rows = np.asarray(rows, dtype=np.float32)
         n_refs, n = len(references), len(positions)
-        plans = {int(p): self.plan(int(p)) for p in np.unique(positions)}
-        ranges = self._ranges([p for p in plans.values() if p is not None])
-        model = self._reference_model(ranges)
+        plans = _Plans(self, positions)
+        model = self._reference_model(plans.ranges)
         units = self.dense_kernel.shape[1]
         pre = np.empty((n_refs + n, units), dtype=np.float32)
         # Substitutions in the order of their reference, so a block of references
@@ -334,54 +339,50 @@ class SubstitutionNetwork:
                                                      batches_per_call=per_call):
             *stage_outputs, pre[start:stop] = [np.asarray(o, dtype=np.float32) for o in outputs]
             block = order[bounds[start]:bounds[stop]]
-            if block.size:
-                with threadpool_limits(1, user_api="blas"):
-                    self._substitute(references[start:stop], stage_outputs, pre, n_refs, block,
-                                     reference_of[block] - start, positions[block], rows[block],
-                                     plans, ranges)
+            pre[n_refs + block] = pre[reference_of[block]]
+            with threadpool_limits(1, user_api="blas"):
+                for begin in range(0, block.size, _MUTANT_BLOCK):
+                    part = block[begin:begin + _MUTANT_BLOCK]
+                    self._substitute(references[start:stop], stage_outputs, pre, n_refs + part,
+                                     reference_of[part] - start, positions[part], rows[part],
+                                     plans)
         outputs = predict_batches(self.head, pre, batch_size=max(batch_size, 256))
         return outputs[:n_refs], outputs[n_refs:]
 
-    def _substitute(self, references, stage_outputs, pre, n_refs, which, ref, positions, rows,
-                    plans, ranges):
-        """Fill ``pre[n_refs + which]``: the first dense layer's pre-activations of the
-        substitutions, from the references' (``pre[ref]``) plus their differences."""
-        pre[n_refs + which] = pre[ref]
-        for begin in range(0, len(which), _MUTANT_BLOCK):
-            part = slice(begin, begin + _MUTANT_BLOCK)
-            keys = {}
-            for i, p in enumerate(positions[part], begin):
-                planned = plans[int(p)]
-                if planned is not None:  # else the change never reaches the last stage
-                    keys.setdefault(tuple(step[1:] for step in planned[0]), []).append(i)
-            # The last stage's differences of the block, by position: the first dense
-            # layer is linear in the flattened last stage, so each position adds its
-            # kernel rows times the differences there (each row read once per block).
-            at_position = {}
-            for members in keys.values():
-                chosen = np.array(members)
-                first, delta = self._propagate(references, stage_outputs, ref[chosen],
-                                               positions[chosen], rows[chosen], plans, ranges)
-                for j in range(delta.shape[1]):
-                    for position in np.unique(first + j):
-                        rows_here = np.flatnonzero(first + j == position)
-                        entry = at_position.setdefault(int(position), ([], []))
-                        entry[0].append(n_refs + which[chosen[rows_here]])
-                        entry[1].append(delta[rows_here, j])
-            C = self.last_channels
-            for position, (targets, deltas) in at_position.items():
-                kernel = self.dense_kernel[position * C:(position + 1) * C]
-                pre[np.concatenate(targets)] += np.concatenate(deltas) @ kernel
+    def _substitute(self, references, stage_outputs, pre, targets, ref, positions, rows, plans):
+        """Add to ``pre[targets]`` (the first dense layer's pre-activations of the
+        substitutions' references) the differences the substitutions make."""
+        index = plans.index(positions)
+        geometry = plans.geometry[index]
+        spans, differences, destinations = [], [], []
+        for g in np.unique(geometry[geometry >= 0]):  # -1: the change never reaches the end
+            chosen = np.flatnonzero(geometry == g)
+            delta = self._propagate(references, stage_outputs, ref[chosen], positions[chosen],
+                                    rows[chosen], plans.steps[g], plans.firsts[index[chosen]],
+                                    plans.ranges)
+            width = delta.shape[1]
+            spans.append((plans.last_first[index[chosen]][:, None] + np.arange(width)).ravel())
+            differences.append(delta.reshape(len(chosen) * width, -1))
+            destinations.append(np.repeat(targets[chosen], width))
+        if not spans:
+            return
+        # The first dense layer is linear in the flattened last stage: each position
+        # adds its kernel rows times the differences there, one product per position.
+        spans, differences = np.concatenate(spans), np.concatenate(differences)
+        destinations = np.concatenate(destinations)
+        order = np.argsort(spans, kind="stable")
+        cuts = np.flatnonzero(np.diff(spans[order])) + 1
+        C = self.last_channels
+        for rows_here in np.split(order, cuts):
+            position = spans[rows_here[0]]
+            kernel = self.dense_kernel[position * C:(position + 1) * C]
+            # One substitution appears once per position: no repeated destinations.
+            pre[destinations[rows_here]] += differences[rows_here] @ kernel
 
-    def _propagate(self, references, stage_outputs, ref, positions, rows, plans, ranges):
-        """Substitutions of one geometry: their differences up the stack.
-
-        Returns the first changed position of the last stage of each, and the
-        differences there, of shape (m, changed width, channels).
-        """
+    def _propagate(self, references, stage_outputs, ref, positions, rows, steps, first, ranges):
+        """Substitutions of one geometry (``steps``): their differences up the stack,
+        of shape (m, changed width of the last stage, channels)."""
         m = len(positions)
-        steps = plans[int(positions[0])][0]  # widths and offsets, shared by the geometry
-        first = np.asarray([[step[0] for step in plans[int(p)][0]] for p in positions])
         # The difference at the input: the new row minus the reference's.
         delta = (rows - references[ref, positions].astype(np.float32))[:, None, :]
         for s, (stage, (_, width, offset, changed)) in enumerate(zip(self.stages, steps)):
@@ -412,7 +413,42 @@ class SubstitutionNetwork:
                 reference = x.reshape(windows).max(axis=2)
                 x[:, offset:offset + changed] += delta[:, :changed]
                 delta = x.reshape(windows).max(axis=2) - reference
-        return np.asarray([plans[int(p)][1][0] for p in positions]), delta
+        return delta
+
+
+class _Plans:
+    """The plans of the distinct substituted positions of one call, as arrays.
+
+    ``geometry[i]``: the index in ``steps`` of position ``unique[i]``'s widths and
+    offsets (-1 when its change never reaches the last stage); ``firsts[i]``: its
+    first needed input per stage; ``last_first[i]``: its first changed position of
+    the last stage; ``ranges``: per stage, the span of reference outputs read.
+    """
+
+    def __init__(self, network, positions):
+        self.unique = np.unique(positions)
+        n_stages = len(network.stages)
+        self.geometry = np.full(len(self.unique), -1, dtype=np.int64)
+        self.firsts = np.zeros((len(self.unique), n_stages), dtype=np.int64)
+        self.last_first = np.zeros(len(self.unique), dtype=np.int64)
+        self.steps, ids, planned = [], {}, []
+        for i, p in enumerate(self.unique):
+            plan = network.plan(int(p))
+            if plan is None:
+                continue
+            steps, (a, _) = plan
+            key = tuple(step[1:] for step in steps)
+            if key not in ids:
+                ids[key] = len(self.steps)
+                self.steps.append(steps)
+            self.geometry[i] = ids[key]
+            self.firsts[i] = [step[0] for step in steps]
+            self.last_first[i] = a
+            planned.append(plan)
+        self.ranges = network._ranges(planned)
+
+    def index(self, positions):
+        return np.searchsorted(self.unique, positions)
 
 
 def substitution_network(network, length):
