@@ -631,9 +631,15 @@ def _path_gradients(plain, X, refs, n_targets, n_steps, batch_size):
     alphas, node_weights = (nodes + 1) / 2, node_weights / 2
     total = np.zeros((n_targets, *X.shape), dtype=np.float64)
     difference = X - refs
-    for alpha, weight in zip(alphas, node_weights):
-        points = (refs + alpha * difference).astype(np.float32)
-        total += weight * _gradients(plain, [points], n_targets, batch_size)
+    # Several path points per gradient call when there are few pairs.
+    per_call = max(1, batch_size // len(X))
+    for start in range(0, n_steps, per_call):
+        group = slice(start, start + per_call)
+        points = (refs[None] + alphas[group, None, None, None] * difference[None]).astype(
+            np.float32)
+        gradients = _gradients(plain, [points.reshape(-1, *X.shape[1:])], n_targets,
+                               batch_size).reshape(n_targets, -1, *X.shape)
+        total += np.einsum("s,ks...->k...", node_weights[group], gradients)
     return total.astype(np.float32)
 
 

@@ -28,9 +28,14 @@ L = 48
 ALPHABET = "ATGC"
 
 
-def _random_biases(network, seed):
+def _random_weights(network, seed):
+    """Weights drawn by numpy (the same network on every backend), biases not zero."""
     rng = np.random.default_rng(seed)
     for layer in network.layers:
+        if getattr(layer, "kernel", None) is not None:
+            shape = layer.kernel.shape
+            scale = np.sqrt(2.0 / np.prod(shape[:-1]))
+            layer.kernel.assign(rng.normal(0, scale, shape).astype("float32"))
         if getattr(layer, "bias", None) is not None:
             layer.bias.assign(rng.normal(0, 0.2, layer.bias.shape).astype("float32"))
     return network
@@ -40,7 +45,7 @@ def _random_biases(network, seed):
 def network():
     net = build_deepsea(L, 3, conv_filters=(6, 6, 6), kernel_size=5, pool_size=2, fc_units=12,
                         seed=0)
-    return _random_biases(net, 0)
+    return _random_weights(net, 0)
 
 
 def _one_hot(codes):
@@ -96,13 +101,16 @@ def test_deep_lift_shap_sums_to_the_output_difference(network, seed, output, str
 
 def test_integrated_gradients_sum_to_the_output_difference(network):
     X = _random_sequences(3, 1)
-    for references in ("zeros", "shuffle"):
-        result = attribute(network, X, method="integrated_gradients", references=references,
-                           n_shuffles=2, n_steps=256, targets=1)
+    errors = {}
+    for n_steps in (8, 128):
+        result = attribute(network, X, method="integrated_gradients", references="shuffle",
+                           n_shuffles=2, n_steps=n_steps, targets=1, batch_size=256)
         differences = result.outputs - result.reference_outputs
         assert np.abs(differences).min() > 1e-3
-        # Quadrature error only: it shrinks as n_steps grows (0.5% of the range at 256).
-        np.testing.assert_allclose(result.deltas, 0, atol=0.01 * np.abs(differences).max())
+        errors[n_steps] = np.abs(result.deltas).max() / np.abs(differences).max()
+    # Quadrature error only (the gradient of a ReLU network jumps along the path): small, and
+    # much smaller with more points.
+    assert errors[128] < 0.05 and errors[128] < errors[8] / 5, errors
 
 
 def test_all_methods_agree_exactly_on_a_linear_network():
@@ -111,7 +119,7 @@ def test_all_methods_agree_exactly_on_a_linear_network():
     x = keras.layers.AveragePooling1D(2)(x)
     x = keras.layers.Flatten()(x)
     linear = keras.Model(inputs, keras.layers.Dense(2, name="out")(x))
-    _random_biases(linear, 1)
+    _random_weights(linear, 1)
     X = _random_sequences(4, 2)
     zeros = np.zeros((1, L, 4), np.float32)
     gxi = attribute(linear, X, method="gradient_x_input", targets=0)
