@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skdeepsea._atomic import TEMPORARY_PREFIX, atomic_files, recover_folder
 
@@ -266,3 +268,48 @@ def test_killed_report_leaves_the_old_report(tmp_path):
     write_report(out, y, rng.random(y.shape))
     assert leftovers(out) == []
     assert (out / "index.html").read_text() != "old page"
+
+
+_NAMES = st.sampled_from(["a.tsv", "b.tsv", "index.html", "figures/x.png", "figures/y.png"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(old=st.dictionaries(_NAMES, st.binary(max_size=8)),
+       new=st.dictionaries(_NAMES, st.binary(max_size=8), min_size=1),
+       crash_after=st.integers(0, 8))
+def test_a_file_set_is_all_old_or_all_new_wherever_the_commit_stops(tmp_path_factory, old, new,
+                                                                   crash_after):
+    """Stopped after any number of renames, the next run completes the commit: all new files,
+    none of the old ones the set removes."""
+    folder = tmp_path_factory.mktemp("set")
+    for name, content in old.items():
+        os.makedirs(folder / os.path.dirname(name), exist_ok=True)
+        (folder / name).write_bytes(content)
+    real_replace, calls = os.replace, []
+
+    def replace_then_stop(source, target):
+        if ".tmp-" in os.path.basename(os.fspath(source)) or len(calls) < crash_after:
+            calls.append(target)  # the commit record's own rename always goes through
+            return real_replace(source, target)
+        raise KeyboardInterrupt("killed during the commit")
+
+    os.replace = replace_then_stop
+    try:
+        with atomic_files(folder, last="index.html", remove=sorted(old)) as work:
+            for name, content in new.items():
+                os.makedirs(os.path.join(work, os.path.dirname(name)), exist_ok=True)
+                Path(work, name).write_bytes(content)
+        stopped = False
+    except KeyboardInterrupt:
+        stopped = True
+    finally:
+        os.replace = real_replace
+    if stopped:  # what a killed process leaves: its work folder, under a process id now gone
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        (work_name,) = leftovers(folder)
+        os.rename(folder / work_name, folder / f"{TEMPORARY_PREFIX}{dead.pid}-x")
+        recover_folder(folder)
+    files = {os.path.relpath(os.path.join(root, n), folder): Path(root, n).read_bytes()
+             for root, _, names in os.walk(folder) for n in names}
+    assert files == new
