@@ -23,7 +23,10 @@ def register(commands):
         description="Score each ALT allele of a VCF (or a chrom/pos/ref/alt table) the DeepSEA "
                     "way: reference and alternative windows from the genome, both strands, "
                     "diff, logfc, effect (and e-values with --background). Streams to a TSV "
-                    "(.tsv, .tsv.gz) or HDF5 (.h5) file written under a temporary name.",
+                    "(.tsv, .tsv.gz), HDF5 (.h5) or Parquet (.parquet) file written under a "
+                    "temporary name. With --scheduler, the VCF is scored in partitions on a "
+                    "Dask cluster; a rerun after an interruption scores only the partitions "
+                    "not finished.",
     )
     effects.add_argument("--model", required=True, type=existing_file,
                          help="a model saved with .save (.skdeepsea)")
@@ -31,14 +34,19 @@ def register(commands):
                          help="VCF (plain, gzip or bgzip) or a table with chrom, pos, ref, alt")
     effects.add_argument("--genome", required=True, type=existing_file,
                          help="reference FASTA (plain or bgzip)")
-    effects.add_argument("--out", required=True, help="output file: .tsv, .tsv.gz or .h5")
-    effects.add_argument("--format", choices=["tsv", "hdf5"], help="override the format")
+    effects.add_argument("--out", required=True,
+                         help="output file: .tsv, .tsv.gz, .h5 or .parquet")
+    effects.add_argument("--format", choices=["tsv", "hdf5", "parquet"],
+                         help="override the format")
     effects.add_argument("--targets", help="comma-separated target names (default: all)")
     effects.add_argument("--scores", default="ref,alt,diff,logfc,abs_diff,effect",
                          help="comma-separated scores to write (default: all six)")
     effects.add_argument("--strand", choices=["mean", "forward", "max"], default="mean",
-                         help="average both strands (default, as DeepSEA), forward only, or "
-                              "the strand with the larger effect")
+                         help="diff and logfc per strand, averaged over both (default, as "
+                              "DeepSEA), forward only, or the strand with the larger effect")
+    effects.add_argument("--contig-ends", choices=["skip", "pad"], default="skip",
+                         help="a variant whose 1100 bp window leaves its contig: not scored "
+                              "(default, as DeepSEA) or scored with N padding")
     effects.add_argument("--ref-mismatch", choices=["skip", "score"], default="skip",
                          help="a REF that disagrees with the genome: report, do not score "
                               "(default), or score with the VCF's REF")
@@ -52,6 +60,12 @@ def register(commands):
                          help="variants scored at a time (bounds memory; default 2000)")
     effects.add_argument("--batch-size", type=POSITIVE_INT, help="sequences per forward pass")
     effects.add_argument("--no-progress", action="store_true", help="no progress bar")
+    effects.add_argument("--scheduler", metavar="ADDRESS",
+                         help="score on the Dask cluster of this scheduler (e.g. "
+                              "tcp://host:8786); the workers must see the model, VCF, genome "
+                              "and output folder under the same paths")
+    effects.add_argument("--partition-size", type=POSITIVE_INT, default=20_000,
+                         help="with --scheduler: VCF lines per task (default 20000)")
     effects.set_defaults(run=_run_variant_effects)
 
     predict = commands.add_parser(
@@ -78,9 +92,12 @@ def _run_variant_effects(args):
 
     check_output_path(args.out, {"--model": args.model, "--vcf": args.vcf,
                                  "--genome": args.genome, "--background": args.background})
-    model = load(args.model)
+    # On a cluster each worker loads the model from its file; here it is needed for the
+    # background only.
+    model = load(args.model) if args.background or not args.scheduler else args.model
     targets = _split(args.targets)
     options = dict(strand=args.strand, ref_mismatch=args.ref_mismatch,
+                   contig_ends=args.contig_ends,
                    max_indel_length=args.max_indel_length,
                    on_malformed="skip" if args.skip_malformed else "error",
                    chunk_size=args.chunk_size, batch_size=args.batch_size)
@@ -93,13 +110,18 @@ def _run_variant_effects(args):
             evalues = EValueTransformer().fit(background)
             print(f"Background: {int(background['scored'].sum())} scored variants.",
                   file=sys.stderr)
+        cluster = dict(client=args.scheduler, partition_size=args.partition_size,
+                       model=args.model) if args.scheduler else dict(model=model)
         summary = write_variant_scores(
-            model, args.vcf, genome, args.out, format=args.format, targets=targets,
-            scores=tuple(_split(args.scores)), evalues=evalues,
-            progress=not args.no_progress, **options,
+            variants=args.vcf, genome=genome, out=args.out, format=args.format,
+            targets=targets, scores=tuple(_split(args.scores)), evalues=evalues,
+            progress=not args.no_progress, **cluster, **options,
         )
     print(f"Wrote {args.out}: {summary['variants']} variant(s), {summary['scored']} scored, "
           f"{summary['padded']} with N-padded windows.", file=sys.stderr)
+    if args.scheduler:
+        print(f"  {summary['partitions']} partition(s), {summary['partitions_reused']} "
+              "finished by an earlier run", file=sys.stderr)
     for reason, count in sorted(summary["not_scored"].items(), key=lambda x: -x[1])[:10]:
         print(f"  not scored ({count}): {reason}", file=sys.stderr)
     if summary["malformed_skipped"]:

@@ -4,6 +4,7 @@ import gzip
 import os
 import threading
 import zlib
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -148,20 +149,107 @@ def _is_bgzip(path):
     return header[:2] == b"\x1f\x8b" and bool(header[3] & 4)
 
 
-def _iter_vcf_rows(path, on_malformed, report):
+class VariantPart(NamedTuple):
+    """One partition of a variant file: consecutive data lines, read on their own.
+
+    Attributes
+    ----------
+    index : int
+        Its rank in the file (0-based).
+    first_line : int
+        1-based line number of its first data line.
+    n_lines : int
+        Its data lines.
+    offset : int
+        Byte offset of its first line in the (decompressed) file.
+    regions : tuple of (str, int, int) or None
+        For a bgzipped, tabix-indexed file: (contig, first POS, last POS) of
+        its records, read through the index; None: read from ``offset``.
+    """
+
+    index: int
+    first_line: int
+    n_lines: int
+    offset: int
+    regions: tuple | None = None
+
+
+def _part_lines(path, part):
+    """The raw data lines (bytes) of one partition."""
+    if part.regions is not None:
+        import pysam
+
+        index = next(i for i in (path + ".tbi", path + ".csi") if os.path.exists(i))
+        with pysam.TabixFile(path, index=index, encoding="utf-8") as tabix:
+            for contig, first, last in part.regions:
+                # tabix returns records overlapping the region: keep those starting in it.
+                for text in tabix.fetch(contig, first - 1, last):
+                    if first <= int(text.split("\t", 2)[1]) <= last:
+                        yield text.encode() + b"\n"
+        return
+    # A gzip stream seeks forward by decompressing, at zlib's speed.
+    with _open_binary(path) as f:
+        f.seek(part.offset)
+        for _ in range(part.n_lines):
+            yield f.readline()
+
+
+class _PartPipe(_GzipPipe):
+    """The header and one partition's lines, fed to htslib through a pipe by a thread.
+
+    A read that fails (a damaged stream, an index that does not fit) sets
+    :attr:`error`, which ``check`` raises: a partition is never silently short.
+    """
+
+    def __init__(self, path, part):
+        self.read_fd, write_fd = os.pipe()
+        self.error = None
+
+        def feed():
+            try:
+                with _open_binary(path) as src, os.fdopen(write_fd, "wb") as dst:
+                    for text in src:
+                        if not text.startswith(b"#"):
+                            break
+                        dst.write(text)
+                    dst.writelines(_part_lines(path, part))
+            except BrokenPipeError:
+                pass  # the reader stopped early
+            except (OSError, EOFError, ValueError, zlib.error) as error:
+                self.error = error
+
+        self.thread = threading.Thread(target=feed, daemon=True)
+        self.thread.start()
+
+    def check(self, path):
+        """Raise DamagedFileError if reading the partition failed (once the feeder has stopped)."""
+        if not self.thread.is_alive() and self.error is not None:
+            raise damaged(path, "partition of lines", self.error)
+
+
+def _open_binary(path):
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else open(path, "rb")
+
+
+def _iter_vcf_rows(path, on_malformed, report, part=None):
     import pysam
 
     previous = pysam.set_verbosity(0)  # htslib's own warnings would interleave with ours
     gzipped = False
     with open(path, "rb") as f:
         gzipped = f.read(2) == b"\x1f\x8b"
-    source = _GzipPipe(path) if gzipped and not _is_bgzip(path) else None
+    if part is not None:
+        source = _PartPipe(path, part)
+    else:
+        source = _GzipPipe(path) if gzipped and not _is_bgzip(path) else None
     try:
         try:
             vcf = pysam.VariantFile(source.read_fd if source else path)
         except (OSError, ValueError) as error:
             raise MalformedVariantError(f"{path}: not a readable VCF file ({error}).") from error
-        line = _header_lines(path)
+        line = _header_lines(path) if part is None else part.first_line - 1
         records = iter(vcf)
         lines = _LineReader(path)
         try:
@@ -335,6 +423,31 @@ def read_variants(source, *, chunk_size=10_000, on_malformed="error", report=Non
             rows = []
     if rows:
         yield _frame(rows)
+
+
+def read_variant_part(path, part, *, on_malformed="error", report=None):
+    """The variants of one partition of a VCF file, as :func:`read_variants` reads them.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A VCF file (plain, gzip or bgzip).
+    part : VariantPart
+        Which lines (from ``skdeepsea.variants._distributed.plan_partitions``).
+    on_malformed : {"error", "skip"}, default="error"
+        As for :func:`read_variants`; messages name the line in ``path``.
+    report : ReadReport or None, default=None
+        Collects the count of skipped lines.
+
+    Returns
+    -------
+    variants : pandas.DataFrame
+        The columns of :func:`read_variants`, ``line`` numbered in ``path``.
+    """
+    if on_malformed not in _MALFORMED_MODES:
+        raise ValueError(f"on_malformed must be one of {_MALFORMED_MODES}, got {on_malformed!r}.")
+    report = ReadReport() if report is None else report
+    return _frame(list(_iter_vcf_rows(os.fspath(path), on_malformed, report, part)))
 
 
 def _frame(rows):

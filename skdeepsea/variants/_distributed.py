@@ -1,0 +1,422 @@
+"""Scoring a VCF on a Dask cluster: partitions scored by workers, assembled in input order.
+
+The client reads the VCF once to plan partitions of consecutive data lines
+(:func:`plan_partitions`): regions read through the tabix index when the file
+is bgzipped and indexed, else byte offsets. Each partition is one task
+(:func:`_score_partition`); a worker loads the model file (the user's, or the
+fitted model saved in the work folder) once, cached per process, and writes
+the partition's scores to ``<out>.parts/part-<k>.parquet`` atomically. The client then copies the partitions in order into the output
+and removes the work folder. A rerun finds the finished partitions of an
+interrupted run and scores only the others, after checking from
+``fingerprint.json`` that they come from the same inputs and options.
+"""
+
+import contextlib
+import json
+import os
+import pickle
+import shutil
+import threading
+import uuid
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from .._atomic import TEMPORARY_PREFIX, atomic_open, atomic_path
+from .._version import __version__
+from ._io import ReadReport, VariantPart, _is_bgzip, _is_vcf, _open_binary, read_variant_part
+from ._output import (
+    PARQUET_METADATA_KEY,
+    _format_of,
+    add_counts,
+    file_attributes,
+    new_summary,
+    open_writer,
+    write_empty_tsv_header,
+)
+from ._scoring import SCORES, ModelTargets, iter_variant_scores
+
+WORK_SUFFIX = ".parts"
+_SUMMARY_KEY = b"skdeepsea-summary"
+
+
+def plan_partitions(path, partition_size=20_000):
+    """Split a VCF file into partitions of about ``partition_size`` data lines.
+
+    One pass over the file. Partitions never split the records of one
+    position. When the file is bgzipped, indexed (``.tbi`` or ``.csi`` not
+    older than the file) and sorted, each partition is a list of regions read
+    through the index; otherwise it is read from a byte offset (of the
+    decompressed stream for gzip, which a worker reaches by decompressing).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A VCF file (plain, gzip or bgzip).
+    partition_size : int, default=20_000
+        Data lines per partition.
+
+    Returns
+    -------
+    parts : list of VariantPart
+        In file order; empty for a VCF without records.
+    """
+    path = os.fspath(path)
+    partition_size = int(partition_size)
+    if partition_size < 1:
+        raise ValueError(f"partition_size must be at least 1, got {partition_size!r}.")
+    indexed = _is_bgzip(path) and any(
+        os.path.exists(path + ext) and os.path.getmtime(path + ext) >= os.path.getmtime(path)
+        for ext in (".tbi", ".csi"))
+    parts, regions, seen = [], [], set()
+    sorted_file = True
+    line = offset = first_line = first_offset = count = 0
+    previous = None
+    in_header = True
+    with _open_binary(path) as f:
+        for text in f:
+            line += 1
+            size = len(text)
+            if in_header and text.startswith(b"#"):
+                offset += size
+                continue
+            in_header = False
+            fields = text.split(b"\t", 2)
+            try:
+                key = (fields[0].decode(), int(fields[1]))
+            except (IndexError, ValueError, UnicodeDecodeError):
+                key = None  # a blank or malformed line: the index cannot place it
+                sorted_file = False
+            if count >= partition_size and (key is None or key != previous):
+                parts.append(VariantPart(len(parts), first_line, count, first_offset,
+                                         tuple(map(tuple, regions))))
+                count, regions = 0, []
+            if count == 0:
+                first_line, first_offset = line, offset
+            if key is not None:
+                chrom, pos = key
+                if previous is not None and chrom == previous[0]:
+                    sorted_file &= pos >= previous[1]
+                elif chrom in seen:
+                    sorted_file = False  # a contig's records are not contiguous
+                seen.add(chrom)
+                if regions and regions[-1][0] == chrom:
+                    regions[-1][2] = pos
+                else:
+                    regions.append([chrom, pos, pos])
+                previous = key
+            count += 1
+            offset += size
+    if count:
+        parts.append(VariantPart(len(parts), first_line, count, first_offset,
+                                 tuple(map(tuple, regions))))
+    if not (indexed and sorted_file):
+        parts = [part._replace(regions=None) for part in parts]
+    return parts
+
+
+def partition_path(work, index):
+    """The file of partition ``index`` in the work folder ``work``."""
+    return os.path.join(work, f"part-{index:06d}.parquet")
+
+
+# What this worker process has loaded: a file's (path, mtime, size) or a token -> the object.
+_LOADED = {}
+
+
+def _worker_object(reference):
+    """A model or e-value transformer on a worker, loaded once per process.
+
+    ``reference`` is a file (a model file, or ``.joblib``) or a pair (token,
+    pickled bytes) from :func:`_share`.
+    """
+    if reference is None:
+        return None
+    if isinstance(reference, str):
+        stat = os.stat(reference)
+        key = (reference, stat.st_mtime_ns, stat.st_size)
+    else:
+        key, blob = reference
+    if key not in _LOADED:
+        if len(_LOADED) >= 4:
+            _LOADED.clear()
+        if not isinstance(reference, str):
+            _LOADED[key] = pickle.loads(blob)
+        elif reference.endswith(".joblib"):
+            _LOADED[key] = joblib.load(reference)
+        else:
+            from ..pretrained import load_model_file
+
+            _LOADED[key] = load_model_file(reference)
+    return _LOADED[key]
+
+
+def _as_is(value):
+    return value
+
+
+def _share(dask_client, obj):
+    """A file path as is; an object as (token, future of its pickled bytes).
+
+    The bytes are the result of a task that holds them, so that a worker
+    fetches them once and the scheduler can make them again if the workers
+    holding them die (scattered data would be lost). Each worker unpickles
+    them once: an object unpickled on a worker is never pickled again there.
+    """
+    if obj is None or isinstance(obj, str):
+        return obj
+    return uuid.uuid4().hex, dask_client.submit(_as_is, pickle.dumps(obj), pure=False)
+
+
+# A worker's threads score one partition at a time: the backend uses every core for one
+# batch, and a Keras model is not made to be called from several threads at once.
+_WORKER_LOCK = threading.Lock()
+
+
+def _score_partition(part, *, job, model, evalues):
+    """Score one partition (runs on a worker).
+
+    ``model`` and ``evalues`` are the objects, or files loaded once per
+    worker process. Writes the partition file when ``job["work"]`` is set;
+    returns the summary of counts and the chunks (None when written).
+    """
+    with _WORKER_LOCK:
+        model, evalues = _worker_object(model), _worker_object(evalues)
+        options = job["options"]
+        report = ReadReport()
+        variants = read_variant_part(job["variants"], part,
+                                     on_malformed=options.get("on_malformed", "error"),
+                                     report=report)
+        lines = variants.pop("line").to_numpy()
+        summary = new_summary()
+        chunks = []
+        writer = None
+        with contextlib.ExitStack() as stack:
+            if job["work"] is not None:
+                temporary = stack.enter_context(
+                    atomic_path(partition_path(job["work"], part.index)))
+                # float64, as the scoring returns them: the assembled output is then the
+                # one a single process writes.
+                writer = stack.enter_context(contextlib.closing(open_writer(
+                    "parquet", temporary, temporary, job["names"], job["written_scores"], {},
+                    score_type="float64")))
+            for chunk in iter_variant_scores(model, variants, job["genome"], evalues=evalues,
+                                             **options):
+                # The rows of a DataFrame are numbered from 1: back to the VCF's lines.
+                chunk["line"] = lines[chunk["line"].to_numpy() - 1]
+                add_counts(summary, chunk)
+                if writer is None:
+                    chunks.append(chunk)
+                else:
+                    writer.write(chunk, job["names"], job["written_scores"])
+            summary["malformed_skipped"] = report.malformed
+            summary["malformed_lines"] = report.malformed_lines
+            if writer is not None:
+                writer.add_metadata({_SUMMARY_KEY: json.dumps(summary)})
+    return summary, (chunks if writer is None else None)
+
+
+def _connect(client):
+    if isinstance(client, str):
+        from distributed import Client
+
+        return Client(client), True
+    return client, False
+
+
+def _model_identity(model, model_file):
+    """What identifies the model in a fingerprint: its file, or a hash of its weights."""
+    if model_file is not None:
+        stat = os.stat(model_file)
+        return {"file": os.path.abspath(model_file), "size": stat.st_size,
+                "mtime_ns": stat.st_mtime_ns}
+    return {"weights": joblib.hash([np.asarray(w) for w in model.model_.get_weights()]),
+            "alphabet": str(model.alphabet_), "targets": [str(t) for t in model.target_names_]}
+
+
+def _file_identity(path):
+    stat = os.stat(path)
+    return {"file": path, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _run_partitions(dask_client, parts, job, model, evalues, bar):
+    """Submit one task per partition; yield (part, result) as each completes, in any order.
+
+    On an error (a task's, a ``KilledWorker`` after repeated worker deaths,
+    an interrupt) the remaining tasks are cancelled and the error raised.
+    """
+    from distributed import as_completed
+
+    if not parts:
+        return
+    shared = [_share(dask_client, obj) for obj in (model, evalues)]
+    run = uuid.uuid4().hex[:8]
+    futures = dask_client.map(_score_partition, parts, job=job, model=shared[0],
+                              evalues=shared[1], pure=False,
+                              key=[f"skdeepsea-part-{p.index:06d}-{run}" for p in parts])
+    part_of = {future.key: part for future, part in zip(futures, parts)}
+    try:
+        for future in as_completed(futures):
+            result = future.result()
+            part = part_of[future.key]
+            if bar is not None:
+                bar.update(part.n_lines)
+            yield part, result
+    except BaseException:
+        dask_client.cancel(futures)
+        raise
+    finally:
+        dask_client.cancel([obj[1] for obj in shared if isinstance(obj, tuple)])
+
+
+def _check_work_folder(work, fingerprint):
+    """Create the work folder, or check that its partitions come from the same run."""
+    record = os.path.join(work, "fingerprint.json")
+    expected = json.loads(json.dumps(fingerprint))
+    if os.path.exists(record):
+        with open(record) as f:
+            found = json.load(f)
+        if found != expected:
+            differ = sorted(k for k in set(found) | set(expected)
+                            if found.get(k) != expected.get(k))
+            raise ValueError(
+                f"The work folder {work!r} holds partitions of another run (different "
+                f"{', '.join(differ)}); remove it to start again, or write to another output."
+            )
+        return
+    os.makedirs(work, exist_ok=True)
+    with atomic_open(record, "w") as f:
+        json.dump(expected, f, indent=1, sort_keys=True)
+
+
+def write_on_cluster(model, variants, genome, out, *, client, model_file=None, format=None,
+                     progress=False, evalues=None, scores=SCORES, targets=None,
+                     partition_size=20_000, **options):
+    """:func:`write_variant_scores` on a Dask cluster; see it for the parameters."""
+    from tqdm.auto import tqdm
+
+    from ..genome import Genome
+
+    path = os.path.abspath(os.fspath(out))
+    fmt = _format_of(path, format)
+    variants = _cluster_vcf(variants)
+    genome = os.path.abspath(genome.path if isinstance(genome, Genome) else os.fspath(genome))
+    names = ModelTargets(model, targets).names
+    written_scores = tuple(scores) + (("evalue",) if evalues is not None else ())
+    parts = plan_partitions(variants, partition_size)
+    job = {"variants": variants, "genome": genome, "work": path + WORK_SUFFIX,
+           "names": names, "written_scores": written_scores,
+           "options": dict(options, targets=targets, scores=tuple(scores))}
+    fingerprint = {
+        "skdeepsea": __version__, "variants": _file_identity(variants),
+        "genome": _file_identity(genome), "model": _model_identity(model, model_file),
+        "options": repr(sorted(job["options"].items())),
+        "evalues": None if evalues is None else joblib.hash(evalues),
+        "partitions": [list(p) for p in parts],
+    }
+    work = job["work"]
+    _check_work_folder(work, fingerprint)
+    for name in os.listdir(work):  # temporary files of killed tasks
+        if name.startswith(TEMPORARY_PREFIX):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(work, name))
+    finished = [p for p in parts if os.path.exists(partition_path(work, p.index))]
+    todo = [p for p in parts if not os.path.exists(partition_path(work, p.index))]
+    # The workers load the model and e-values from files (of this run: the fingerprint
+    # matched) once each.
+    if model_file is not None:
+        model_file = os.path.abspath(model_file)
+    else:
+        model_file = os.path.join(work, "model.skdeepsea")
+        if todo and not os.path.exists(model_file):
+            model.save(model_file)
+    evalues_file = None
+    if evalues is not None:
+        evalues_file = os.path.join(work, "evalues.joblib")
+        if todo and not os.path.exists(evalues_file):
+            with atomic_path(evalues_file) as temporary:
+                joblib.dump(evalues, temporary)
+    dask_client, own_client = _connect(client)
+    try:
+        with tqdm(total=sum(p.n_lines for p in parts), initial=sum(p.n_lines for p in finished),
+                  unit=" lines", desc="Scoring variants", disable=not progress) as bar:
+            for _ in _run_partitions(dask_client, todo, job, model_file, evalues_file, bar):
+                pass
+    finally:
+        if own_client:
+            dask_client.close()
+    summary = _assemble(parts, work, path, fmt, names, written_scores,
+                        file_attributes(model, options))
+    summary.update(partitions=len(parts), partitions_reused=len(finished))
+    shutil.rmtree(work)
+    return summary
+
+
+def _assemble(parts, work, path, fmt, names, written_scores, attrs):
+    """Copy the partition files, in order, into the output; return the summed counts."""
+    import pyarrow.parquet as pq
+
+    summary = new_summary()
+    summary["malformed_skipped"] = 0
+    with atomic_path(path) as temporary:
+        writer = open_writer(fmt, temporary, path, names, written_scores, attrs)
+        with contextlib.closing(writer):
+            for part in parts:
+                with pq.ParquetFile(partition_path(work, part.index)) as source:
+                    counts = json.loads(source.metadata.metadata[_SUMMARY_KEY])
+                    for group in range(source.num_row_groups):
+                        writer.write(source.read_row_group(group).to_pandas(), names,
+                                     written_scores)
+                for key in ("variants", "scored", "padded", "malformed_skipped"):
+                    summary[key] += counts[key]
+                for reason, count in counts["not_scored"].items():
+                    summary["not_scored"][reason] = summary["not_scored"].get(reason, 0) + count
+            if summary["variants"] == 0 and fmt == "tsv":
+                write_empty_tsv_header(writer, names, written_scores)
+    return summary
+
+
+def _cluster_vcf(variants):
+    if isinstance(variants, pd.DataFrame) or not os.path.exists(os.fspath(variants)) \
+            or not _is_vcf(os.fspath(variants)):
+        raise ValueError(
+            f"Scoring on a Dask cluster reads a VCF file (partitions by line or by tabix "
+            f"region); got {variants if not isinstance(variants, pd.DataFrame) else 'a DataFrame'}"
+            "; write the table as a VCF or score it without a client."
+        )
+    return os.path.abspath(os.fspath(variants))
+
+
+def score_on_cluster(model, variants, genome, *, client, model_file=None, evalues=None,
+                     report=None, partition_size=20_000, **options):
+    """:func:`score_variants` on a Dask cluster: the chunks of every partition, in order.
+
+    Returns
+    -------
+    chunks : list of pandas.DataFrame
+    """
+    from ..genome import Genome
+
+    variants = _cluster_vcf(variants)
+    genome = os.path.abspath(genome.path if isinstance(genome, Genome) else os.fspath(genome))
+    parts = plan_partitions(variants, partition_size)
+    job = {"variants": variants, "genome": genome, "work": None, "options": options}
+    dask_client, own_client = _connect(client)
+    try:
+        results = dict(_run_partitions(dask_client, parts, job,
+                                       os.path.abspath(model_file) if model_file else model,
+                                       evalues, None))
+    finally:
+        if own_client:
+            dask_client.close()
+    for part in parts:
+        if report is not None:
+            _add_malformed(report, results[part][0])
+    return [chunk for part in parts for chunk in results[part][1]]
+
+
+def _add_malformed(report, summary):
+    for line in summary["malformed_lines"]:
+        report.add(line)
+    report.malformed += summary["malformed_skipped"] - len(summary["malformed_lines"])

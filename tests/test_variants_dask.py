@@ -1,0 +1,256 @@
+"""Genome-wide variant scoring on a Dask cluster, partitions of a VCF, and Parquet output."""
+
+import gzip
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pysam = pytest.importorskip("pysam")
+pytest.importorskip("pyarrow")
+distributed = pytest.importorskip("distributed")
+
+from skdeepsea import DeepSEAClassifier, OneHotDNA  # noqa: E402
+from skdeepsea.cli import main  # noqa: E402
+from skdeepsea.variants import (  # noqa: E402
+    MalformedVariantError,
+    read_variant_scores,
+    read_variants,
+    score_variants,
+    write_variant_scores,
+)
+from skdeepsea.variants._distributed import WORK_SUFFIX, partition_path, plan_partitions  # noqa: E402
+from skdeepsea.variants._io import read_variant_part  # noqa: E402
+
+from .conftest import motif_data  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+L = 30
+TINY = dict(conv_filters=(4,), dropout=(0.1,), kernel_size=5, pool_size=2, fc_units=4,
+            optimizer="adam", learning_rate=0.02, batch_size=32, epochs=1, random_state=0)
+CONTIGS = {"chr1": 300, "chr2": 200}
+PART = 7  # VCF data lines per partition: 7 partitions of the 45 records
+
+
+def _records(rng):
+    """45 sorted records: SNVs, multi-allelic sites, indels, a wrong REF, contig ends."""
+    genome = {c: "".join(rng.choice(list("ACGT"), n)) for c, n in CONTIGS.items()}
+    rows = []
+    for chrom, n in (("chr1", 28), ("chr2", 17)):
+        for pos in np.sort(rng.choice(np.arange(1, CONTIGS[chrom] - 3), n, replace=False)):
+            ref = genome[chrom][pos - 1]
+            other = [b for b in "ACGT" if b != ref]
+            kind = pos % 5
+            if kind == 0:
+                ref, alt = genome[chrom][pos - 1:pos + 2], ref            # deletion
+            elif kind == 1:
+                alt = f"{other[0]},{other[1]}"                            # two ALT alleles
+            elif kind == 2 and chrom == "chr2":
+                ref, alt = other[2], other[0]                             # REF not the genome's
+            else:
+                alt = other[0]
+            rows.append(f"{chrom}\t{pos}\tv{chrom}_{pos}\t{ref}\t{alt}\t.\t.\t.")
+    return genome, rows
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("dask")
+    genome, rows = _records(np.random.default_rng(3))
+    with open(folder / "genome.fa", "w") as f:
+        for name, seq in genome.items():
+            f.write(f">{name}\n{seq}\n")
+    header = ["##fileformat=VCFv4.2"] + [f"##contig=<ID={c},length={n}>"
+                                         for c, n in CONTIGS.items()]
+    header.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
+    plain = folder / "variants.vcf"
+    plain.write_text("\n".join(header + rows) + "\n")
+    with open(plain, "rb") as src, gzip.open(folder / "variants.gzip.vcf.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    pysam.tabix_compress(str(plain), str(folder / "variants.vcf.gz"))
+    pysam.tabix_index(str(folder / "variants.vcf.gz"), preset="vcf")
+    seqs, y = motif_data(n=64, length=L, seed=1)
+    model = DeepSEAClassifier(**TINY).fit(OneHotDNA().fit_transform(seqs), y)
+    model.save(folder / "model.skdeepsea")
+    return {"folder": folder, "genome": str(folder / "genome.fa"), "vcf": str(plain),
+            "gzip": str(folder / "variants.gzip.vcf.gz"),
+            "bgzip": str(folder / "variants.vcf.gz"), "model": model,
+            "model_file": str(folder / "model.skdeepsea")}
+
+
+# -- partitions of a VCF (no cluster) ----------------------------------------------------
+
+@settings(max_examples=12, deadline=None)
+@given(size=st.integers(1, 50), kind=st.sampled_from(["vcf", "gzip", "bgzip"]))
+def test_partitions_read_back_the_whole_file_in_order(files, size, kind):
+    path = files[kind]
+    parts = plan_partitions(path, size)
+    whole = pd.concat(list(read_variants(path)), ignore_index=True)
+    assert sum(p.n_lines for p in parts) == 45
+    assert all((p.regions is not None) == (kind == "bgzip") for p in parts)
+    # A position's records stay together: tabix regions would otherwise read them twice.
+    for a, b in zip(parts, parts[1:]):
+        assert a.regions is None or a.regions[-1][:2] != b.regions[0][:2] or \
+            a.regions[-1][2] < b.regions[0][1]
+    read = pd.concat([read_variant_part(path, p) for p in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(read, whole)
+
+
+def test_a_partition_names_the_file_and_line_of_a_malformed_record(files, tmp_path):
+    lines = open(files["vcf"]).read().splitlines()
+    lines[20] = lines[20].split("\t")[0] + "\tnot-a-position\t.\tA\tC\t.\t.\t."
+    path = tmp_path / "broken.vcf"
+    path.write_text("\n".join(lines) + "\n")
+    parts = plan_partitions(path, PART)
+    broken = next(p for p in parts if p.first_line <= 21 < p.first_line + p.n_lines)
+    assert broken.index > 0
+    with pytest.raises(MalformedVariantError, match=rf"broken\.vcf, line 21\b"):
+        read_variant_part(path, broken)
+    assert 21 not in read_variant_part(path, broken, on_malformed="skip")["line"].tolist()
+
+
+# -- Parquet output (no cluster) ---------------------------------------------------------
+
+def test_parquet_output_streams_row_groups_and_reads_back(files, tmp_path):
+    model = files["model"]
+    expected = score_variants(model, files["vcf"], files["genome"], chunk_size=20)
+    out = tmp_path / "effects.parquet"
+    summary = write_variant_scores(model, files["vcf"], files["genome"], out, chunk_size=20)
+    assert summary["variants"] == len(expected) > 40
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(out)
+    assert meta.num_row_groups == -(-len(expected) // 20)  # one per chunk
+    assert meta.schema_arrow.field("diff:target_0").type == "float"  # float32, as in HDF5
+    plain = pd.read_parquet(out)
+    assert list(plain.columns) == list(expected.columns)
+    back = read_variant_scores(out)
+    info = ["chrom", "pos", "id", "ref", "alt", "line", "ref_match", "padded", "scored",
+            "reason"]
+    pd.testing.assert_frame_equal(back[info], expected[info], check_dtype=False)
+    scores = expected.columns[len(info):]
+    np.testing.assert_allclose(back[scores], expected[scores], rtol=1e-6, atol=1e-7)
+    # The format by name, or by --format whatever the suffix.
+    write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "x.out",
+                         format="parquet")
+    assert pq.ParquetFile(tmp_path / "x.out").metadata.num_rows == len(expected)
+    assert sorted(os.listdir(tmp_path)) == ["effects.parquet", "x.out"]  # no temporaries
+
+
+# -- on a cluster ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def client():
+    import keras
+
+    env = {"KERAS_BACKEND": keras.backend.backend(), "PYTHONPATH": ROOT,
+           "OMP_NUM_THREADS": "1", "XLA_PYTHON_CLIENT_MEM_FRACTION": "0.4",
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # allowed_failures=1: a task survives one worker death, the second is an error
+    # (Dask's default allows three).
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, worker_dashboard_address=None, env=env,
+        scheduler_kwargs={"allowed_failures": 1},
+    ) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+class ExitWorker(distributed.WorkerPlugin):
+    """A worker plugin: the worker process exits when it starts partition ``index``.
+
+    Once (the first to create ``marker``), or every time while ``marker`` exists.
+    """
+
+    def __init__(self, index, marker, always=False):
+        self.tag, self.marker, self.always = f"-part-{index:06d}-", marker, always
+
+    def transition(self, key, start, finish, **kwargs):
+        if finish != "executing" or self.tag not in str(key):
+            return
+        if self.always:
+            if os.path.exists(self.marker):
+                os._exit(1)
+            return
+        try:
+            os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return
+        os._exit(1)
+
+
+def test_cluster_output_equals_a_single_process_run(files, client, tmp_path):
+    import keras
+
+    model = files["model"]
+    local = tmp_path / "local.tsv"
+    write_variant_scores(model, files["vcf"], files["genome"], local, chunk_size=5)
+    # Regions through the tabix index, the model sent to the workers, a Client object.
+    out = tmp_path / "cluster.tsv"
+    summary = write_variant_scores(model, files["bgzip"], files["genome"], out, chunk_size=5,
+                                   client=client, partition_size=PART)
+    assert open(out).read() == open(local).read()
+    assert summary["partitions"] == 7 and summary["partitions_reused"] == 0
+    assert not os.path.exists(str(out) + WORK_SUFFIX)
+    workers = client.run(lambda: __import__("keras").backend.backend())
+    assert set(workers.values()) == {keras.backend.backend()}
+    # The command: byte offsets of a gzip file, the model loaded by each worker from its file,
+    # a scheduler address.
+    status = main(["variant-effects", "--model", files["model_file"], "--vcf", files["gzip"],
+                   "--genome", files["genome"], "--out", str(tmp_path / "cli.parquet"),
+                   "--chunk-size", "5", "--scheduler", client.scheduler.address,
+                   "--partition-size", str(PART), "--no-progress"])
+    assert status == 0
+    write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "local.parquet")
+    pd.testing.assert_frame_equal(read_variant_scores(tmp_path / "cli.parquet"),
+                                  read_variant_scores(tmp_path / "local.parquet"))
+    frame = score_variants(model, files["vcf"], files["genome"], client=client,
+                           partition_size=PART)
+    pd.testing.assert_frame_equal(frame, score_variants(model, files["vcf"], files["genome"]))
+
+
+def test_a_killed_worker_is_survived(files, client, tmp_path):
+    model = files["model"]
+    marker = tmp_path / "exited"
+    client.register_plugin(ExitWorker(2, str(marker)), name="exit-once")
+    try:
+        out = tmp_path / "cluster.h5"
+        write_variant_scores(files["model_file"], files["vcf"], files["genome"], out,
+                             client=client, partition_size=PART)
+    finally:
+        client.unregister_worker_plugin("exit-once")
+    assert marker.exists()  # a worker process did exit while scoring partition 2
+    write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "local.h5")
+    pd.testing.assert_frame_equal(read_variant_scores(out),
+                                  read_variant_scores(tmp_path / "local.h5"))
+
+
+def test_a_rerun_scores_only_the_unfinished_partitions(files, client, tmp_path):
+    model = files["model"]
+    poison = tmp_path / "poison"
+    poison.touch()
+    out = tmp_path / "cluster.tsv"
+    work = str(out) + WORK_SUFFIX
+    client.register_plugin(ExitWorker(6, str(poison), always=True), name="exit-always")
+    try:
+        with pytest.raises(distributed.KilledWorker):
+            write_variant_scores(model, files["vcf"], files["genome"], out, client=client,
+                                 partition_size=PART)
+    finally:
+        client.unregister_worker_plugin("exit-always")
+    assert not out.exists()
+    finished = [i for i in range(7) if os.path.exists(partition_path(work, i))]
+    assert 0 < len(finished) < 7 and 6 not in finished
+    with pytest.raises(ValueError, match="another run .*options"):
+        write_variant_scores(model, files["vcf"], files["genome"], out, client=client,
+                             partition_size=PART, max_indel_length=1)
+    summary = write_variant_scores(model, files["vcf"], files["genome"], out, client=client,
+                                   partition_size=PART)
+    assert summary["partitions_reused"] == len(finished)
+    write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "local.tsv")
+    assert open(out).read() == open(tmp_path / "local.tsv").read()
+    assert not os.path.exists(work)
