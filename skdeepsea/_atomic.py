@@ -5,9 +5,10 @@ directory, so the final rename never crosses file systems), flushed to disk,
 and renamed over the destination with ``os.replace``. A process killed at any
 moment leaves the previous file or the new one, never a partial file; an
 exception removes the temporary file and leaves the destination untouched.
-Temporary names start with ``.tmp-<pid>-`` (the writing process's id): the
-next write to the same destination removes those of processes that no
-longer run, so a killed run leaves nothing behind for long.
+Temporary names start with ``.tmp-<pid>@<host>-`` (the writing process and its
+machine): the next write to the same destination removes those of processes
+of this machine that no longer run, so a killed run leaves nothing behind for
+long (files of other machines, on a shared file system, are left alone).
 
 Several files that belong together (a data set's splits, a report folder) are
 written with :func:`atomic_files`: staged in a work folder, then committed
@@ -18,22 +19,39 @@ during it is completed by the next run (:func:`recover_folder`).
 import contextlib
 import json
 import os
+import re
 import shutil
+import socket
 import tempfile
 
 TEMPORARY_PREFIX = ".tmp-"
 _COMMIT_RECORD = ".commit"
 
 
-def _temporary_prefix():
-    return f"{TEMPORARY_PREFIX}{os.getpid()}-"
+_HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
+
+
+def temporary_prefix(pid=None):
+    """The start of the temporary names of a process of this machine.
+
+    Parameters
+    ----------
+    pid : int or None, default=None
+        Process id; None: this process.
+
+    Returns
+    -------
+    prefix : str
+        ``.tmp-<pid>@<host>-``.
+    """
+    return f"{TEMPORARY_PREFIX}{os.getpid() if pid is None else pid}@{_HOST}-"
 
 
 def _owner_is_gone(name):
-    """Whether a ``.tmp-<pid>-...`` name belongs to a process that no longer runs."""
-    pid = name[len(TEMPORARY_PREFIX):].split("-", 1)[0]
-    if not pid.isdigit():
-        return False  # not ours (or an older naming): leave it
+    """Whether a temporary name belongs to a process of this machine that no longer runs."""
+    pid, _, rest = name[len(TEMPORARY_PREFIX):].partition("@")
+    if not pid.isdigit() or not rest.startswith(_HOST + "-"):
+        return False  # another machine's, or not ours: leave it
     if int(pid) == os.getpid():
         return False
     try:
@@ -97,7 +115,7 @@ def atomic_path(path):
     os.makedirs(directory, exist_ok=True)
     _remove_leftovers(directory, os.path.basename(path))
     fd, temporary = tempfile.mkstemp(
-        prefix=_temporary_prefix(), suffix="-" + os.path.basename(path), dir=directory
+        prefix=temporary_prefix(), suffix="-" + os.path.basename(path), dir=directory
     )
     os.close(fd)
     try:
@@ -249,7 +267,7 @@ def atomic_files(folder, *, last=None, remove=()):
     created = not os.path.exists(folder)
     os.makedirs(folder, exist_ok=True)
     recover_folder(folder)
-    work = tempfile.mkdtemp(prefix=_temporary_prefix(), dir=folder)
+    work = tempfile.mkdtemp(prefix=temporary_prefix(), dir=folder)
     try:
         os.chmod(work, 0o777 & ~_umask())
         yield work

@@ -908,3 +908,13 @@ def test_output_of_the_wrong_kind_is_refused_before_work(files, tmp_path, capsys
     # Refused before the work (a late refusal would show in the demo: minutes of training).
     assert_one_line(argv, capsys, 1, str(target), f"is a {kind}")
     assert (target.is_dir() and os.listdir(target) == []) or target.read_text() == "mine"
+
+
+def test_train_out_over_its_checkpoint_is_refused(files, tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.npz").write_bytes(b"a checkpoint")
+    assert_one_line(["train", files["stream"], "--checkpoint-dir", str(run), "--out",
+                     str(run / "checkpoint.npz")], capsys, 1, "--checkpoint-dir",
+                    "would replace the input")
+    assert (run / "checkpoint.npz").read_bytes() == b"a checkpoint"

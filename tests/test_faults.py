@@ -18,7 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skdeepsea._atomic import TEMPORARY_PREFIX, atomic_files, recover_folder
+from skdeepsea._atomic import (
+    TEMPORARY_PREFIX,
+    atomic_files,
+    recover_folder,
+    temporary_prefix,
+)
 
 pysam = pytest.importorskip("pysam")
 
@@ -154,22 +159,24 @@ def test_interrupted_commit_is_completed_by_the_next_run(tmp_path):
     (folder / "b.txt").write_text("old b")
     (folder / "stale.txt").write_text("old")
     # What a run killed in the middle of its commit leaves: the record written, a.txt moved in.
-    work = folder / f"{TEMPORARY_PREFIX}{dead.pid}-abc"
+    work = folder / f"{temporary_prefix(dead.pid)}abc"
     work.mkdir()
     (work / "b.txt").write_text("new b")
     (work / ".commit").write_text('{"files": ["a.txt", "b.txt"], "remove": ["stale.txt"]}')
     (folder / "a.txt").write_text("new a")
     # And a run killed before its commit: a work folder without a record.
-    unfinished = folder / f"{TEMPORARY_PREFIX}{dead.pid}-def"
+    unfinished = folder / f"{temporary_prefix(dead.pid)}def"
     unfinished.mkdir()
     (unfinished / "a.txt").write_text("never committed")
     assert len(recover_folder(folder)) == 2
     assert sorted(os.listdir(folder)) == ["a.txt", "b.txt"]
     assert (folder / "a.txt").read_text() == "new a" and (folder / "b.txt").read_text() == "new b"
-    # A work folder of a live process is left alone.
-    live = folder / f"{TEMPORARY_PREFIX}{os.getpid() + 0}-ghi"
+    # A work folder of a live process, or of another machine, is left alone.
+    live = folder / f"{temporary_prefix()}ghi"
     live.mkdir()
-    assert recover_folder(folder) == [] and live.exists()
+    elsewhere = folder / f"{TEMPORARY_PREFIX}{dead.pid}@another.host-jkl"
+    elsewhere.mkdir()
+    assert recover_folder(folder) == [] and live.exists() and elsewhere.exists()
 
 
 def test_failed_file_set_leaves_the_folder_as_it_was(tmp_path):
@@ -308,7 +315,7 @@ def test_a_file_set_is_all_old_or_all_new_wherever_the_commit_stops(tmp_path_fac
         dead = subprocess.Popen([sys.executable, "-c", "pass"])
         dead.wait()
         (work_name,) = leftovers(folder)
-        os.rename(folder / work_name, folder / f"{TEMPORARY_PREFIX}{dead.pid}-x")
+        os.rename(folder / work_name, folder / f"{temporary_prefix(dead.pid)}x")
         recover_folder(folder)
     files = {os.path.relpath(os.path.join(root, n), folder): Path(root, n).read_bytes()
              for root, _, names in os.walk(folder) for n in names}

@@ -175,8 +175,11 @@ def run_train(args, out=None):
     from ..targets import read_target_names
 
     out = sys.stdout if out is None else out
-    check_output_path(args.out, {"data": args.data, "--valid": args.valid,
-                                 "--target-names": args.target_names})
+    checkpoint_dir = getattr(args, "checkpoint_dir", None)
+    check_output_path(args.out, {
+        "data": args.data, "--valid": args.valid, "--target-names": args.target_names,
+        "--checkpoint-dir": checkpoint_dir and os.path.join(checkpoint_dir, CHECKPOINT_FILE),
+    })
     with contextlib.ExitStack() as files:
         # The output folder first: a path that cannot be written fails now, not after training.
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
