@@ -312,3 +312,41 @@ def test_variant_logos_share_their_axis(fitted):
     assert low < position - 5 and high > position + 5 and high - low < 13
     with pytest.raises(ValueError, match=r"shape \(length, 4\)"):
         plot_attribution_logo(np.zeros((5, 3)))
+
+
+def test_attribute_command_explains_both_alleles_of_variants(fitted, tmp_path):
+    from skdeepsea.cli import main
+
+    clf, _, _, _, _ = fitted
+    chrom = np.random.default_rng(3).choice(list("ACGT"), 300)
+    chrom[146:154] = list(SITE_B)  # the variant at 1-based 150 hits the site's 4th base
+    chrom = "".join(chrom)
+    genome = tmp_path / "genome.fa"
+    genome.write_text(">chr1\n" + "\n".join(chrom[i:i + 60] for i in range(0, 300, 60)) + "\n")
+    alt_base = "A" if chrom[149] != "A" else "C"
+    wrong_ref = "A" if chrom[99] != "A" else "C"
+    vcf = tmp_path / "variants.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                   f"chr1\t150\tsite\t{chrom[149]}\t{alt_base}\t.\t.\t.\n"
+                   f"chr1\t100\tmismatch\t{wrong_ref}\tG\t.\t.\t.\n")
+    model = tmp_path / "model.skdeepsea"
+    clf.save(model)
+    figures = tmp_path / "figures"
+    status = main(["attribute", "--model", str(model), "--vcf", str(vcf), "--genome",
+                   str(genome), "--out", str(tmp_path / "variants.npz"), "--targets", "B",
+                   "--n-shuffles", "3", "--figures", str(figures), "--flank", "8"])
+    assert status == 0
+    ref = read_attributions(tmp_path / "variants_ref.npz")
+    alt = read_attributions(tmp_path / "variants_alt.npz")
+    assert len(ref.sequences) == len(alt.sequences) == 1  # the REF mismatch is left out
+    window = chrom[149 - 29:149 - 29 + 60]  # the variant at index L // 2 - 1 = 29
+    assert "".join(ALPHABET[i] for i in ref.sequences[0].argmax(axis=1)) == window
+    changed = np.flatnonzero((ref.sequences[0] != alt.sequences[0]).any(axis=1))
+    assert changed.tolist() == [29]
+    # Breaking the site lowers the output, and the site's bases carried it.
+    assert ref.outputs[0, 0] > alt.outputs[0, 0]
+    inside = np.zeros(60, dtype=bool)
+    inside[29 - 3:29 + 5] = True
+    per_base = ref.contributions[0, 0]
+    assert per_base[inside].mean() > 3 * np.clip(per_base[~inside], 0, None).mean()
+    assert [p.name for p in figures.iterdir()] == [f"chr1_150_{chrom[149]}_{alt_base}_B.png"]
