@@ -161,20 +161,16 @@ def client():
 
 
 class ExitWorker(distributed.WorkerPlugin):
-    """A worker plugin: the worker process exits when it starts partition ``index``.
+    """A worker plugin: the worker process exits when it starts partition ``index``, once.
 
-    Once (the first to create ``marker``), or every time while ``marker`` exists.
+    Once: the worker that creates ``marker``.
     """
 
-    def __init__(self, index, marker, always=False):
-        self.tag, self.marker, self.always = f"-part-{index:06d}-", marker, always
+    def __init__(self, index, marker):
+        self.tag, self.marker = f"-part-{index:06d}-", marker
 
     def transition(self, key, start, finish, **kwargs):
         if finish != "executing" or self.tag not in str(key):
-            return
-        if self.always:
-            if os.path.exists(self.marker):
-                os._exit(1)
             return
         try:
             os.close(os.open(self.marker, os.O_CREAT | os.O_EXCL))
@@ -231,17 +227,23 @@ def test_a_killed_worker_is_survived(files, client, tmp_path):
 
 def test_a_rerun_scores_only_the_unfinished_partitions(files, client, tmp_path):
     model = files["model"]
-    poison = tmp_path / "poison"
-    poison.touch()
     out = tmp_path / "cluster.tsv"
     work = str(out) + WORK_SUFFIX
-    client.register_plugin(ExitWorker(6, str(poison), always=True), name="exit-always")
+
+    def allow_failures(n):
+        client.run_on_scheduler(lambda dask_scheduler: setattr(dask_scheduler,
+                                                               "allowed_failures", n))
+
+    # No second chance: the death of the worker scoring partition 6 stops the run.
+    allow_failures(0)
+    client.register_plugin(ExitWorker(6, str(tmp_path / "exited")), name="exit-on-6")
     try:
         with pytest.raises(distributed.KilledWorker):
             write_variant_scores(model, files["vcf"], files["genome"], out, client=client,
                                  partition_size=PART)
     finally:
-        client.unregister_worker_plugin("exit-always")
+        client.unregister_worker_plugin("exit-on-6")
+        allow_failures(1)
     assert not out.exists()
     finished = [i for i in range(7) if os.path.exists(partition_path(work, i))]
     assert 0 < len(finished) < 7 and 6 not in finished
