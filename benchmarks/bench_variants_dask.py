@@ -77,10 +77,11 @@ def measure_reading(vcf, bgzip, n_lines, partition_size, repeats):
 
     results = {}
     for name, path in (("plain", vcf), ("bgzip_tabix", bgzip)):
-        plan_s = best_time(lambda: plan_partitions(path, partition_size), repeats)
+        plan_s = best_time(lambda path=path: plan_partitions(path, partition_size), repeats)
         parts = plan_partitions(path, partition_size)
-        whole_s = best_time(lambda: pd.concat(list(read_variants(path))), repeats)
-        parts_s = best_time(lambda: [read_variant_part(path, p) for p in parts], repeats)
+        whole_s = best_time(lambda path=path: pd.concat(list(read_variants(path))), repeats)
+        parts_s = best_time(lambda path=path, parts=parts: [read_variant_part(path, p)
+                                                            for p in parts], repeats)
         results[name] = {
             "partitions": len(parts), "by_region": parts[0].regions is not None,
             "plan_lines_per_s": n_lines / plan_s, "read_whole_s": whole_s,

@@ -3,6 +3,7 @@
 import gzip
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -101,14 +102,14 @@ def test_partitions_read_back_the_whole_file_in_order(files, size, kind):
 
 
 def test_a_partition_names_the_file_and_line_of_a_malformed_record(files, tmp_path):
-    lines = open(files["vcf"]).read().splitlines()
+    lines = Path(files["vcf"]).read_text().splitlines()
     lines[20] = lines[20].split("\t")[0] + "\tnot-a-position\t.\tA\tC\t.\t.\t."
     path = tmp_path / "broken.vcf"
     path.write_text("\n".join(lines) + "\n")
     parts = plan_partitions(path, PART)
     broken = next(p for p in parts if p.first_line <= 21 < p.first_line + p.n_lines)
     assert broken.index > 0
-    with pytest.raises(MalformedVariantError, match=rf"broken\.vcf, line 21\b"):
+    with pytest.raises(MalformedVariantError, match=r"broken\.vcf, line 21\b"):
         read_variant_part(path, broken)
     assert 21 not in read_variant_part(path, broken, on_malformed="skip")["line"].tolist()
 
@@ -189,7 +190,7 @@ def test_cluster_output_equals_a_single_process_run(files, client, tmp_path):
     out = tmp_path / "cluster.tsv"
     summary = write_variant_scores(model, files["bgzip"], files["genome"], out, chunk_size=5,
                                    client=client, partition_size=PART)
-    assert open(out).read() == open(local).read()
+    assert Path(out).read_text() == Path(local).read_text()
     assert summary["partitions"] == 7 and summary["partitions_reused"] == 0
     assert not os.path.exists(str(out) + WORK_SUFFIX)
     workers = client.run(lambda: __import__("keras").backend.backend())
@@ -254,5 +255,5 @@ def test_a_rerun_scores_only_the_unfinished_partitions(files, client, tmp_path):
                                    partition_size=PART)
     assert summary["partitions_reused"] == len(finished)
     write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "local.tsv")
-    assert open(out).read() == open(tmp_path / "local.tsv").read()
+    assert out.read_text() == (tmp_path / "local.tsv").read_text()
     assert not os.path.exists(work)

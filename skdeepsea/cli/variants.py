@@ -110,8 +110,8 @@ def _run_variant_effects(args):
             evalues = EValueTransformer().fit(background)
             print(f"Background: {int(background['scored'].sum())} scored variants.",
                   file=sys.stderr)
-        cluster = dict(client=args.scheduler, partition_size=args.partition_size,
-                       model=args.model) if args.scheduler else dict(model=model)
+        cluster = ({"client": args.scheduler, "partition_size": args.partition_size,
+                    "model": args.model} if args.scheduler else {"model": model})
         summary = write_variant_scores(
             variants=args.vcf, genome=genome, out=args.out, format=args.format,
             targets=targets, scores=tuple(_split(args.scores)), evalues=evalues,

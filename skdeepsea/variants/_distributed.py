@@ -27,12 +27,12 @@ from .._atomic import TEMPORARY_PREFIX, atomic_open, atomic_path
 from .._version import __version__
 from ._io import ReadReport, VariantPart, _is_bgzip, _is_vcf, _open_binary, read_variant_part
 from ._output import (
-    PARQUET_METADATA_KEY,
     _format_of,
     add_counts,
     file_attributes,
     new_summary,
     open_writer,
+    pyarrow_modules,
     write_empty_tsv_header,
 )
 from ._scoring import SCORES, ModelTargets, iter_variant_scores
@@ -298,6 +298,7 @@ def write_on_cluster(model, variants, genome, out, *, client, model_file=None, f
 
     from ..genome import Genome
 
+    pyarrow_modules()  # the partition files are Parquet: fail before any work
     path = os.path.abspath(os.fspath(out))
     fmt = _format_of(path, format)
     variants = _cluster_vcf(variants)
@@ -355,8 +356,7 @@ def write_on_cluster(model, variants, genome, out, *, client, model_file=None, f
 
 def _assemble(parts, work, path, fmt, names, written_scores, attrs):
     """Copy the partition files, in order, into the output; return the summed counts."""
-    import pyarrow.parquet as pq
-
+    _, pq = pyarrow_modules()
     summary = new_summary()
     summary["malformed_skipped"] = 0
     with atomic_path(path) as temporary:

@@ -96,13 +96,22 @@ _ARROW_TYPES = {"pos": "int64", "line": "int64", "ref_match": "bool_", "padded":
 PARQUET_METADATA_KEY = b"skdeepsea"
 
 
+def pyarrow_modules():
+    """``pyarrow`` and ``pyarrow.parquet``, or an ImportError saying which extra has them."""
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError as error:
+        raise ImportError("Parquet files (and scoring on a Dask cluster) need pyarrow: "
+                          "pip install 'skdeepsea[parquet]'.") from error
+    return pyarrow, pyarrow.parquet
+
+
 class _ParquetWriter:
     """One Parquet row group per chunk; the attributes as JSON in the file's metadata."""
 
     def __init__(self, path, names, scores, attrs, score_type="float32"):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
+        pa, pq = pyarrow_modules()
         fields = [pa.field(c, getattr(pa, _ARROW_TYPES.get(c, "string"))())
                   for c in INFO_COLUMNS]
         fields += [pa.field(column_name(s, t), getattr(pa, score_type)())
