@@ -814,10 +814,11 @@ def test_unknown_target_is_one_line(files, tmp_path, capsys):
                     "nope")
 
 
-def test_debug_shows_the_traceback(files, tmp_path):
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(files, tmp_path, where):
     argv = _argv("evaluate", dict(files, npz=_npz(tmp_path)), tmp_path)
     with pytest.raises(ValueError, match="has no labels"):
-        main(["--debug"] + argv)
+        main(["--debug"] + argv if where == "before" else argv + ["--debug"])
 
 
 def test_a_bug_keeps_its_traceback(files, tmp_path, monkeypatch):

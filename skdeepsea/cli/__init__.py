@@ -92,9 +92,14 @@ def build_parser():
         prog="skdeepsea", description="DeepSEA as a scikit-learn estimator on Keras 3."
     )
     parser.add_argument("--version", action="store_true", help="print versions and the backend")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the Python traceback of an error instead of one line")
+    debug_help = "show the Python traceback of an error instead of one line"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
     commands = parser.add_subparsers(dest="command")
     for register in _COMMANDS:
         register(commands)
+    # Also after the command (`skdeepsea train ... --debug`); SUPPRESS keeps a --debug given
+    # before the command from being reset by the subcommand's default.
+    for command in {id(p): p for p in commands.choices.values()}.values():
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help=debug_help)
     return parser
