@@ -221,5 +221,11 @@ def load_estimator(cls, path):
     for name in _FITTED:
         setattr(estimator, name, _from_json(fitted[name], None))
     estimator.target_names_ = np.array(fitted["target_names_"])
-    estimator.model_ = model_from_bytes(model_bytes)
+    try:
+        estimator.model_ = model_from_bytes(model_bytes)
+    except (ValueError, TypeError, KeyError, AttributeError, OSError) as e:
+        # Keras' own errors for an archive it cannot rebuild (an unknown class is a TypeError).
+        raise ValueError(
+            f"{path}: its network (model.keras) cannot be loaded: {' '.join(str(e).split())}"
+        ) from e
     return estimator

@@ -919,3 +919,26 @@ def test_train_out_over_its_checkpoint_is_refused(files, tmp_path, capsys):
                      str(run / "checkpoint.npz")], capsys, 1, "--checkpoint-dir",
                     "would replace the input")
     assert (run / "checkpoint.npz").read_bytes() == b"a checkpoint"
+
+
+@pytest.mark.parametrize("config, fragment", [
+    ('{"class_name": "Nope", "config": {}}', "Nope"),
+    ("{{{", "Expecting property name"),
+])
+def test_model_file_whose_network_cannot_be_rebuilt(files, tmp_path, config, fragment):
+    import io
+    import json
+
+    import skdeepsea
+
+    network = io.BytesIO()
+    with zipfile.ZipFile(network, "w") as archive:
+        archive.writestr("config.json", config)
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+    path = tmp_path / "m.skdeepsea"
+    with zipfile.ZipFile(files["model"]) as good, zipfile.ZipFile(path, "w") as bad:
+        bad.writestr("estimator.json", good.read("estimator.json"))
+        bad.writestr("model.keras", network.getvalue())
+    with pytest.raises(ValueError, match=r"m.skdeepsea: its network \(model.keras\) cannot be "
+                                         rf"loaded: .*{fragment}"):
+        skdeepsea.load(str(path))
