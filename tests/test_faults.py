@@ -25,8 +25,6 @@ from skdeepsea._atomic import (
     temporary_prefix,
 )
 
-pysam = pytest.importorskip("pysam")
-
 L = 40
 TINY = dict(conv_filters=(4,), dropout=(0.0,), kernel_size=4, pool_size=2, fc_units=4,
             epochs=1, batch_size=16, random_state=0, optimizer="adam")
@@ -75,6 +73,7 @@ def model_file(tmp_path_factory):
 
 
 def test_killed_variant_run_leaves_the_old_output(model_file, tmp_path):
+    pytest.importorskip("pysam")
     from skdeepsea.cli import main
 
     rng = np.random.default_rng(1)
@@ -119,6 +118,8 @@ def _genome_and_peaks(folder, n_valid_bins):
 
 
 def test_killed_dataset_build_leaves_the_old_splits(tmp_path):
+    pytest.importorskip("pysam")
+    pytest.importorskip("bioframe")
     from skdeepsea.data import build_dataset
 
     genome, peaks = _genome_and_peaks(tmp_path, 20_000)
