@@ -942,3 +942,20 @@ def test_model_file_whose_network_cannot_be_rebuilt(files, tmp_path, config, fra
     with pytest.raises(ValueError, match=r"m.skdeepsea: its network \(model.keras\) cannot be "
                                          rf"loaded: .*{fragment}"):
         skdeepsea.load(str(path))
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--n-shuffles", "0"), ("--n-steps", "-2"), ("--batch-size", "0"), ("--seed", "-1"),
+    ("--max-figures", "-1"), ("--flank", "-3"),
+])
+def test_attribute_numeric_options(files, tmp_path, capsys, option, value):
+    assert_one_line(["attribute", "--model", files["model"], "--sequences", "ACGT", "--out",
+                     str(tmp_path / "a.npz"), option, value], capsys, 2, f"argument {option}")
+
+
+def test_attribute_out_over_its_fasta(files, tmp_path, capsys):
+    fasta = tmp_path / "s.fa"
+    fasta.write_text(">a\n" + "A" * L + "\n")
+    assert_one_line(["attribute", "--model", files["model"], "--fasta", str(fasta), "--out",
+                     str(fasta)], capsys, 1, "would replace the input", "--fasta")
+    assert fasta.read_text() == ">a\n" + "A" * L + "\n"

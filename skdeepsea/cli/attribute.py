@@ -3,6 +3,7 @@
 import os
 import sys
 
+from ._common import NON_NEGATIVE_INT, POSITIVE_INT, SEED, check_output_path, existing_file
 from .variants import _split
 
 _MAX_FIGURES_DEFAULT = 20
@@ -26,7 +27,8 @@ def register(commands):
                     "scores to an NPZ or HDF5 file (under a temporary name, then renamed) "
                     "and, with --figures, sequence logos as PNG files.",
     )
-    parser.add_argument("--model", required=True, help="a model saved with .save (.skdeepsea)")
+    parser.add_argument("--model", required=True, type=existing_file,
+                        help="a model saved with .save (.skdeepsea)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--fasta", help="FASTA of sequences of the model's length")
     source.add_argument("--sequences", help="comma-separated sequences of the model's length")
@@ -45,17 +47,18 @@ def register(commands):
                         help="explain logits (default) or probabilities")
     parser.add_argument("--strands", default="forward", choices=["forward", "both"],
                         help="forward strand, or the mean with the reverse complement")
-    parser.add_argument("--n-shuffles", type=int, default=20,
+    parser.add_argument("--n-shuffles", type=POSITIVE_INT, default=20,
                         help="shuffled references per sequence (default 20)")
-    parser.add_argument("--n-steps", type=int, default=50,
+    parser.add_argument("--n-steps", type=POSITIVE_INT, default=50,
                         help="integrated gradients' quadrature points (default 50)")
-    parser.add_argument("--batch-size", type=int, default=64, help="pairs per gradient step")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffles")
+    parser.add_argument("--batch-size", type=POSITIVE_INT, default=64,
+                        help="pairs per gradient step")
+    parser.add_argument("--seed", type=SEED, default=0, help="seed of the shuffles")
     parser.add_argument("--figures", metavar="DIR", help="also draw sequence logos as PNG "
                                                          "files in DIR")
-    parser.add_argument("--max-figures", type=int, default=_MAX_FIGURES_DEFAULT,
+    parser.add_argument("--max-figures", type=NON_NEGATIVE_INT, default=_MAX_FIGURES_DEFAULT,
                         help=f"logos drawn at most (default {_MAX_FIGURES_DEFAULT})")
-    parser.add_argument("--flank", type=int, default=20,
+    parser.add_argument("--flank", type=NON_NEGATIVE_INT, default=20,
                         help="bases drawn each side of a variant (default 20)")
     parser.set_defaults(run=_run_attribute)
 
@@ -65,8 +68,13 @@ def _run_attribute(args):
     from ..attribution import attribute, attribute_variants, write_attributions
 
     if args.vcf and not args.genome:
-        print("skdeepsea attribute: --vcf needs --genome", file=sys.stderr)
+        print("skdeepsea attribute: error: --vcf needs --genome", file=sys.stderr)
         return 2
+    inputs = {"--model": args.model, "--fasta": args.fasta, "--vcf": args.vcf,
+              "--genome": args.genome}
+    stem, suffix = os.path.splitext(args.out)
+    for out in ([f"{stem}_ref{suffix}", f"{stem}_alt{suffix}"] if args.vcf else [args.out]):
+        check_output_path(out, inputs)
     model = load(args.model)
     options = dict(targets=_targets(args.targets), method=args.method, output=args.output,
                    strands=args.strands, sum_targets=args.sum_targets,
