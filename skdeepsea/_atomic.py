@@ -77,6 +77,13 @@ def _remove_leftovers(directory, basename):
 
 
 def _umask():
+    # Linux reports it without changing it; setting and restoring it (the fallback) would
+    # give files other threads create meanwhile no umask at all.
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
     mask = os.umask(0)
     os.umask(mask)
     return mask
