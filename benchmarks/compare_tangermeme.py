@@ -16,7 +16,8 @@ Usage::
     /work/venv-peer/bin/pip install torch==2.13.0 && /work/venv-peer/bin/pip install tangermeme
     KERAS_BACKEND=jax python benchmarks/compare_tangermeme.py --peer-python /work/venv-peer/bin/python
 
-Prints one line per comparison: the largest absolute difference, that difference relative
+With ``SKDEEPSEA_PEER_PYTHON`` set to that python, ``tests/test_attribution.py`` runs a small
+comparison too (it skips otherwise). Prints one line per comparison: the largest absolute difference, that difference relative
 to the largest absolute score, and the Pearson correlation.
 """
 
@@ -125,7 +126,8 @@ def _peer_side(inputs, outputs):
         json.dump(timings, f)
 
 
-def main():
+def build_parser():
+    """The script's options (also used by tests/test_attribution.py)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-python", default="/work/venv-peer/bin/python",
                         help="python of the environment with torch and tangermeme")
@@ -139,13 +141,12 @@ def main():
     parser.add_argument("--batch-size", type=int, default=20)
     parser.add_argument("--peer", nargs=2, metavar=("INPUTS", "OUTPUTS"),
                         help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.peer:
-        _peer_side(*args.peer)
-        return
+    return parser
 
-    import keras
 
+def compare(args):
+    """Run both sides; return ``{name: (max abs difference, relative, pearson)}``, the
+    completeness errors and the timings."""
     with tempfile.TemporaryDirectory() as workdir:
         inputs, ours, our_times = _skdeepsea_side(args, workdir)
         outputs = os.path.join(workdir, "peer.npz")
@@ -154,23 +155,37 @@ def main():
         theirs = dict(np.load(outputs))
         with open(outputs + ".json") as f:
             their_times = json.load(f)
+    agreement = {}
+    for name, reference in theirs.items():
+        difference = float(np.abs(ours[name] - reference).max())
+        agreement[name] = (difference, difference / float(np.abs(reference).max()),
+                           float(np.corrcoef(ours[name].ravel(), reference.ravel())[0, 1]))
+    completeness = {output: float(np.abs(ours[f"deltas_{output}"]).max())
+                    for output in ("logit", "probability")}
+    return agreement, completeness, (our_times, their_times)
+
+
+def main():
+    args = build_parser().parse_args()
+    if args.peer:
+        _peer_side(*args.peer)
+        return
+
+    import keras
+
+    agreement, completeness, (our_times, their_times) = compare(args)
     print(f"DeepSEA geometry: {args.length} bp, filters {args.conv_filters}, "
           f"{args.fc_units} hidden, {args.n_outputs} outputs; {args.n_sequences} sequences x "
           f"{args.n_shuffles} shuffles, target {args.target}; skdeepsea on "
           f"{keras.backend.backend()}")
-    for name, reference in theirs.items():
-        mine = ours[name]
-        difference = np.abs(mine - reference).max()
-        scale = np.abs(reference).max()
-        r = np.corrcoef(mine.ravel(), reference.ravel())[0, 1]
-        line = (f"{name:28s} max |diff| {difference:.2e}  relative {difference / scale:.2e}"
+    for name, (difference, relative, r) in agreement.items():
+        line = (f"{name:28s} max |diff| {difference:.2e}  relative {relative:.2e}"
                 f"  pearson {r:.8f}")
         if name in our_times:
             line += f"  time skdeepsea {our_times[name]:.1f} s, tangermeme {their_times[name]:.1f} s"
         print(line)
-    for output in ("logit", "probability"):
-        print(f"completeness ({output}): max |sum - output difference| "
-              f"{np.abs(ours[f'deltas_{output}']).max():.2e}")
+    for output, error in completeness.items():
+        print(f"completeness ({output}): max |sum - output difference| {error:.2e}")
 
 
 if __name__ == "__main__":

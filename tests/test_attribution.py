@@ -350,3 +350,28 @@ def test_attribute_command_explains_both_alleles_of_variants(fitted, tmp_path):
     per_base = ref.contributions[0, 0]
     assert per_base[inside].mean() > 3 * np.clip(per_base[~inside], 0, None).mean()
     assert [p.name for p in figures.iterdir()] == [f"chr1_150_{chrom[149]}_{alt_base}_B.png"]
+
+
+def test_agrees_with_tangermeme_on_identical_weights():
+    """Runs benchmarks/compare_tangermeme.py small when ``SKDEEPSEA_PEER_PYTHON`` names a
+    python with PyTorch and tangermeme (out of CI: peers stay out of the project's venv)."""
+    import importlib.util
+    import os
+    from pathlib import Path
+
+    peer = os.environ.get("SKDEEPSEA_PEER_PYTHON")
+    if not peer or not os.path.exists(peer):
+        pytest.skip("SKDEEPSEA_PEER_PYTHON does not name a python with tangermeme")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_tangermeme.py"
+    spec = importlib.util.spec_from_file_location("compare_tangermeme", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = module.build_parser().parse_args([
+        "--peer-python", peer, "--length", "200", "--conv-filters", "8,8,8", "--fc-units", "10",
+        "--n-outputs", "4", "--n-sequences", "2", "--n-shuffles", "3", "--target", "1"])
+    agreement, completeness, _ = module.compare(args)
+    assert set(agreement) == {"deep_lift_shap_logit", "deep_lift_shap_probability",
+                              "gradient_x_input_logit"}
+    for name, (difference, relative, r) in agreement.items():
+        assert relative < 1e-2 and r > 0.9999, (name, difference, relative, r)
+    assert max(completeness.values()) < 1e-5
