@@ -126,7 +126,9 @@ def check_binary_scores(y_true, y_score):
 
     y_true, y_score = _check_scores(y_true, y_score)
     if y_true.size and not np.isin(y_true, (0, 1)).all():
-        raise ValueError("y_true must hold 0/1 labels only.")
+        i, t = np.argwhere(~np.isin(y_true, (0, 1)))[0]
+        raise ValueError(f"y_true must hold 0/1 labels only; y_true[{i}, {t}] is "
+                         f"{y_true[i, t].item()!r} (sample {i}, target {t}).")
     return y_true, y_score
 
 

@@ -27,6 +27,10 @@ def _check_scores(y_true, y_score):
             f"y_true has shape {y_true.shape} but y_score has shape {y_score.shape}; "
             "they must match (n_samples, n_targets)."
         )
+    if not np.isfinite(y_score).all():
+        i, t = np.argwhere(~np.isfinite(y_score))[0]
+        raise ValueError(f"y_score[{i}, {t}] is {y_score[i, t]}; scores must be finite "
+                         f"(sample {i}, target {t}).")
     return y_true, y_score
 
 

@@ -959,3 +959,21 @@ def test_attribute_out_over_its_fasta(files, tmp_path, capsys):
     assert_one_line(["attribute", "--model", files["model"], "--fasta", str(fasta), "--out",
                      str(fasta)], capsys, 1, "would replace the input", "--fasta")
     assert fasta.read_text() == ">a\n" + "A" * L + "\n"
+
+
+@pytest.mark.parametrize("change, fragment", [
+    (lambda y, s: (y, np.where(np.arange(s.size).reshape(s.shape) == 23, np.nan, s)),
+     "y_score[7, 2] is nan"),
+    (lambda y, s: (np.where(np.arange(y.size).reshape(y.shape) == 10, 0.5, y), s),
+     "y_true[3, 1] is 0.5"),
+    (lambda y, s: (y, s[:, :2]), "shape"),
+])
+def test_evaluation_names_the_bad_score_or_label(tmp_path, change, fragment):
+    from skdeepsea.report import write_report
+
+    rng = np.random.default_rng(0)
+    y, score = change(rng.integers(0, 2, (50, 3)), rng.random((50, 3)))
+    with pytest.raises(ValueError) as error:
+        write_report(tmp_path / "report", y, score)
+    assert fragment in str(error.value), str(error.value)
+    assert not (tmp_path / "report").exists()
