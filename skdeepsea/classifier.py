@@ -255,6 +255,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
+        architecture="deepsea",
         l2=5e-7,
         l1_sparsity=1e-8,
         max_kernel_norm=0.9,
@@ -278,7 +279,6 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         average_strands=True,
         add_reverse_complement=True,
         alphabet=None,
-        architecture="deepsea",
         input_channels=4,
         shuffle_buffer=10_000,
         mixed_precision=None,
@@ -290,6 +290,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         verbose=0,
         threshold=0.5,
     ):
+        self.architecture = architecture
         self.l2 = l2
         self.l1_sparsity = l1_sparsity
         self.max_kernel_norm = max_kernel_norm
@@ -298,6 +299,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.kernel_size = kernel_size
         self.pool_size = pool_size
         self.fc_units = fc_units
+        self.lstm_units = lstm_units
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.momentum = momentum
@@ -313,7 +315,6 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.add_reverse_complement = add_reverse_complement
         self.alphabet = alphabet
         self.input_channels = input_channels
-        self.architecture = architecture
         self.shuffle_buffer = shuffle_buffer
         self.mixed_precision = mixed_precision
         self.data_parallel = data_parallel
@@ -322,7 +323,6 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
-        self.lstm_units = lstm_units
         self.threshold = threshold
 
     def __sklearn_tags__(self):
