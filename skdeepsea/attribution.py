@@ -73,7 +73,8 @@ _REFERENCE_KINDS = ("shuffle", "zeros", "uniform")
 _DEFAULT_REFERENCES = {"integrated_gradients": "zeros", "deep_lift_shap": "shuffle"}
 _RESCALE_TOLERANCE = 1e-6  # tangermeme's (and Captum's) thresholds on |x - x0|
 _MAXPOOL_TOLERANCE = 1e-7
-_SEQUENCES_PER_CHUNK = 256  # sequences whose references exist at a time
+_SEQUENCES_PER_CHUNK = 256  # most sequences whose references exist at a time
+_CHUNK_BYTES = 2**28
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,7 +253,8 @@ def attribute(model, X, *, targets=None, method="deep_lift_shap", output="logit"
         have the model's length) or one-hot arrays.
     targets : str, int, or sequence of str or int, default=None
         Outputs to explain, by name or index
-        (:func:`skdeepsea.targets.target_indices`); None: all.
+        (:func:`skdeepsea.targets.target_indices`); None: all (one gradient
+        pass each: choose a few of a 919-output model's).
     method : {"deep_lift_shap", "integrated_gradients", "gradient_x_input"}, \
 default="deep_lift_shap"
         The attribution method (see the module's description).
@@ -337,9 +339,17 @@ default="deep_lift_shap"
     rng = np.random.default_rng(random_state)
     flip = complement_channels(alphabet) if strands == "both" else None
 
+    # Sequences per chunk: their references and multipliers (targets x references x L x C
+    # floats per sequence) stay under about 256 MB.
+    if references is None or isinstance(references, str):
+        n_references = n_shuffles if references == "shuffle" else 1
+    else:
+        n_references = np.shape(references)[-3]
+    per_sequence = 4 * weights.shape[1] * n_references * X.shape[1] * X.shape[2]
+    chunk_size = int(max(1, min(_SEQUENCES_PER_CHUNK, _CHUNK_BYTES // per_sequence)))
     scores, outputs, reference_outputs = [], [], []
-    for start in range(0, len(X), _SEQUENCES_PER_CHUNK):
-        chunk = X[start:start + _SEQUENCES_PER_CHUNK].astype(np.float32)
+    for start in range(0, len(X), chunk_size):
+        chunk = X[start:start + chunk_size].astype(np.float32)
         refs = _references(references, chunk, start, len(X), n_shuffles, rng)
         strand_parts = [_explain(plain, paired, method, chunk, refs, weights.shape[1],
                                  n_steps, batch_size, hypothetical)]
@@ -521,29 +531,27 @@ def _model_parts(model, alphabet, targets):
     """The network, base order, output names and chosen output indices of ``model``."""
     from .targets import target_indices
 
-    if isinstance(model, keras.Model):
-        network = model
-        alphabet = check_alphabet(alphabet or "ATGC")
-        if len(network.inputs) != 1 or len(network.outputs) != 1:
-            raise ValueError("The Keras model must have one input and one output, got "
-                             f"{len(network.inputs)} and {len(network.outputs)}.")
-        names = [str(i) for i in range(int(network.outputs[0].shape[-1]))]
-        indices = target_indices(names, targets)
-    else:
+    if not isinstance(model, keras.Model):
         from .variants._scoring import ModelTargets
 
         info = ModelTargets(model, targets)
         if alphabet is not None and check_alphabet(alphabet) != info.alphabet:
             raise ValueError(f"alphabet={alphabet!r} differs from the model's base order "
                              f"{info.alphabet!r}.")
-        network, alphabet = model.model_, info.alphabet
-        names, indices = info.names, info.indices.tolist()
-        return network, alphabet, names, indices
-    return network, alphabet, [names[i] for i in indices], indices
+        return model.model_, info.alphabet, info.names, info.indices.tolist()
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError("The Keras model must have one input and one output, got "
+                         f"{len(model.inputs)} and {len(model.outputs)}.")
+    names = [str(i) for i in range(int(model.outputs[0].shape[-1]))]
+    indices = target_indices(names, targets)
+    return model, check_alphabet(alphabet or "ATGC"), [names[i] for i in indices], indices
 
 
 def _one_hot(X, network, alphabet):
     """``X`` as a float32 one-hot array of the network's input shape."""
+    from ._engine.inputs import check_predict_alphabet
+
+    check_predict_alphabet(alphabet, getattr(X, "alphabet", None))
     length, channels = (int(d) for d in network.inputs[0].shape[1:])
     if isinstance(X, str):
         X = [X]

@@ -180,6 +180,17 @@ def test_a_sum_of_targets_is_the_sum_of_their_scores(network):
     np.testing.assert_allclose(summed.outputs[:, 0], each.outputs.sum(axis=1), atol=1e-5)
 
 
+def test_results_do_not_depend_on_chunks_or_batches(network, monkeypatch):
+    from skdeepsea import attribution
+
+    X = _random_sequences(3, 8)
+    whole = attribute(network, X, targets=[0, 2], n_shuffles=3)
+    monkeypatch.setattr(attribution, "_CHUNK_BYTES", 1)  # one sequence per chunk
+    chunked = attribute(network, X, targets=[0, 2], n_shuffles=3, batch_size=4)
+    np.testing.assert_allclose(chunked.scores, whole.scores, atol=1e-6)
+    np.testing.assert_allclose(chunked.reference_outputs, whole.reference_outputs, atol=1e-6)
+
+
 def test_layers_without_a_rule_are_named_in_a_warning():
     inputs = keras.Input((L, 4))
     x = keras.layers.Conv1D(3, 5, activation="relu")(inputs)
