@@ -386,3 +386,18 @@ def test_agrees_with_tangermeme_on_identical_weights():
     for name, (difference, relative, r) in agreement.items():
         assert relative < 1e-2 and r > 0.9999, (name, difference, relative, r)
     assert max(completeness.values()) < 1e-5
+
+
+def test_attribute_command_refuses_bad_options_before_any_work(tmp_path, capsys):
+    from skdeepsea.cli import main
+
+    model = tmp_path / "model.skdeepsea"
+    model.write_bytes(b"not read: the options fail first")
+    with pytest.raises(SystemExit):
+        main(["attribute", "--model", str(model), "--sequences", "ACGT", "--out", "x.npz",
+              "--n-shuffles", "0"])
+    assert "--n-shuffles" in capsys.readouterr().err
+    status = main(["attribute", "--model", str(model), "--sequences", "ACGT",
+                   "--out", str(tmp_path / "scores.tsv")])
+    assert status != 0
+    assert "use a .npz, .h5 or .hdf5 name" in capsys.readouterr().err

@@ -70,8 +70,12 @@ def _run_attribute(args):
     if args.vcf and not args.genome:
         print("skdeepsea attribute: error: --vcf needs --genome", file=sys.stderr)
         return 2
+    if not args.out.lower().endswith((".npz", ".h5", ".hdf5")):
+        raise ValueError(f"--out {args.out}: use a .npz, .h5 or .hdf5 name.")
     inputs = {"--model": args.model, "--fasta": args.fasta, "--vcf": args.vcf,
               "--genome": args.genome}
+    if args.figures:
+        check_output_path(args.figures, inputs, option="--figures", folder=True)
     stem, suffix = os.path.splitext(args.out)
     for out in ([f"{stem}_ref{suffix}", f"{stem}_alt{suffix}"] if args.vcf else [args.out]):
         check_output_path(out, inputs)
