@@ -90,7 +90,7 @@ def measure_reading(vcf, bgzip, n_lines, partition_size, repeats):
     return results
 
 
-def measure_cluster(genome, vcf, n_variants, workers, partition_size, folder):
+def measure_cluster(genome, vcf, n_variants, workers, partition_size, chunk_size, folder):
     import keras
     from distributed import Client, LocalCluster
 
@@ -113,19 +113,20 @@ def measure_cluster(genome, vcf, n_variants, workers, partition_size, folder):
     model_file = os.path.join(folder, "model.skdeepsea")
     model.save(model_file)
     local_out = os.path.join(folder, "local.parquet")
-    write_variant_scores(model, subset, genome, local_out)  # compiles the predict function
-    local_s = best_time(lambda: write_variant_scores(model, subset, genome, local_out), 1)
+    write_variant_scores(model, subset, genome, local_out, chunk_size=chunk_size)  # compiles
+    local_s = best_time(lambda: write_variant_scores(model, subset, genome, local_out,
+                                                     chunk_size=chunk_size), 1)
     env = {"KERAS_BACKEND": keras.backend.backend(), "OMP_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join(sys.path)}
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None, env=env) as cluster, Client(cluster) as client:
         cluster_out = os.path.join(folder, "cluster.parquet")
-        first_s = best_time(lambda: write_variant_scores(
-            model_file, subset, genome, cluster_out, client=client,
-            partition_size=partition_size), 1)
-        warm_s = best_time(lambda: write_variant_scores(
-            model_file, subset, genome, cluster_out, client=client,
-            partition_size=partition_size), 1)
+        def on_cluster():
+            write_variant_scores(model_file, subset, genome, cluster_out, client=client,
+                                 partition_size=partition_size, chunk_size=chunk_size)
+
+        first_s = best_time(on_cluster, 1)  # workers import Keras, load the model, compile
+        warm_s = best_time(on_cluster, 1)
     equal = read_variant_scores(local_out).equals(read_variant_scores(cluster_out))
     return {"variants": n_variants, "workers": workers, "local_variants_per_s": n_variants / local_s,
             "cluster_first_run_variants_per_s": n_variants / first_s,
@@ -139,6 +140,7 @@ def main():
     parser.add_argument("--partition-size", type=int, default=20_000)
     parser.add_argument("--n-variants", type=int, default=4000)
     parser.add_argument("--cluster-partition-size", type=int, default=1000)
+    parser.add_argument("--chunk-size", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-cluster", action="store_true")
@@ -154,7 +156,8 @@ def main():
 
             results["backend"] = keras.backend.backend()
             results["cluster"] = measure_cluster(genome, vcf, args.n_variants, args.workers,
-                                                 args.cluster_partition_size, folder)
+                                                 args.cluster_partition_size,
+                                                 args.chunk_size, folder)
     print(json.dumps(results, indent=1))
     if args.json:
         with open(args.json, "w") as f:

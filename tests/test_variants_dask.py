@@ -34,7 +34,8 @@ L = 30
 TINY = dict(conv_filters=(4,), dropout=(0.1,), kernel_size=5, pool_size=2, fc_units=4,
             optimizer="adam", learning_rate=0.02, batch_size=32, epochs=1, random_state=0)
 CONTIGS = {"chr1": 300, "chr2": 200}
-PART = 7  # VCF data lines per partition: 7 partitions of the 45 records
+PART = 7  # VCF data lines per partition
+CHUNK = 5  # variants per chunk: partitions of 45 records, starting where chunks start
 
 
 def _records(rng):
@@ -85,13 +86,20 @@ def files(tmp_path_factory):
 
 # -- partitions of a VCF (no cluster) ----------------------------------------------------
 
-@settings(max_examples=12, deadline=None)
-@given(size=st.integers(1, 50), kind=st.sampled_from(["vcf", "gzip", "bgzip"]))
-def test_partitions_read_back_the_whole_file_in_order(files, size, kind):
+@settings(max_examples=15, deadline=None)
+@given(size=st.integers(1, 50), kind=st.sampled_from(["vcf", "gzip", "bgzip"]),
+       chunk=st.one_of(st.none(), st.integers(1, 12)))
+def test_partitions_read_back_the_whole_file_in_order(files, size, kind, chunk):
     path = files[kind]
-    parts = plan_partitions(path, size)
+    parts = plan_partitions(path, size, chunk)
     whole = pd.concat(list(read_variants(path)), ignore_index=True)
     assert sum(p.n_lines for p in parts) == 45
+    if chunk is not None:
+        # Each partition starts a chunk of a single-process run, unless the one before it
+        # grew to twice the size looking for such a start.
+        for before, part in zip(parts, parts[1:]):
+            alleles_before = int((whole["line"] < part.first_line).sum())
+            assert alleles_before % chunk == 0 or before.n_lines >= 2 * size
     assert all((p.regions is not None) == (kind == "bgzip") for p in parts)
     # A position's records stay together: tabix regions would otherwise read them twice.
     for a, b in zip(parts, parts[1:]):
@@ -185,13 +193,17 @@ def test_cluster_output_equals_a_single_process_run(files, client, tmp_path):
 
     model = files["model"]
     local = tmp_path / "local.tsv"
-    write_variant_scores(model, files["vcf"], files["genome"], local, chunk_size=5)
+    # method="fast" scores the SNVs of a chunk together: partitions start where chunks do.
+    write_variant_scores(model, files["vcf"], files["genome"], local, chunk_size=CHUNK,
+                         method="fast")
     # Regions through the tabix index, the model sent to the workers, a Client object.
     out = tmp_path / "cluster.tsv"
-    summary = write_variant_scores(model, files["bgzip"], files["genome"], out, chunk_size=5,
-                                   client=client, partition_size=PART)
+    summary = write_variant_scores(model, files["bgzip"], files["genome"], out,
+                                   chunk_size=CHUNK, method="fast", client=client,
+                                   partition_size=PART)
     assert Path(out).read_text() == Path(local).read_text()
-    assert summary["partitions"] == 7 and summary["partitions_reused"] == 0
+    assert summary["partitions"] == len(plan_partitions(files["bgzip"], PART, CHUNK)) > 2
+    assert summary["partitions_reused"] == 0
     assert not os.path.exists(str(out) + WORK_SUFFIX)
     workers = client.run(lambda: __import__("keras").backend.backend())
     assert set(workers.values()) == {keras.backend.backend()}
@@ -199,10 +211,11 @@ def test_cluster_output_equals_a_single_process_run(files, client, tmp_path):
     # a scheduler address.
     status = main(["variant-effects", "--model", files["model_file"], "--vcf", files["gzip"],
                    "--genome", files["genome"], "--out", str(tmp_path / "cli.parquet"),
-                   "--chunk-size", "5", "--scheduler", client.scheduler.address,
+                   "--chunk-size", str(CHUNK), "--scheduler", client.scheduler.address,
                    "--partition-size", str(PART), "--no-progress"])
     assert status == 0
-    write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "local.parquet")
+    write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "local.parquet",
+                         chunk_size=CHUNK)
     pd.testing.assert_frame_equal(read_variant_scores(tmp_path / "cli.parquet"),
                                   read_variant_scores(tmp_path / "local.parquet"))
     frame = score_variants(model, files["vcf"], files["genome"], client=client,
@@ -217,11 +230,12 @@ def test_a_killed_worker_is_survived(files, client, tmp_path):
     try:
         out = tmp_path / "cluster.h5"
         write_variant_scores(files["model_file"], files["vcf"], files["genome"], out,
-                             client=client, partition_size=PART)
+                             client=client, partition_size=PART, chunk_size=CHUNK)
     finally:
         client.unregister_worker_plugin("exit-once")
     assert marker.exists()  # a worker process did exit while scoring partition 2
-    write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "local.h5")
+    write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "local.h5",
+                         chunk_size=CHUNK)
     pd.testing.assert_frame_equal(read_variant_scores(out),
                                   read_variant_scores(tmp_path / "local.h5"))
 
@@ -235,25 +249,26 @@ def test_a_rerun_scores_only_the_unfinished_partitions(files, client, tmp_path):
         client.run_on_scheduler(lambda dask_scheduler: setattr(dask_scheduler,
                                                                "allowed_failures", n))
 
-    # No second chance: the death of the worker scoring partition 6 stops the run.
+    options = {"client": client, "partition_size": PART, "chunk_size": CHUNK}
+    last = len(plan_partitions(files["vcf"], PART, CHUNK)) - 1
+    # No second chance: the death of the worker scoring the last partition stops the run.
     allow_failures(0)
-    client.register_plugin(ExitWorker(6, str(tmp_path / "exited")), name="exit-on-6")
+    client.register_plugin(ExitWorker(last, str(tmp_path / "exited")), name="exit-on-last")
     try:
         with pytest.raises(distributed.KilledWorker):
-            write_variant_scores(model, files["vcf"], files["genome"], out, client=client,
-                                 partition_size=PART)
+            write_variant_scores(model, files["vcf"], files["genome"], out, **options)
     finally:
-        client.unregister_worker_plugin("exit-on-6")
+        client.unregister_worker_plugin("exit-on-last")
         allow_failures(1)
     assert not out.exists()
-    finished = [i for i in range(7) if os.path.exists(partition_path(work, i))]
-    assert 0 < len(finished) < 7 and 6 not in finished
+    finished = [i for i in range(last + 1) if os.path.exists(partition_path(work, i))]
+    assert 0 < len(finished) < last + 1 and last not in finished
     with pytest.raises(ValueError, match="another run .*options"):
-        write_variant_scores(model, files["vcf"], files["genome"], out, client=client,
-                             partition_size=PART, max_indel_length=1)
-    summary = write_variant_scores(model, files["vcf"], files["genome"], out, client=client,
-                                   partition_size=PART)
+        write_variant_scores(model, files["vcf"], files["genome"], out, **options,
+                             max_indel_length=1)
+    summary = write_variant_scores(model, files["vcf"], files["genome"], out, **options)
     assert summary["partitions_reused"] == len(finished)
-    write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "local.tsv")
+    write_variant_scores(model, files["vcf"], files["genome"], tmp_path / "local.tsv",
+                         chunk_size=CHUNK)
     assert out.read_text() == (tmp_path / "local.tsv").read_text()
     assert not os.path.exists(work)

@@ -12,6 +12,7 @@ interrupted run and scores only the others, after checking from
 """
 
 import contextlib
+import inspect
 import json
 import os
 import pickle
@@ -41,7 +42,7 @@ WORK_SUFFIX = ".parts"
 _SUMMARY_KEY = b"skdeepsea-summary"
 
 
-def plan_partitions(path, partition_size=20_000):
+def plan_partitions(path, partition_size=20_000, chunk_size=None):
     """Split a VCF file into partitions of about ``partition_size`` data lines.
 
     One pass over the file. Partitions never split the records of one
@@ -50,12 +51,23 @@ def plan_partitions(path, partition_size=20_000):
     through the index; otherwise it is read from a byte offset (of the
     decompressed stream for gzip, which a worker reaches by decompressing).
 
+    With ``chunk_size``, a partition starts where a chunk of a single-process
+    run starts (a multiple of ``chunk_size`` ALT alleles from the top), so
+    that every chunk holds the same variants as there: scores computed
+    together in a chunk (the shared reference activations of SNVs) are then
+    the same to the last bit. A partition grows to at most twice
+    ``partition_size`` looking for such a place; lines that are skipped as
+    malformed also shift the chunks (the output is then equal to float
+    rounding only).
+
     Parameters
     ----------
     path : str or path-like
         A VCF file (plain, gzip or bgzip).
     partition_size : int, default=20_000
         Data lines per partition.
+    chunk_size : int or None, default=None
+        Variants (ALT alleles) per chunk of the scoring.
 
     Returns
     -------
@@ -71,7 +83,7 @@ def plan_partitions(path, partition_size=20_000):
         for ext in (".tbi", ".csi"))
     parts, regions, seen = [], [], set()
     sorted_file = True
-    line = offset = first_line = first_offset = count = 0
+    line = offset = first_line = first_offset = count = alleles = 0
     previous = None
     in_header = True
     with _open_binary(path) as f:
@@ -82,13 +94,15 @@ def plan_partitions(path, partition_size=20_000):
                 offset += size
                 continue
             in_header = False
-            fields = text.split(b"\t", 2)
+            fields = text.split(b"\t", 5)
             try:
                 key = (fields[0].decode(), int(fields[1]))
             except (IndexError, ValueError, UnicodeDecodeError):
                 key = None  # a blank or malformed line: the index cannot place it
                 sorted_file = False
-            if count >= partition_size and (key is None or key != previous):
+            aligned = chunk_size is None or alleles % chunk_size == 0
+            if count >= partition_size and (key is None or key != previous) and \
+                    (aligned or count >= 2 * partition_size):
                 parts.append(VariantPart(len(parts), first_line, count, first_offset,
                                          tuple(map(tuple, regions))))
                 count, regions = 0, []
@@ -108,12 +122,20 @@ def plan_partitions(path, partition_size=20_000):
                 previous = key
             count += 1
             offset += size
+            alleles += fields[4].count(b",") + 1 if len(fields) > 4 else 0
     if count:
         parts.append(VariantPart(len(parts), first_line, count, first_offset,
                                  tuple(map(tuple, regions))))
     if not (indexed and sorted_file):
         parts = [part._replace(regions=None) for part in parts]
     return parts
+
+
+def _chunk_size(options):
+    """The chunk size a run with ``options`` scores by (``iter_variant_scores``'s default)."""
+    if "chunk_size" in options:
+        return int(options["chunk_size"])
+    return inspect.signature(iter_variant_scores).parameters["chunk_size"].default
 
 
 def partition_path(work, index):
@@ -305,7 +327,7 @@ def write_on_cluster(model, variants, genome, out, *, client, model_file=None, f
     genome = os.path.abspath(genome.path if isinstance(genome, Genome) else os.fspath(genome))
     names = ModelTargets(model, targets).names
     written_scores = tuple(scores) + (("evalue",) if evalues is not None else ())
-    parts = plan_partitions(variants, partition_size)
+    parts = plan_partitions(variants, partition_size, _chunk_size(options))
     job = {"variants": variants, "genome": genome, "work": path + WORK_SUFFIX,
            "names": names, "written_scores": written_scores,
            "options": dict(options, targets=targets, scores=tuple(scores))}
@@ -400,7 +422,7 @@ def score_on_cluster(model, variants, genome, *, client, model_file=None, evalue
 
     variants = _cluster_vcf(variants)
     genome = os.path.abspath(genome.path if isinstance(genome, Genome) else os.fspath(genome))
-    parts = plan_partitions(variants, partition_size)
+    parts = plan_partitions(variants, partition_size, _chunk_size(options))
     job = {"variants": variants, "genome": genome, "work": None, "options": options}
     dask_client, own_client = _connect(client)
     try:
