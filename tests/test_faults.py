@@ -229,15 +229,16 @@ def test_killed_checkpoint_write_leaves_a_whole_checkpoint(tmp_path):
     meta, groups = read_checkpoint(folder)  # the previous checkpoint, whole
     assert meta["step"] >= 1 and all(np.isfinite(v).all() for v in groups["model"])
 
-    # The next fit resumes from it (to the end of the first epoch: the number of epochs is
-    # not part of what a checkpoint must match), and its first write removes the leftover.
+    # The next fit resumes from it (to the end of the first epoch: the number of epochs and
+    # the checkpoint interval are not part of what a checkpoint must match), and its write at
+    # the end of the epoch removes the leftover.
     rng = np.random.default_rng(0)
     X = np.eye(4, dtype=np.uint8)[rng.integers(0, 4, (128, 200))]
     y = rng.integers(0, 2, (128, 3))
     clf = DeepSEAClassifier(conv_filters=(64, 64), dropout=(0.0, 0.0), kernel_size=8,
                             pool_size=4, fc_units=128, epochs=1, batch_size=16,
                             optimizer="adam", random_state=0, checkpoint_dir=str(folder),
-                            checkpoint_every=1).fit(X, y)
+                            checkpoint_every=1000).fit(X, y)
     assert clf.n_steps_ > meta["step"]
     assert leftovers(folder) == []
 
