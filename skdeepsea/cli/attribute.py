@@ -70,15 +70,15 @@ def _run_attribute(args):
     if args.vcf and not args.genome:
         print("skdeepsea attribute: error: --vcf needs --genome", file=sys.stderr)
         return 2
-    if not args.out.lower().endswith((".npz", ".h5", ".hdf5")):
-        raise ValueError(f"--out {args.out}: use a .npz, .h5 or .hdf5 name.")
     inputs = {"--model": args.model, "--fasta": args.fasta, "--vcf": args.vcf,
               "--genome": args.genome}
-    if args.figures:
-        check_output_path(args.figures, inputs, option="--figures", folder=True)
     stem, suffix = os.path.splitext(args.out)
     for out in ([f"{stem}_ref{suffix}", f"{stem}_alt{suffix}"] if args.vcf else [args.out]):
         check_output_path(out, inputs)
+    if not args.out.lower().endswith((".npz", ".h5", ".hdf5")):
+        raise ValueError(f"--out {args.out}: use a .npz, .h5 or .hdf5 name.")
+    if args.figures:
+        check_output_path(args.figures, inputs, option="--figures", folder=True)
     model = load(args.model)
     options = dict(targets=_targets(args.targets), method=args.method, output=args.output,
                    strands=args.strands, sum_targets=args.sum_targets,
@@ -95,7 +95,6 @@ def _run_attribute(args):
             print(f"skdeepsea attribute: no variant of {args.vcf} could be scored",
                   file=sys.stderr)
             return 1
-        stem, suffix = os.path.splitext(args.out)
         for label, result in (("ref", ref), ("alt", alt)):
             write_attributions(result, f"{stem}_{label}{suffix}")
         kept = frame[frame["scored"]]
