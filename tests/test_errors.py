@@ -977,3 +977,15 @@ def test_evaluation_names_the_bad_score_or_label(tmp_path, change, fragment):
         write_report(tmp_path / "report", y, score)
     assert fragment in str(error.value), str(error.value)
     assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.parametrize("options, fragment", [
+    ({"chunk_rows": 0}, "chunk_rows"), ({"chunk_rows": -5}, "chunk_rows"),
+    ({"chunk_rows": 2.5}, "chunk_rows"), ({"block_size": 0}, "block_size"),
+    ({"compression": "zip"}, "compression"), ({"target_names": ["a"]}, "1 target names"),
+])
+def test_write_dataset_options_are_named(data, tmp_path, options, fragment):
+    _, X, y = data
+    with pytest.raises(ValueError, match=fragment):
+        write_dataset(tmp_path / "d.h5", X, y, **options)
+    assert os.listdir(tmp_path) == []

@@ -23,6 +23,7 @@ import os
 import numpy as np
 
 from .._atomic import atomic_files
+from .._validation import check_number
 from ..preprocessing import ALPHABET_DEFAULT, check_alphabet
 from ._arrays import ArrayDataset, open_arrays
 from ._build import build_dataset, label_bins, profile_name, read_peaks
@@ -45,6 +46,11 @@ __all__ = [
     "read_peaks",
     "write_dataset",
 ]
+
+def _check_block_sizes(chunk_rows, block_size):
+    check_number("chunk_rows", chunk_rows, low=1, integer=True)
+    check_number("block_size", block_size, low=1, integer=True)
+
 
 def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
                   chunk_rows=DEFAULT_CHUNK_ROWS, compression=None, block_size=8192,
@@ -92,6 +98,7 @@ def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
     """
     from tqdm.auto import tqdm
 
+    _check_block_sizes(chunk_rows, block_size)
     if not hasattr(X, "shape"):
         X = np.asarray(X)
     if not hasattr(Y, "shape"):
@@ -153,6 +160,7 @@ def convert_bundle(source, output, *, alphabet=ALPHABET_DEFAULT, target_names=No
     """
     source = os.fspath(source)
     output = os.fspath(output)
+    _check_block_sizes(chunk_rows, block_size)
     if isinstance(target_names, (str, os.PathLike)):
         from ..targets import read_target_names
 
