@@ -122,6 +122,29 @@ def test_a_partition_names_the_file_and_line_of_a_malformed_record(files, tmp_pa
     assert 21 not in read_variant_part(path, broken, on_malformed="skip")["line"].tolist()
 
 
+def test_work_folder_of_another_run_is_kept_only_when_it_holds_partitions(tmp_path):
+    from skdeepsea.variants._distributed import _check_work_folder
+
+    work = str(tmp_path / "out.tsv.parts")
+    _check_work_folder(work, {"options": "a", "variants": 1})
+    _check_work_folder(work, {"options": "a", "variants": 1})  # the same run: kept
+    _check_work_folder(work, {"options": "b", "variants": 1})  # nothing finished: replaced
+    Path(partition_path(work, 0)).touch()
+    with pytest.raises(ValueError, match=r"another run \(different options\)"):
+        _check_work_folder(work, {"options": "c", "variants": 1})
+    assert os.path.exists(partition_path(work, 0))
+
+
+def test_a_cluster_run_reads_vcf_files_only(files, tmp_path):
+    table = pd.DataFrame({"chrom": ["chr1"], "pos": [50], "ref": ["A"], "alt": ["C"]})
+    with pytest.raises(ValueError, match="reads a VCF file.*a DataFrame"):
+        write_variant_scores(files["model"], table, files["genome"], tmp_path / "o.tsv",
+                             client="tcp://127.0.0.1:9")  # refused before connecting
+    with pytest.raises(FileNotFoundError, match="none.vcf"):
+        score_variants(files["model"], tmp_path / "none.vcf", files["genome"],
+                       client="tcp://127.0.0.1:9")
+
+
 # -- Parquet output (no cluster) ---------------------------------------------------------
 
 def test_parquet_output_streams_row_groups_and_reads_back(files, tmp_path):

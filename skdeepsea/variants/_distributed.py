@@ -299,14 +299,16 @@ def _check_work_folder(work, fingerprint):
     if os.path.exists(record):
         with open(record) as f:
             found = json.load(f)
-        if found != expected:
+        if found == expected:
+            return
+        if any(name.startswith("part-") for name in os.listdir(work)):
             differ = sorted(k for k in set(found) | set(expected)
                             if found.get(k) != expected.get(k))
             raise ValueError(
                 f"The work folder {work!r} holds partitions of another run (different "
                 f"{', '.join(differ)}); remove it to start again, or write to another output."
             )
-        return
+        shutil.rmtree(work)  # a run that finished no partition: nothing to keep
     os.makedirs(work, exist_ok=True)
     with atomic_open(record, "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)
@@ -400,14 +402,18 @@ def _assemble(parts, work, path, fmt, names, written_scores, attrs):
 
 
 def _cluster_vcf(variants):
-    if isinstance(variants, pd.DataFrame) or not os.path.exists(os.fspath(variants)) \
-            or not _is_vcf(os.fspath(variants)):
-        raise ValueError(
-            f"Scoring on a Dask cluster reads a VCF file (partitions by line or by tabix "
-            f"region); got {variants if not isinstance(variants, pd.DataFrame) else 'a DataFrame'}"
-            "; write the table as a VCF or score it without a client."
-        )
-    return os.path.abspath(os.fspath(variants))
+    """The absolute path of a VCF file to score on a cluster; errors for anything else."""
+    if not isinstance(variants, pd.DataFrame):
+        path = os.fspath(variants)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"Variant file not found: {path!r}.")
+        if _is_vcf(path):
+            return os.path.abspath(path)
+    what = "a DataFrame" if isinstance(variants, pd.DataFrame) else repr(os.fspath(variants))
+    raise ValueError(
+        f"Scoring on a Dask cluster reads a VCF file (partitions by tabix region or by lines); "
+        f"got {what}, which is not one. Write the table as a VCF, or score it without a client."
+    )
 
 
 def score_on_cluster(model, variants, genome, *, client, model_file=None, evalues=None,
