@@ -252,7 +252,8 @@ def test_windows_leaving_the_contig_are_dropped_or_padded(genome_path, model):
     padded = score_variants(model, variants, genome_path, contig_ends="pad")
     assert padded["scored"].all() and padded["padded"].tolist() == info["padded"].tolist()
     scores = [c for c in out.columns if ":" in c]
-    np.testing.assert_allclose(padded.loc[out["scored"], scores], out.loc[out["scored"], scores])
+    np.testing.assert_allclose(padded.loc[out["scored"], scores], out.loc[out["scored"], scores],
+                               rtol=1e-5, atol=1e-6)
     past = pd.DataFrame({"chrom": ["chr1"], "pos": [401], "ref": ["A"], "alt": ["C"]})
     assert "past the end" in score_variants(model, past, genome_path)["reason"][0]
     with pytest.raises(ValueError, match="contig_ends must be one of"):
