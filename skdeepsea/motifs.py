@@ -262,6 +262,7 @@ def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False
     import keras
     from tqdm.auto import tqdm
 
+    from ._engine.batches import check_finite_rows
     from ._engine.inference import predict_batches
 
     if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
@@ -297,12 +298,19 @@ def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False
     def batches(description):
         for start in tqdm(range(0, n, batch_size), desc=description, unit="batch",
                           disable=not progress):
-            batch = np.asarray(X[start:start + batch_size], dtype=np.float32)
+            try:
+                batch = np.asarray(X[start:start + batch_size], dtype=np.float32)
+            except (TypeError, ValueError) as error:
+                raise ValueError(
+                    f"X must be one-hot sequences (n, L, 4), got {error}; encode DNA strings "
+                    "with skdeepsea.OneHotDNA."
+                ) from None
             if batch.ndim != 3 or batch.shape[2] != 4:
                 raise ValueError(
                     f"X must have shape (n, L, 4); sequences {start} on have shape "
                     f"{batch.shape[1:]}."
                 )
+            check_finite_rows(batch, np.arange(start, start + len(batch)))
             if order is not None:
                 batch = batch[..., order]
             yield batch, predict_batches(activations, batch, batch_size=batch_size)

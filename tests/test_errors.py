@@ -989,3 +989,25 @@ def test_write_dataset_options_are_named(data, tmp_path, options, fragment):
     with pytest.raises(ValueError, match=fragment):
         write_dataset(tmp_path / "d.h5", X, y, **options)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_failed_prediction_or_fit_leaves_the_model_whole(data, tmp_path):
+    """Keras' JAX trainer takes the weights out of the model while it runs: a batch refused
+    mid-way must not leave a network without weights."""
+    from skdeepsea.motifs import filter_motifs
+
+    _, X, y = data
+    model = DeepSEAClassifier(**TINY).fit(X, y)
+    expected = model.predict_proba(X)
+    values = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.float32,
+                                       shape=X.shape)
+    values[:] = X
+    values[20, 3, 0] = np.inf
+    values.flush()
+    lazy = np.load(tmp_path / "x.npy", mmap_mode="r")
+    for fails in (lambda: model.predict_proba(lazy),
+                  lambda: filter_motifs(model, lazy, batch_size=8, progress=False),
+                  lambda: model.set_params(warm_start=True).fit(lazy, y)):
+        with pytest.raises(ValueError, match=r"X\[20\] holds inf at position 3"):
+            fails()
+        np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-6)

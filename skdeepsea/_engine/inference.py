@@ -58,13 +58,37 @@ def iter_predictions(model, X, *, batch_size, average_strands_alphabet=None, pro
             stop = min(n, start + chunk)
             batches = OrderedBatches(X, batch_size, start=start, stop=stop,
                                      read_ahead=streamed(X) and stop - start > 4 * batch_size)
-            outputs = model.predict(batches, verbose=0)
+            outputs = _predict_keeping_weights(model, batches)
             if isinstance(outputs, (list, tuple)):
                 outputs = [np.asarray(o[:stop - start]) for o in outputs]
             else:
                 outputs = np.asarray(outputs[:stop - start])
             bar.update(stop - start)
             yield start, stop, outputs
+
+
+def _predict_keeping_weights(model, batches):
+    """``model.predict`` that leaves the model's weights in place when it fails mid-way.
+
+    Keras' JAX trainer takes the variables' values out of the model while it
+    predicts and puts them back at the end only: an exception in between (a
+    batch refused for NaN, an interrupt) would leave the network without
+    weights. The values before the call (JAX arrays are immutable: keeping
+    references costs nothing) are put back, then the trainer's own latest
+    state (``jax_state_sync``) where a batch ran (its step consumed the
+    buffers of the values before).
+    """
+    import keras
+
+    values = [v.value for v in model.variables] if keras.backend.backend() == "jax" else None
+    try:
+        return model.predict(batches, verbose=0)
+    except BaseException:
+        if values is not None:
+            for variable, value in zip(model.variables, values):
+                variable.assign(value)
+            model.jax_state_sync()
+        raise
 
 
 def predict_batches(model, X, *, batch_size, average_strands_alphabet=None, progress=False):
