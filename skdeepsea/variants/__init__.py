@@ -2,11 +2,13 @@
 
 From a VCF (or a table) and a reference genome to DeepSEA's scores per
 variant and target: :func:`score_variants` (a DataFrame),
-:func:`write_variant_scores` (streamed to TSV or HDF5) and
-:class:`EValueTransformer` (e-values against background variants). Also
-plain prediction on FASTA sequences or BED regions, and in silico
-saturation mutagenesis with its heatmap. Reading VCF and FASTA files needs
-pysam (the ``genomics`` extra); plots need matplotlib (the ``plot`` extra).
+:func:`write_variant_scores` (streamed to TSV, HDF5 or Parquet) and
+:class:`EValueTransformer` (e-values against background variants); both
+scoring functions run on a Dask cluster with ``client=``. Also plain
+prediction on FASTA sequences or BED regions, and in silico saturation
+mutagenesis with its heatmap. Reading VCF and FASTA files needs pysam (the
+``genomics`` extra); plots need matplotlib (the ``plot`` extra); Parquet
+needs pyarrow (``parquet``) and a cluster Dask (``distributed``).
 """
 
 __all__ = [
