@@ -226,8 +226,8 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
     network = _use_substitutions(targets, method) if keep.size else None
     # SNVs (REF and ALT one base each) go through the substitution network; indels
     # and multi-base substitutions through full forward passes.
-    is_snv = np.array([len(variants["ref"].iat[i]) == 1 and len(variants["alt"].iat[i]) == 1
-                       for i in keep], dtype=bool)
+    is_snv = ((variants["ref"].str.len().to_numpy()[keep] == 1)
+              & (variants["alt"].str.len().to_numpy()[keep] == 1))
     substituted = keep[is_snv] if network is not None else keep[:0]
     if substituted.size:
         store(substituted, _snv_probabilities(
