@@ -214,7 +214,8 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     **options
         Further keyword arguments of :func:`score_variants` (``strand``,
         ``max_indel_length``, ``ref_mismatch``, ``on_malformed``,
-        ``chunk_size``, ``batch_size``, ``epsilon``).
+        ``chunk_size``, ``batch_size``, ``epsilon``, ``contig_ends``,
+        ``method``).
 
     Returns
     -------
