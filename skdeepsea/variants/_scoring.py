@@ -133,6 +133,7 @@ def strand_scores(fwd_ref, fwd_alt, rc_ref=None, rc_alt=None, strand="mean", eps
     Returns
     -------
     scores : dict of str to ndarray of shape (n, T)
+        ``ref``, ``alt``, ``diff``, ``logfc``, ``abs_diff`` and ``effect``.
     """
     if strand not in STRANDS:
         raise ValueError(f"strand must be one of {STRANDS}, got {strand!r}.")

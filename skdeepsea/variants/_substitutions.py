@@ -310,8 +310,9 @@ class SubstitutionNetwork:
         Returns
         -------
         reference_outputs : ndarray of shape (n_references, n_outputs)
+            The network's outputs for the references, float32.
         outputs : ndarray of shape (n, n_outputs)
-            float32.
+            Its outputs for the substitutions, float32.
         """
         from .._engine.inference import iter_predictions, predict_batches
 
