@@ -110,6 +110,9 @@ def test_auto_method_follows_the_cost_model(monkeypatch, length, geometry, expec
     model.n_features_in_, model.alphabet_ = 4 * length, OneHotDNA().alphabet
     network = _substitutions.substitution_network(model.model_, length)
     assert network.faster(np.arange(length)) is expected
+    with monkeypatch.context() as patch:  # on a GPU the host-side differences would lag
+        patch.setattr(_substitutions, "keras_on_accelerator", lambda: True)
+        assert network.faster(np.arange(length)) is False
     calls = []
     original = _substitutions.SubstitutionNetwork.predict
     monkeypatch.setattr(_substitutions.SubstitutionNetwork, "predict",

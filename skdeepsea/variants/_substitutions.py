@@ -42,6 +42,26 @@ _NAIVE_OVERHEAD = 1.75e6
 _CACHE = weakref.WeakKeyDictionary()
 
 
+def keras_on_accelerator():
+    """Whether the Keras backend computes on a GPU or TPU rather than the host CPU."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() != "cpu"
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()  # Keras' torch backend then computes on CUDA
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_logical_devices("GPU"))
+    return False
+
+
 def _relu(x):
     return np.maximum(x, 0, out=x)
 
@@ -239,10 +259,13 @@ class SubstitutionNetwork:
         full forward pass plus its fixed cost. Both ways run the references, so
         they do not count. The difference's share grows with the changed
         receptive field's share of each layer: short sequences and wide
-        kernels favour full passes.
+        kernels favour full passes. With the Keras backend on a GPU or TPU,
+        full passes: the differences are computed in NumPy on the host, which
+        would hold back a device that runs full passes many times faster (the
+        constants are fitted to a CPU).
         """
         positions = np.asarray(positions)
-        if positions.size == 0:
+        if positions.size == 0 or keras_on_accelerator():
             return False
         sample = positions[np.linspace(0, positions.size - 1, min(positions.size, 64)).astype(int)]
         difference = np.mean([self.substitution_cost(int(p)) for p in sample])
