@@ -40,12 +40,12 @@ _HOMES = {
     "plot_mutagenesis": "_mutagenesis",
     "MutagenesisResult": "_mutagenesis",
     "read_variant_scores": "_output",
-    "write_variant_scores": "_output",
+    "write_variant_scores": "_api",
     "predict_bed": "_predict",
     "predict_fasta": "_predict",
     "effect_scores": "_scoring",
     "iter_variant_scores": "_scoring",
-    "score_variants": "_scoring",
+    "score_variants": "_api",
     "variant_windows": "_windows",
 }
 

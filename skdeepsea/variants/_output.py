@@ -1,6 +1,5 @@
-"""Streaming variant scores to TSV, HDF5 or Parquet, atomically."""
+"""Variant score files: the TSV, HDF5 and Parquet writers, and their reader."""
 
-import contextlib
 import gzip
 import json
 import os
@@ -8,9 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from .._atomic import atomic_path
-from ._io import ReadReport
-from ._scoring import INFO_COLUMNS, SCORES, ModelTargets, column_name, iter_variant_scores
+from ._scoring import INFO_COLUMNS, SCORES, column_name
 
 FORMATS = ("tsv", "hdf5", "parquet")
 
@@ -162,122 +159,6 @@ def write_empty_tsv_header(writer, names, scores):
     """The header line of a TSV of no variants."""
     writer.file.write("\t".join(INFO_COLUMNS + [column_name(s, t) for s in scores
                                                 for t in names]) + "\n")
-
-
-def write_variant_scores(model, variants, genome, out, *, format=None, progress=False,
-                         evalues=None, scores=SCORES, targets=None, client=None,
-                         partition_size=20_000, **options):
-    """Score variants and stream the scores to a TSV, HDF5 or Parquet file.
-
-    Variants are read, scored and written ``chunk_size`` at a time, so memory
-    stays bounded whatever the number of variants. The file is written under
-    a temporary name (``.tmp-...`` in the same folder) and renamed to ``out``
-    only when complete; on an error it is removed.
-
-    With ``client``, the variants are scored on a Dask cluster (the user
-    guide's "Genome-wide scoring on a Dask cluster"): the VCF is
-    split into partitions of ``partition_size`` lines, workers score them
-    into a work folder ``<out>.parts`` beside ``out``, and the partitions are
-    assembled into ``out`` in input order. An interrupted run keeps the
-    finished partitions; running it again with the same output, inputs and
-    options scores only the others.
-
-    Parameters
-    ----------
-    model : DeepSEAClassifier, str or path-like
-        A fitted classifier, or the path of a saved one (each worker of a
-        cluster then loads it once from the file).
-    variants, genome
-        As for :func:`score_variants`. With ``client``, ``variants`` is a VCF
-        file, and both are paths the workers can read.
-    out : str or path-like
-        Output file: HDF5 if it ends in ``.h5``/``.hdf5``, Parquet if it ends
-        in ``.parquet``/``.pq``, else TSV (gzip compressed if it ends in
-        ``.gz``).
-    format : {"tsv", "hdf5", "parquet"} or None, default=None
-        Overrides the choice by file name.
-    progress : bool, default=False
-        Show a tqdm progress bar over the variants.
-    evalues : EValueTransformer or None, default=None
-        Adds e-values (stored as the score ``evalue``).
-    scores : tuple of str, default=all six
-        Scores to write.
-    targets : list or None, default=None
-        Targets to score; None: all.
-    client : str, distributed.Client or None, default=None
-        Score on a Dask cluster: a scheduler address (``"tcp://host:8786"``)
-        or a connected client. The workers must see ``variants``,
-        ``genome``, a ``model`` given as a path, and the folder of ``out``
-        under the same paths (a shared file system).
-    partition_size : int, default=20_000
-        With ``client``: VCF data lines per partition (one task each).
-    **options
-        Further keyword arguments of :func:`score_variants` (``strand``,
-        ``max_indel_length``, ``ref_mismatch``, ``on_malformed``,
-        ``chunk_size``, ``batch_size``, ``epsilon``, ``contig_ends``,
-        ``method``).
-
-    Returns
-    -------
-    summary : dict
-        ``variants`` (ALT alleles read), ``scored``, ``not_scored`` (a dict
-        from reason to count), ``padded`` and ``malformed_skipped``; with
-        ``client`` also ``partitions`` and ``partitions_reused`` (finished by
-        an earlier, interrupted run).
-
-    Raises
-    ------
-    ValueError
-        With ``client``: the work folder holds partitions of another run
-        (other inputs or options); its message names what differs.
-
-    Notes
-    -----
-    The HDF5 file holds ``/variants/<column>`` (chrom, pos, id, ref, alt,
-    line, ref_match as 1/0/-1 for unknown, padded, scored, reason) and
-    ``/scores/<score>`` of shape ``(n_variants, n_targets)`` (float32), with
-    the target names in the file attribute ``target_names``. The Parquet
-    file has the columns of :func:`score_variants` (scores as float32), one
-    row group per chunk, and the target names, scores, window length and
-    strand as JSON under the key ``skdeepsea`` of its metadata; it needs
-    pyarrow (the ``parquet`` extra) and is read by ``pandas.read_parquet``,
-    polars or DuckDB. Read any format back with :func:`read_variant_scores`.
-    """
-    from tqdm.auto import tqdm
-
-    if isinstance(model, (str, os.PathLike)):
-        from ..pretrained import load_model_file
-
-        model_file, model = os.fspath(model), load_model_file(model)
-    else:
-        model_file = None
-    if client is not None:
-        from ._distributed import write_on_cluster
-
-        return write_on_cluster(model, variants, genome, out, client=client,
-                                model_file=model_file, format=format, progress=progress,
-                                evalues=evalues, scores=scores, targets=targets,
-                                partition_size=partition_size, **options)
-    path = os.fspath(out)
-    fmt = _format_of(path, format)
-    names = ModelTargets(model, targets).names
-    written_scores = tuple(scores) + (("evalue",) if evalues is not None else ())
-    report = ReadReport()
-    summary = new_summary()
-    with tqdm(unit=" variants", desc="Scoring variants", disable=not progress) as bar, \
-            atomic_path(path) as temporary:
-        writer = open_writer(fmt, temporary, path, names, written_scores,
-                             file_attributes(model, options))
-        with contextlib.closing(writer):
-            for chunk in iter_variant_scores(model, variants, genome, targets=targets,
-                                             scores=scores, evalues=evalues, report=report,
-                                             progress=bar, **options):
-                writer.write(chunk, names, written_scores)
-                add_counts(summary, chunk)
-            if summary["variants"] == 0 and fmt == "tsv":
-                write_empty_tsv_header(writer, names, written_scores)
-    summary["malformed_skipped"] = report.malformed
-    return summary
 
 
 def file_attributes(model, options):
