@@ -219,7 +219,7 @@ def build_beluga(
     ...                      dropout=(0.2, 0.5))
     >>> [layer.name for layer in model.layers][1:7]
     ['conv1', 'conv2', 'dropout1', 'pool1', 'conv3', 'conv4']
-    >>> model.get_layer("fc").kernel.shape  # (60 - 8) // 4 - 8 = 5 positions x 6 filters
+    >>> tuple(model.get_layer("fc").kernel.shape)  # (60 - 8) // 4 - 8 = 5 positions x 6 filters
     (30, 8)
     """
     check_network_params(
@@ -309,7 +309,7 @@ def build_danq(
     Examples
     --------
     >>> from skdeepsea.network import build_danq
-    >>> build_danq().get_layer("fc").kernel.shape  # 75 positions x 640 LSTM outputs
+    >>> tuple(build_danq().get_layer("fc").kernel.shape)  # 75 positions x 640 LSTM outputs
     (48000, 925)
     """
     check_network_params(
