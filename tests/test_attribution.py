@@ -304,6 +304,36 @@ def test_attribute_command_writes_the_scores_and_logos(fitted, tmp_path):
         f"s{i}_{t}.png" for i in range(3) for t in ("A", "B"))
 
 
+def test_attribute_command_commits_its_logos_together(fitted, tmp_path, monkeypatch):
+    import skdeepsea.plotting.attribution as logos
+    from skdeepsea.cli import main
+
+    clf, _, X, _, _ = fitted
+    model = tmp_path / "model.skdeepsea"
+    clf.save(model)
+    fasta = tmp_path / "seqs.fa"
+    fasta.write_text("".join(f">s{i}\n{X[i]}\n" for i in range(3)))
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    (figures / "old.png").write_bytes(b"kept")
+    draw = logos.plot_attribution_logo
+    drawn = []
+
+    def fail_on_the_third(*args, **kwargs):
+        drawn.append(1)
+        if len(drawn) == 3:
+            raise RuntimeError("drawing failed")
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(logos, "plot_attribution_logo", fail_on_the_third)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        main(["attribute", "--model", str(model), "--fasta", str(fasta),
+              "--out", str(tmp_path / "scores.npz"), "--targets", "A,B", "--n-shuffles", "2",
+              "--method", "gradient_x_input", "--figures", str(figures)])
+    # Two logos were drawn before the failure: neither reached the folder.
+    assert [p.name for p in figures.iterdir()] == ["old.png"]
+
+
 def test_variant_logos_share_their_axis(fitted):
     pytest.importorskip("logomaker")
     from skdeepsea.plotting.attribution import plot_attribution_logo, plot_variant_attributions

@@ -65,6 +65,7 @@ def register(commands):
 
 def _run_attribute(args):
     from .. import load
+    from .._atomic import atomic_files
     from ..attribution import attribute, attribute_variants, write_attributions
 
     if args.vcf and not args.genome:
@@ -95,13 +96,17 @@ def _run_attribute(args):
             print(f"skdeepsea attribute: no variant of {args.vcf} could be scored",
                   file=sys.stderr)
             return 1
-        for label, result in (("ref", ref), ("alt", alt)):
-            write_attributions(result, f"{stem}_{label}{suffix}")
+        # The two files are one output: committed together or not at all.
+        folder, name = os.path.split(os.path.abspath(stem))
+        with atomic_files(folder) as work:
+            for label, result in (("ref", ref), ("alt", alt)):
+                write_attributions(result, os.path.join(work, f"{name}_{label}{suffix}"))
         kept = frame[frame["scored"]]
         print(f"Wrote {stem}_ref{suffix} and {stem}_alt{suffix}: {len(kept)} variant(s) of "
               f"{len(frame)}, {len(ref.targets)} target(s), {args.method}.", file=sys.stderr)
         if args.figures:
-            _variant_figures(ref, alt, kept, args)
+            with atomic_files(args.figures) as work:
+                _variant_figures(ref, alt, kept, args, work)
         return 0
     names, sequences = _read_sequences(args)
     result = attribute(model, sequences, **options)
@@ -109,7 +114,8 @@ def _run_attribute(args):
     print(f"Wrote {args.out}: {len(sequences)} sequence(s), {len(result.targets)} target(s), "
           f"{args.method}.", file=sys.stderr)
     if args.figures:
-        _sequence_figures(result, names, args)
+        with atomic_files(args.figures) as work:
+            _sequence_figures(result, names, args, work)
     return 0
 
 
@@ -141,18 +147,12 @@ def _safe(name):
 
 
 def _save(figure, directory, name):
-    from .._atomic import atomic_path
-
-    path = os.path.join(directory, f"{_safe(name)}.png")
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=120)
-    return path
+    figure.savefig(os.path.join(directory, f"{_safe(name)}.png"), format="png", dpi=120)
 
 
-def _sequence_figures(result, names, args):
+def _sequence_figures(result, names, args, directory):
     from ..plotting.attribution import plot_attribution_logo
 
-    os.makedirs(args.figures, exist_ok=True)
     count = 0
     for i, name in enumerate(names):
         for k, target in enumerate(result.targets):
@@ -160,22 +160,21 @@ def _sequence_figures(result, names, args):
                 break
             scores = result.scores[i, k] * (result.sequences[i] if result.hypothetical else 1)
             figure = plot_attribution_logo(scores, result.alphabet, title=f"{name}: {target}")
-            _save(figure, args.figures, f"{name}_{target}")
+            _save(figure, directory, f"{name}_{target}")
             count += 1
     print(f"Drew {count} logo(s) in {args.figures}.", file=sys.stderr)
 
 
-def _variant_figures(ref, alt, variants, args):
+def _variant_figures(ref, alt, variants, args, directory):
     from ..plotting.attribution import plot_variant_attributions
 
-    os.makedirs(args.figures, exist_ok=True)
     count = 0
     for i, (_, row) in enumerate(variants.iterrows()):
         for target in ref.targets:
             if count >= args.max_figures:
                 break
             figure = plot_variant_attributions(ref, alt, i, target=target, flank=args.flank)
-            _save(figure, args.figures, f"{row['chrom']}_{row['pos']}_{row['ref']}_"
+            _save(figure, directory, f"{row['chrom']}_{row['pos']}_{row['ref']}_"
                                         f"{row['alt']}_{target}")
             count += 1
     print(f"Drew {count} logo(s) in {args.figures}.", file=sys.stderr)
