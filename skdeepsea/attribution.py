@@ -54,6 +54,7 @@ import weakref
 import keras
 import numpy as np
 
+from ._engine.batches import pad_rows
 from .preprocessing import OneHotDNA, check_alphabet, complement_channels
 
 __all__ = [
@@ -665,20 +666,13 @@ def _gradients(model, inputs, n_targets, batch_size):
     for start in range(0, n, size):
         stop = min(n, start + size)
         # One batch shape for every call (one compiled function): pad the last batch.
-        batch = [_pad(a[start:stop], size) for a in inputs]
+        batch = [np.ascontiguousarray(pad_rows(a[start:stop], size), dtype=np.float32)
+                 for a in inputs]
         for k in range(n_targets):
             selector = np.zeros(n_targets, dtype=np.float32)
             selector[k] = 1
             out[k, start:stop] = gradient(batch, selector)[:stop - start]
     return out
-
-
-def _pad(array, size):
-    if len(array) == size:
-        return np.ascontiguousarray(array, dtype=np.float32)
-    padded = np.zeros((size, *array.shape[1:]), dtype=np.float32)
-    padded[:len(array)] = array
-    return padded
 
 
 def _gradient_function(model):

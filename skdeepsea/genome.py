@@ -8,7 +8,7 @@ missing index itself. pysam is in the ``genomics`` extra.
 import os
 import re
 
-__all__ = ["Genome"]
+__all__ = ["Genome", "read_fasta"]
 
 _CHR_PREFIX = re.compile(r"^chr", re.IGNORECASE)
 
@@ -17,6 +17,43 @@ def _canonical_contig(name):
     """A key under which "chr1" and "1", "chrM" and "MT", "chrX" and "X" meet."""
     key = _CHR_PREFIX.sub("", name).upper()
     return "MT" if key == "M" else key
+
+
+def read_fasta(path):
+    """The records of a FASTA file (plain or gzip), upper-cased.
+
+    Parameters
+    ----------
+    path : str or path-like
+        FASTA file, read with pysam.
+
+    Returns
+    -------
+    names : list of str
+        The record names, in file order.
+    sequences : list of str
+        Their sequences, upper-cased.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it holds no records.
+    """
+    import pysam
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"FASTA file not found: {path!r}.")
+    names, sequences = [], []
+    with pysam.FastxFile(path) as records:
+        for record in records:
+            names.append(record.name)
+            sequences.append(record.sequence.upper())
+    if not sequences:
+        raise ValueError(f"{path!r} holds no FASTA records.")
+    return names, sequences
 
 
 class Genome:

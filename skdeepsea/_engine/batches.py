@@ -82,7 +82,7 @@ def transport_dtype(x):
     return x.astype(np.float32, copy=False)
 
 
-def _pad(array, size):
+def pad_rows(array, size):
     """``array`` with zero rows appended up to ``size`` rows."""
     if len(array) == size:
         return array
@@ -234,15 +234,15 @@ class TrainBatches(keras.utils.PyDataset):
                 ws.append(w[rows])
             position, k = stop, k + 1
         n_real = end - begin
-        x = _pad(transport_dtype(np.concatenate(xs)), self.batch_size)
-        y = _pad(np.concatenate(ys).astype(self.target_dtype), self.batch_size)
+        x = pad_rows(transport_dtype(np.concatenate(xs)), self.batch_size)
+        y = pad_rows(np.concatenate(ys).astype(self.target_dtype), self.batch_size)
         weight = (np.ones(n_real, dtype=np.float32) if self.sample_weight is None
                   else np.concatenate(ws).astype(np.float32))
         # Keras divides the summed loss by the batch size: scaling the real
         # samples' weights makes the padded batch's loss their mean.
-        weight = _pad(weight * np.float32(self.batch_size / n_real), self.batch_size)
+        weight = pad_rows(weight * np.float32(self.batch_size / n_real), self.batch_size)
         if self.augment:
-            reverse = _pad(np.concatenate(flags).astype(np.uint8), self.batch_size)
+            reverse = pad_rows(np.concatenate(flags).astype(np.uint8), self.batch_size)
             x = {"sequence": x, "reverse": reverse}
         return x, y, weight
 
@@ -306,7 +306,7 @@ class OrderedBatches(keras.utils.PyDataset):
         check_finite_rows(x, np.arange(begin, end))
         x = transport_dtype(x)
         if self.pad:
-            x = _pad(x, self.batch_size)
+            x = pad_rows(x, self.batch_size)
         if self.training_inputs:
             x = {"sequence": x, "reverse": np.zeros(len(x), dtype=np.uint8)}
         if self.targets is None:

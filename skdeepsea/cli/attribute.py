@@ -128,18 +128,9 @@ def _read_sequences(args):
     if args.sequences:
         sequences = [s.upper() for s in _split(args.sequences)]
         return [f"sequence_{i}" for i in range(len(sequences))], sequences
-    import pysam
+    from ..genome import read_fasta
 
-    if not os.path.exists(args.fasta):
-        raise FileNotFoundError(f"FASTA file not found: {args.fasta!r}.")
-    names, sequences = [], []
-    with pysam.FastxFile(args.fasta) as records:
-        for record in records:
-            names.append(record.name)
-            sequences.append(record.sequence.upper())
-    if not sequences:
-        raise ValueError(f"{args.fasta!r} holds no FASTA records.")
-    return names, sequences
+    return read_fasta(args.fasta)
 
 
 def _safe(name):

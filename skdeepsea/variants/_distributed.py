@@ -250,9 +250,7 @@ def _connect(client):
 def _model_identity(model, model_file):
     """What identifies the model in a fingerprint: its file, or a hash of its weights."""
     if model_file is not None:
-        stat = os.stat(model_file)
-        return {"file": os.path.abspath(model_file), "size": stat.st_size,
-                "mtime_ns": stat.st_mtime_ns}
+        return _file_identity(os.path.abspath(model_file))
     return {"weights": joblib.hash([np.asarray(w) for w in model.model_.get_weights()]),
             "alphabet": str(model.alphabet_), "targets": [str(t) for t in model.target_names_]}
 

@@ -52,18 +52,10 @@ def predict_fasta(model, path, *, targets=None, chunk_size=10_000):
     proba : pandas.DataFrame
         One row per record, indexed by its name; one column per target.
     """
-    import pysam
+    from ..genome import read_fasta
 
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"FASTA file not found: {path!r}.")
-    names, sequences = [], []
-    with pysam.FastxFile(path) as records:
-        for record in records:
-            names.append(record.name)
-            sequences.append(record.sequence.upper())
-    if not sequences:
-        raise ValueError(f"{path!r} holds no FASTA records.")
+    names, sequences = read_fasta(path)
     return _predict_frame(model, sequences, pd.Index(names, name="name"), targets, chunk_size,
                           lambda i, p: f"{path}, record {names[i]!r}, position {p + 1} (1-based)")
 
