@@ -156,10 +156,10 @@ def _check_in_memory(X, channels, n_features, sequence_length):
 
 def _refuse_label_encoded(X):
     """Refuse bases written as integer codes (0..3): one-hot DNA holds values in [0, 1]."""
-    above = X > 1
-    if not above.any():
+    # max() first: one pass without a boolean copy of X, which at DeepSEA scale is GBs.
+    if X.size == 0 or X.max() <= 1:
         return
-    i, position, channel = np.argwhere(above)[0]
+    i, position, channel = np.argwhere(X > 1)[0]
     value = X[i, position, channel]
     codes = X.dtype.kind in "iu" or bool(np.all(X == np.round(X)))
     hint = (" It looks like bases written as integer codes (label encoding, 0..3): encode "
