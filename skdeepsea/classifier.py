@@ -376,7 +376,6 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
         params = resolve_params(self.get_params())
         check_params(params)
-        _check_threshold(self.threshold)
         X = encode_records(X, self.alphabet, self.input_channels)
         devices = check_distribution(params)
         data = prepare_training_data(params, X, y, sample_weight, validation_data)
@@ -571,7 +570,9 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     def _decision_thresholds(self):
         """``threshold`` checked against the fitted targets, one number per output column."""
         check_is_fitted(self, "model_")
-        threshold = _check_threshold(self.threshold)
+        from ._engine.params import check_threshold
+
+        threshold = check_threshold(self.threshold)
         if self.target_type_ == "multiclass":
             if threshold.shape != () or threshold != 0.5:
                 raise ValueError(
@@ -748,22 +749,6 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(state.get("model_"), bytes):
             state["model_"] = persistence.model_from_bytes(state["model_"])
         super().__setstate__(state)
-
-
-def _check_threshold(threshold):
-    """``threshold`` as an array of numbers in [0, 1], or a ValueError naming it."""
-    try:
-        values = np.asarray(threshold, dtype=np.float64)
-    except (TypeError, ValueError):
-        values = None
-    if (values is None or values.ndim > 1 or values.size == 0
-            or isinstance(threshold, (bool, np.bool_, str))):
-        raise ValueError(
-            f"threshold must be a number or a 1-D array-like of numbers, got {threshold!r}."
-        )
-    if not (np.isfinite(values).all() and ((values >= 0) & (values <= 1)).all()):
-        raise ValueError(f"threshold must hold numbers from 0 to 1, got {threshold!r}.")
-    return values
 
 
 def load(path):

@@ -93,6 +93,23 @@ def check_params(params):
     class_weight = params["class_weight"]
     if not (class_weight is None or class_weight == "balanced" or isinstance(class_weight, dict)):
         raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}.")
+    check_threshold(params["threshold"])
+
+
+def check_threshold(threshold):
+    """``threshold`` as an array of numbers in [0, 1], or a ValueError naming it."""
+    try:
+        values = np.asarray(threshold, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = None
+    if (values is None or values.ndim > 1 or values.size == 0
+            or isinstance(threshold, (bool, np.bool_, str))):
+        raise ValueError(
+            f"threshold must be a number or a 1-D array-like of numbers, got {threshold!r}."
+        )
+    if not (np.isfinite(values).all() and ((values >= 0) & (values <= 1)).all()):
+        raise ValueError(f"threshold must hold numbers from 0 to 1, got {threshold!r}.")
+    return values
 
 
 def check_geometry(params, sequence_length):
