@@ -16,7 +16,7 @@ from ._architectures import ARCHITECTURES, resolve_sizes
 from ._validation import check_network_params, conv_output_length
 
 __all__ = ["ARCHITECTURES", "build_architecture", "build_beluga", "build_danq", "build_deepsea",
-           "conv_output_length", "torch_threshold"]
+           "conv_output_length", "theano_hard_sigmoid", "torch_threshold"]
 
 
 class _Layers:
@@ -256,6 +256,8 @@ def build_danq(
     l1_sparsity=1e-8,
     max_kernel_norm=0.9,
     seed=None,
+    recurrent_activation="sigmoid",
+    backward_direction="reversed",
 ):
     """Build DanQ (Quang & Xie 2016): convolution, then a bidirectional LSTM.
 
@@ -300,11 +302,27 @@ def build_danq(
         each update; None: no constraint.
     seed : int or None, default=None
         Seed of the weight initializers and dropout masks.
+    recurrent_activation : {"sigmoid", "theano_hard_sigmoid"}, default="sigmoid"
+        Activation of the LSTM's gates: Keras 3's logistic sigmoid, or
+        :func:`theano_hard_sigmoid`, the gate of DanQ's Keras 0.2 LSTM (set
+        by :func:`skdeepsea.pretrained.load_danq` for the published weights).
+    backward_direction : {"reversed", "forward"}, default="reversed"
+        How the second LSTM reads the positions: "reversed", a true
+        backward LSTM (its outputs re-aligned with the positions); "forward",
+        in order like the first, as the ``Bidirectional`` layer of the seya
+        library that DanQ used computes it (seya reverses the batch axis,
+        not the time axis; see :func:`skdeepsea.pretrained.load_danq`).
 
     Returns
     -------
     model : keras.Model
         The uncompiled model, input shape ``(sequence_length, input_channels)``.
+
+    Raises
+    ------
+    ValueError
+        If a size, ``recurrent_activation`` or ``backward_direction`` is not
+        one this builder takes.
 
     Examples
     --------
@@ -318,6 +336,12 @@ def build_danq(
         l1_sparsity=l1_sparsity, max_kernel_norm=max_kernel_norm, architecture="danq",
         lstm_units=lstm_units,
     )
+    if recurrent_activation not in _LSTM_GATES:
+        raise ValueError(f"recurrent_activation must be one of {tuple(_LSTM_GATES)}, got "
+                         f"{recurrent_activation!r}.")
+    if backward_direction not in ("reversed", "forward"):
+        raise ValueError("backward_direction must be 'reversed' or 'forward', got "
+                         f"{backward_direction!r}.")
     layers = _Layers(seed, l2, l1_sparsity, max_kernel_norm)
     inputs = keras.Input((sequence_length, input_channels), name="sequence")
     x = inputs
@@ -326,16 +350,23 @@ def build_danq(
         x = keras.layers.MaxPooling1D(pool_size, pool_size, name=f"pool{i + 1}")(x)
         x = layers.dropout(dropout[i], f"dropout{i + 1}")(x)
 
-    def lstm(go_backwards):
+    def lstm(name, go_backwards=False):
         return keras.layers.LSTM(
             lstm_units, return_sequences=True, go_backwards=go_backwards,
+            recurrent_activation=_LSTM_GATES[recurrent_activation],
             kernel_initializer=keras.initializers.GlorotUniform(seed=layers.seed()),
             recurrent_initializer=keras.initializers.Orthogonal(seed=layers.seed()),
-            name="lstm_backward" if go_backwards else "lstm_forward",
+            name=name,
         )
 
     # Two seeded LSTMs, so the directions do not start from the same weights.
-    x = keras.layers.Bidirectional(lstm(False), backward_layer=lstm(True), name="bilstm")(x)
+    if backward_direction == "reversed":
+        x = keras.layers.Bidirectional(lstm("lstm_forward"),
+                                       backward_layer=lstm("lstm_backward", go_backwards=True),
+                                       name="bilstm")(x)
+    else:  # Keras' Bidirectional refuses two LSTMs of one direction
+        x = keras.layers.Concatenate(name="bilstm")(
+            [lstm("lstm_forward")(x), lstm("lstm_backward")(x)])
     x = layers.dropout(dropout[-1], f"dropout{len(conv_filters) + 1}")(x)
     outputs = layers.head(x, fc_units, n_outputs, output_activation)
     return keras.Model(inputs, outputs, name="danq")
@@ -363,7 +394,8 @@ def build_architecture(architecture, sequence_length, n_outputs, *, conv_filters
         (``ARCHITECTURES[architecture]``). ``lstm_units`` is DanQ's only.
     **kwargs
         ``input_channels``, ``output_activation``, ``l2``, ``l1_sparsity``,
-        ``max_kernel_norm``, ``seed``: passed on.
+        ``max_kernel_norm``, ``seed``: passed on; DanQ's builder also takes
+        ``recurrent_activation`` and ``backward_direction``.
 
     Returns
     -------
@@ -421,3 +453,37 @@ def torch_threshold(x):
     """
     x = keras.ops.convert_to_tensor(x)
     return keras.ops.where(x > 0, x, keras.ops.full_like(x, 1e-6))
+
+
+@keras.saving.register_keras_serializable(package="skdeepsea", name="theano_hard_sigmoid")
+def theano_hard_sigmoid(x):
+    """Theano's ``hard_sigmoid``: ``clip(0.2 * x + 0.5, 0, 1)``.
+
+    The gate activation of DanQ's Keras 0.2 LSTM (Keras 0.2 called
+    ``theano.tensor.nnet.hard_sigmoid``). Keras 3's ``hard_sigmoid`` is
+    another function, ``relu6(x + 3) / 6`` (slope 1/6, not 0.2). Registered
+    with Keras, so a model that uses it saves and loads (in safe mode).
+
+    Parameters
+    ----------
+    x : tensor
+        Pre-activations.
+
+    Returns
+    -------
+    y : tensor
+        Same shape and dtype as ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepsea.network import theano_hard_sigmoid
+    >>> np.asarray(theano_hard_sigmoid(np.array([-3.0, 0.0, 1.0, 3.0], dtype="float32"))).tolist()
+    [0.0, 0.5, 0.699999988079071, 1.0]
+    """
+    x = keras.ops.convert_to_tensor(x)
+    return keras.ops.clip(x * 0.2 + 0.5, 0.0, 1.0)
+
+
+# DanQ's LSTM gate activations by name (build_danq's recurrent_activation).
+_LSTM_GATES = {"sigmoid": "sigmoid", "theano_hard_sigmoid": theano_hard_sigmoid}

@@ -16,10 +16,11 @@ def register(commands):
     """
     parser = commands.add_parser(
         "import-weights",
-        help="import the published DeepSEA weights (.pth or Torch7) into a .skdeepsea model",
+        help="import the published DeepSEA, Beluga or DanQ weights into a .skdeepsea model",
         description=(
             "Import deepsea_predict.pth / deepsea_variant_effects.pth (the model zoo's PyTorch "
-            "conversion) or deepsea.cpu (the DeepSEA v0.94 Torch7 model) into a fitted "
+            "conversion), deepsea.cpu (the DeepSEA v0.94 Torch7 model), deepsea.beluga.pth "
+            "(Beluga) or DanQ_bestmodel.hdf5 (DanQ's Keras 0.2 file) into a fitted "
             "DeepSEAClassifier and save it. Any command that takes --model also accepts these "
             "files directly; importing once saves the conversion and the checksum each time."
         ),
@@ -48,7 +49,16 @@ def register(commands):
     )
     parser.add_argument(
         "--sequence-length", type=POSITIVE_INT, default=None,
-        help="input length of the network (default: 1000 for DeepSEA, 2000 for Beluga)"
+        help="input length of the network (default: 1000 for DeepSEA and DanQ, 2000 for Beluga)"
+    )
+    parser.add_argument(
+        "--pool-size", type=POSITIVE_INT, default=13,
+        help="DanQ (.hdf5) only: its max pooling width, not stored in the file (default 13)",
+    )
+    parser.add_argument(
+        "--backward-direction", choices=("forward", "reversed"), default="forward",
+        help="DanQ (.hdf5) only: how its second LSTM reads the sequence; 'forward' as seya's "
+             "published Bidirectional computed it (default), 'reversed' a true backward LSTM",
     )
     parser.add_argument(
         "--no-verify", action="store_true",
@@ -72,20 +82,31 @@ def run_import_weights(args, out=None):
     status : int
         0 on success.
     """
-    from ..pretrained import load_deepsea
+    from ..pretrained import load_danq, load_deepsea
     from ..targets import target_classes
 
     out = sys.stdout if out is None else out
     check_output_path(args.out, {"SRC": args.src, "--names": args.names})
-    clf = load_deepsea(
-        args.src,
-        args.names,
-        alphabet=args.alphabet,
-        average_strands=args.average_strands,
-        sequence_length=args.sequence_length,
-        activation="relu" if args.relu else "threshold",
-        verify=not args.no_verify,
-    )
+    if args.src.lower().endswith(".hdf5"):  # DanQ's file: no checksum is published, no ReLU option
+        clf = load_danq(
+            args.src,
+            args.names,
+            alphabet=args.alphabet,
+            average_strands=bool(args.average_strands),
+            sequence_length=args.sequence_length or 1000,
+            pool_size=args.pool_size,
+            backward_direction=args.backward_direction,
+        )
+    else:
+        clf = load_deepsea(
+            args.src,
+            args.names,
+            alphabet=args.alphabet,
+            average_strands=args.average_strands,
+            sequence_length=args.sequence_length,
+            activation="relu" if args.relu else "threshold",
+            verify=not args.no_verify,
+        )
     directory = os.path.dirname(os.path.abspath(args.out))
     os.makedirs(directory, exist_ok=True)
     clf.save(args.out)
