@@ -93,8 +93,9 @@ class _Stage:
             self.bias = (np.asarray(layer.get_weights()[1], dtype=np.float32)
                          if layer.use_bias else None)
             self.channels_in, self.channels = kernel.shape[1], kernel.shape[2]
-            # (Cin, k * Cout): the outputs each changed input feeds, in one product.
-            self.spread = np.ascontiguousarray(kernel.transpose(1, 0, 2).reshape(
+            # (Cin, k * Cout): the outputs each changed input feeds, in one product; taps
+            # reversed, so that an input's k outputs come in their own order.
+            self.spread = np.ascontiguousarray(kernel[::-1].transpose(1, 0, 2).reshape(
                 kernel.shape[1], -1))
             self.activation = _numpy_activation(layer.activation)
         else:
@@ -201,6 +202,9 @@ class SubstitutionNetwork:
             in_length, channels = stage.out_length, stage.channels
             self.stages.append(stage)
         self.last_length, self.last_channels = in_length, channels
+        if self.stages[0].kind == "conv":  # (k * Cin, Cout), for _first_pre_activations
+            self.first_kernel = np.asarray(stages[0][1].get_weights()[0], dtype=np.float32
+                                           ).reshape(-1, self.stages[0].channels)
         if in_length < 1:
             raise ValueError(f"The convolution stack leaves no positions of a {length} bp input.")
         self.dense = dense
@@ -275,25 +279,61 @@ class SubstitutionNetwork:
 
     # -------------------------------------------------------------- the reference pass
 
+    def _returned_stages(self, ranges):
+        """The stages whose reference outputs the reference model returns: those that
+        substitutions read (a range), except a first convolution. Its pre-activations
+        around the substitutions are computed from the sequences in NumPy
+        (:meth:`_first_pre_activations`, a few thousand multiply-adds per sequence):
+        returned by the compiled JAX model, they made its pass about 8% slower (XLA
+        materialises the whole first layer's pre-activation; measured on the
+        full-size network), while the deeper stages' outputs cost about 1%."""
+        return [s for s, span in enumerate(ranges) if span is not None and
+                not (s == 0 and self.stages[0].kind == "conv")]
+
     def _reference_model(self, ranges):
-        """The Keras model returning each stage's reference output over ``ranges``
-        (pre-activations for convolutions) and the first dense layer's pre-activation."""
+        """The Keras model returning the reference outputs over ``ranges`` of the
+        :meth:`_returned_stages` (pre-activations for convolutions), then the first
+        dense layer's pre-activation."""
         import keras
 
         if ranges not in self._reference_models:
+            returned = self._returned_stages(ranges)
             inputs = keras.Input((self.length, self.channels_in), name="sequence")
             x, outputs = inputs, []
-            for stage, (lo, hi) in zip(self.stages, ranges):
+            for s, (stage, span) in enumerate(zip(self.stages, ranges)):
                 if stage.kind == "conv":
                     pre = _pre_activation_layer(stage.layer)(x)
-                    outputs.append(pre[:, lo:hi])
                     x = keras.layers.Activation(stage.layer.activation or "linear")(pre)
                 else:
                     x = stage.layer(x)
-                    outputs.append(x[:, lo:hi])
+                if s in returned:
+                    outputs.append((pre if stage.kind == "conv" else x)[:, span[0]:span[1]])
             outputs.append(_pre_activation_layer(self.dense)(keras.layers.Flatten()(x)))
             self._reference_models[ranges] = keras.Model(inputs, outputs)
         return self._reference_models[ranges]
+
+    def _first_pre_activations(self, references, span):
+        """The first convolution's pre-activations over ``span`` of its outputs, from the
+        one-hot sequences: one product of their sliding windows and the kernel."""
+        stage, (lo, hi) = self.stages[0], span
+        k, m = stage.size, len(references)
+        x = np.asarray(references[:, lo:hi + k - 1], dtype=np.float32)
+        # (m, hi - lo, C, k) -> rows of (k, C), the kernel's (k, Cin, Cout) order.
+        windows = np.lib.stride_tricks.sliding_window_view(x, k, axis=1).transpose(0, 1, 3, 2)
+        pre = windows.reshape(m * (hi - lo), k * stage.channels_in) @ self.first_kernel
+        if stage.bias is not None:
+            pre += stage.bias
+        return pre.reshape(m, hi - lo, stage.channels)
+
+    def _stage_outputs(self, references, returned, ranges):
+        """Per stage, its reference outputs over its range (None where nothing reads
+        them), from the reference model's ``returned`` outputs and the sequences."""
+        outputs = [None] * len(self.stages)
+        for s, values in zip(self._returned_stages(ranges), returned):
+            outputs[s] = values
+        if self.stages[0].kind == "conv" and ranges[0] is not None:
+            outputs[0] = self._first_pre_activations(references, ranges[0])
+        return outputs
 
     def _ranges(self, plans):
         """Per stage, the span of its outputs that some substitution reads."""
@@ -310,7 +350,7 @@ class SubstitutionNetwork:
                     cover(s, n0, n0 + width - stage.size + 1)  # its changed outputs
                 elif s > 0:
                     cover(s - 1, n0, n0 + width)  # a pooling reads its whole windows
-        return tuple((lo or 0, hi if hi is not None else 1) for lo, hi in spans)
+        return tuple(None if lo is None else (lo, hi) for lo, hi in spans)
 
     # -------------------------------------------------------------- prediction
 
@@ -361,7 +401,9 @@ class SubstitutionNetwork:
 
         for start, stop, outputs in iter_predictions(model, references, batch_size=batch_size,
                                                      batches_per_call=per_call):
-            *stage_outputs, pre[start:stop] = [np.asarray(o, dtype=np.float32) for o in outputs]
+            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            *returned, pre[start:stop] = [np.asarray(o, dtype=np.float32) for o in outputs]
+            stage_outputs = self._stage_outputs(references[start:stop], returned, plans.ranges)
             block = order[bounds[start]:bounds[stop]]
             pre[n_refs + block] = pre[reference_of[block]]
             with threadpool_limits(1, user_api="blas"):
@@ -418,10 +460,10 @@ class SubstitutionNetwork:
                     m, changed, stage.size, stage.channels)
                 new_pre = reference_pre.copy()
                 for q in range(changed):
-                    for j in range(stage.size):
-                        o = offset + q - j
-                        if 0 <= o < out_width:
-                            new_pre[:, o] += spread[:, q, j]
+                    # Input offset + q feeds outputs first .. offset + q (clipped).
+                    first_out = offset + q - stage.size + 1
+                    a, b = max(0, first_out), min(out_width, offset + q + 1)
+                    new_pre[:, a:b] += spread[:, q, a - first_out:b - first_out]
                 delta = stage.activation(new_pre) - stage.activation(reference_pre)
             else:
                 # A pooling reads whole windows of the stage below: its reference output
