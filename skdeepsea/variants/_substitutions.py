@@ -62,6 +62,63 @@ def keras_on_accelerator():
     return False
 
 
+def _backend_products():
+    """Whether the differences' matrix products run through the Keras backend's matmul.
+
+    Measured on this project's 2-core AMD EPYC (AVX-512), per CPU second, for
+    the products of the full-size network's differences: JAX (XLA) 78 to 108 G
+    multiply-adds, TensorFlow 91 to 94, NumPy's OpenBLAS 61 (it picks its AVX2
+    kernels there), PyTorch's CPU matmul 14 to 41. On an accelerator the
+    products stay on the host (NumPy): they are small, and copying them to the
+    device and back would cost more.
+    """
+    import keras
+
+    return keras.backend.backend() in ("jax", "tensorflow") and not keras_on_accelerator()
+
+
+_TILE = 128  # rows per backend product: one shape, so JAX compiles each matrix's product once
+# Smaller matrices stay in NumPy: a JAX compilation (20 to 60 ms) pays for itself after
+# about 50 tiles of a 1 M-weight matrix (0.8 ms saved each), and never for the small
+# networks' matrices within one call.
+_BACKEND_MIN_WEIGHTS = 500_000
+
+
+class _Matrix:
+    """A weight matrix that differences are multiplied by: float32 on the host, and
+    the Keras backend's copy when :func:`_backend_products`."""
+
+    def __init__(self, array):
+        self.array = np.ascontiguousarray(array, dtype=np.float32)
+        self._tensor = None
+
+    @property
+    def size(self):
+        return self.array.size
+
+    def product(self, a, first=0, stop=None):
+        """``a @ self.array[first:stop]`` as a float32 ndarray: whole tiles of
+        ``_TILE`` rows through the backend (when :func:`_backend_products`), the
+        rest, and small products, in NumPy."""
+        stop = len(self.array) if stop is None else stop
+        on_backend = self.array.size >= _BACKEND_MIN_WEIGHTS and _backend_products()
+        tiles = len(a) // _TILE if on_backend else 0
+        if tiles == 0:
+            return a @ self.array[first:stop]
+        import keras
+
+        if self._tensor is None:
+            self._tensor = keras.ops.convert_to_tensor(self.array)
+        weights = self._tensor if (first, stop) == (0, len(self.array)) else \
+            keras.ops.slice(self._tensor, (first, 0), (stop - first, self.array.shape[1]))
+        out = np.empty((len(a), self.array.shape[1]), dtype=np.float32)
+        for t in range(0, tiles * _TILE, _TILE):
+            out[t:t + _TILE] = keras.ops.convert_to_numpy(keras.ops.matmul(a[t:t + _TILE],
+                                                                           weights))
+        out[tiles * _TILE:] = a[tiles * _TILE:] @ self.array[first:stop]
+        return out
+
+
 def _relu(x):
     return np.maximum(x, 0, out=x)
 
@@ -95,8 +152,7 @@ class _Stage:
             self.channels_in, self.channels = kernel.shape[1], kernel.shape[2]
             # (Cin, k * Cout): the outputs each changed input feeds, in one product; taps
             # reversed, so that an input's k outputs come in their own order.
-            self.spread = np.ascontiguousarray(kernel[::-1].transpose(1, 0, 2).reshape(
-                kernel.shape[1], -1))
+            self.spread = _Matrix(kernel[::-1].transpose(1, 0, 2).reshape(kernel.shape[1], -1))
             self.activation = _numpy_activation(layer.activation)
         else:
             self.out_length = in_length // size
@@ -208,7 +264,8 @@ class SubstitutionNetwork:
         if in_length < 1:
             raise ValueError(f"The convolution stack leaves no positions of a {length} bp input.")
         self.dense = dense
-        self.dense_kernel = np.asarray(dense.get_weights()[0], dtype=np.float32)
+        self.dense_matrix = _Matrix(dense.get_weights()[0])
+        self.dense_kernel = self.dense_matrix.array
         units = self.dense_kernel.shape[1]
         inputs = keras.Input((units,), name="dense_pre_activation")
         x = keras.layers.Activation(dense.activation or "linear")(inputs)
@@ -441,9 +498,9 @@ class SubstitutionNetwork:
         C = self.last_channels
         for rows_here in np.split(order, cuts):
             position = spans[rows_here[0]]
-            kernel = self.dense_kernel[position * C:(position + 1) * C]
             # One substitution appears once per position: no repeated destinations.
-            pre[destinations[rows_here]] += differences[rows_here] @ kernel
+            pre[destinations[rows_here]] += self.dense_matrix.product(
+                differences[rows_here], position * C, (position + 1) * C)
 
     def _propagate(self, references, stage_outputs, ref, positions, rows, steps, first, ranges):
         """Substitutions of one geometry (``steps``): their differences up the stack,
@@ -456,8 +513,8 @@ class SubstitutionNetwork:
                 out_width = width - stage.size + 1
                 take = first[:, s:s + 1] - ranges[s][0] + np.arange(out_width)
                 reference_pre = stage_outputs[s][ref[:, None], take]  # (m, out_width, C)
-                spread = (delta[:, :changed].reshape(m * changed, -1) @ stage.spread).reshape(
-                    m, changed, stage.size, stage.channels)
+                spread = stage.spread.product(delta[:, :changed].reshape(m * changed, -1))
+                spread = spread.reshape(m, changed, stage.size, stage.channels)
                 new_pre = reference_pre.copy()
                 for q in range(changed):
                     # Input offset + q feeds outputs first .. offset + q (clipped).
