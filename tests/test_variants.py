@@ -327,7 +327,7 @@ NETWORKS = [  # (seed, length, geometry): two pools, and a pool before the first
 
 
 @pytest.mark.parametrize("seed, length, geometry", NETWORKS)
-@pytest.mark.parametrize("method", ["naive", "fast"])
+@pytest.mark.parametrize("method", ["naive", "fast", "device"])
 def test_scores_follow_deepsea_output_formulas(genome_path, seed, length, geometry, method):
     """score_variants against DeepSEA's recipe (windows, drop at contig ends, both strands,
     per-strand logfc and diff, no clipping) on random networks."""
@@ -376,6 +376,45 @@ def test_fast_snv_scores_equal_full_passes(genome_path, monkeypatch):
                               chunk_size=7)
         scores = [c for c in naive.columns if ":" in c]
         np.testing.assert_allclose(fast[scores], naive[scores], rtol=0, atol=1e-5)
+
+
+def test_device_snv_path_equals_full_passes(genome_path, tmp_path, monkeypatch):
+    """method="device" (alternatives and reverse complements made in the compiled step)
+    equals four full passes to 1e-5: SNVs mixed with indels, several ALT alleles per line,
+    N alleles, windows padded past a contig end; "auto" takes it on an accelerator."""
+    from skdeepsea.variants import _scoring
+
+    model = random_network_model(4, 40, conv_filters=(6, 8), kernel_size=5, pool_size=2,
+                                 fc_units=7, dropout=(0, 0))
+    rng = np.random.default_rng(6)
+    rows = []
+    for p in list(rng.integers(2, 399, 12)) + [3, 398]:  # the last two: windows padded
+        ref = CHROM1[p - 1]
+        alts = [b for b in "ACGTN" if b != ref]
+        rows.append(("1", int(p), ".", ref, ",".join(rng.choice(alts, 2, replace=False))))
+    rows += [("1", 150, ".", CHROM1[149], CHROM1[149] + "GT" + ",A"),
+             ("1", 151, ".", CHROM1[150:154], CHROM1[150])]
+    vcf = write_vcf(tmp_path / "mixed.vcf", rows)
+    calls = []
+    device = _scoring._device_snv_probabilities
+    monkeypatch.setattr(_scoring, "_device_snv_probabilities",
+                        lambda *a, **k: calls.append(len(a[2])) or device(*a, **k))
+    for strand in ("max", "forward", "mean"):
+        naive = score_variants(model, vcf, genome_path, strand=strand, method="naive",
+                               contig_ends="pad")
+        on_device = score_variants(model, vcf, genome_path, strand=strand, method="device",
+                                   contig_ends="pad", batch_size=6, chunk_size=9)
+        assert naive["scored"].sum() == len(naive) == 2 * len(rows) - 1  # the deletion: 1 ALT
+        assert naive["padded"].sum() >= 4
+        scores = [c for c in naive.columns if ":" in c]
+        np.testing.assert_allclose(on_device[scores], naive[scores], rtol=0, atol=1e-5)
+    snvs = int(((naive["ref"].str.len() == 1) & (naive["alt"].str.len() == 1)).sum())
+    assert sum(calls) == 3 * snvs  # every SNV on the device path, indels not
+    monkeypatch.setattr(_scoring, "keras_on_accelerator", lambda: True)
+    calls.clear()
+    auto = score_variants(model, vcf, genome_path, contig_ends="pad")  # strand="mean"
+    assert sum(calls) == snvs
+    np.testing.assert_allclose(auto[scores], naive[scores], rtol=0, atol=1e-5)
 
 
 def test_strand_mean_forward_and_max(genome_path, model):

@@ -103,12 +103,16 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
         for 1000 bp) leave the contig is not scored ("skip", as DeepSEA; its
         ``reason`` says so), or scored with N past the end ("pad", flagged in
         ``padded``).
-    method : {"auto", "naive", "fast"}, default="auto"
+    method : {"auto", "naive", "fast", "device"}, default="auto"
         How SNVs are predicted: "naive" runs the network on all four windows;
         "fast" runs each reference window (both strands) once and propagates
         the substitution through the changed receptive field only (equal to
-        "naive" to float32 rounding); "auto" uses "fast" when the network
-        allows it (valid convolutions and poolings, Flatten, dense layers, as
+        "naive" to float32 rounding); "device" sends each reference window
+        once (uint8, with the ALT base) and makes the alternative and the
+        reverse complements inside the compiled step, then runs the four
+        windows (any network); "auto" uses "device" when the Keras backend
+        computes on a GPU or TPU, else "fast" when the network allows it
+        (valid convolutions and poolings, Flatten, dense layers, as
         DeepSEA's) and a cost model says it is faster. Indels always take
         full passes.
 

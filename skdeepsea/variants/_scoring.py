@@ -8,12 +8,12 @@ from ..exceptions import located_sequence_error
 from ..preprocessing import OneHotDNA, complement_channels, reverse_complement
 from ..targets import target_indices
 from ._io import ReadReport, read_variants
-from ._substitutions import substitution_network
+from ._substitutions import keras_on_accelerator, substitution_network
 from ._windows import CONTIG_ENDS, variant_windows
 
 SCORES = ("ref", "alt", "diff", "logfc", "abs_diff", "effect")
 STRANDS = ("mean", "forward", "max")
-METHODS = ("auto", "naive", "fast")
+METHODS = ("auto", "naive", "fast", "device")
 INFO_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line", "ref_match", "padded", "scored",
                 "reason"]
 
@@ -181,6 +181,35 @@ def _snv_probabilities(network, encoder, ref_windows, alt_windows, strand, batch
     return parts
 
 
+def _device_snv_probabilities(targets, encoder, ref_windows, alt_windows, strand, batch_size):
+    """The probability arrays of SNVs, their alternative and reverse-complement windows
+    made on the device (:func:`skdeepsea._engine.model.snv_predictor`).
+
+    Each SNV's reference window travels once, as uint8, with its ALT base's
+    one-hot row appended; the network runs on ``batch_size`` windows per step,
+    as a plain prediction does.
+    """
+    from .._engine.inference import predict_batches
+    from .._engine.model import snv_predictor
+
+    centre = targets.sequence_length // 2 - 1
+    packed = np.concatenate([np.asarray(encoder.transform(ref_windows)),
+                             np.asarray(encoder.transform([w[centre] for w in alt_windows]))],
+                            axis=1)
+    strands = 1 if strand == "forward" else 2
+    model = snv_predictor(targets.model.model_, encoder.alphabet, centre, strands)
+    out = predict_batches(model, packed, batch_size=max(1, batch_size // (2 * strands)))
+    return [out[:, j] for j in range(2 * strands)]
+
+
+def _snv_method(targets, method):
+    """How SNVs are predicted: "device", a SubstitutionNetwork ("fast"), or None (full
+    passes of the four windows made on the host)."""
+    if method == "device" or (method == "auto" and keras_on_accelerator()):
+        return "device"
+    return _use_substitutions(targets, method)
+
+
 def _use_substitutions(targets, method):
     """The SubstitutionNetwork to score SNVs with, or None for full forward passes."""
     L = targets.sequence_length
@@ -224,16 +253,20 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
         for name, array in values.items():
             array[chosen] = computed[name]
 
-    network = _use_substitutions(targets, method) if keep.size else None
-    # SNVs (REF and ALT one base each) go through the substitution network; indels
-    # and multi-base substitutions through full forward passes.
+    snv_method = _snv_method(targets, method) if keep.size else None
+    # SNVs (REF and ALT one base each) go through the substitution network or the
+    # device's SNV predictor; indels and multi-base substitutions through full passes.
     is_snv = ((variants["ref"].str.len().to_numpy()[keep] == 1)
               & (variants["alt"].str.len().to_numpy()[keep] == 1))
-    substituted = keep[is_snv] if network is not None else keep[:0]
+    substituted = keep[is_snv] if snv_method is not None else keep[:0]
     if substituted.size:
-        store(substituted, _snv_probabilities(
-            network, encoder, [ref_windows[i] for i in substituted],
-            [alt_windows[i] for i in substituted], strand, batch_size))
+        windows = ([ref_windows[i] for i in substituted], [alt_windows[i] for i in substituted])
+        if snv_method == "device":
+            store(substituted, _device_snv_probabilities(targets, encoder, *windows, strand,
+                                                         batch_size))
+        else:
+            store(substituted, _snv_probabilities(snv_method, encoder, *windows, strand,
+                                                  batch_size))
     full = np.setdiff1d(keep, substituted)
     if full.size:
         forward = np.asarray(encoder.transform([ref_windows[i] for i in full] +
