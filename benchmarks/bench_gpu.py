@@ -21,6 +21,15 @@ One run, one device, prints sequences/s of:
    SGD, the regularizers, reverse-complement augmentation (so an epoch is 2 x
    ``--n-fit`` sequences).
 
+4. **Variant scoring** (issue 10): ``write_variant_scores`` end to end (a
+   VCF of random SNVs of a random genome on disk to an HDF5 file) with
+   ``method="device"`` (each reference window sent once as uint8, the
+   alternative and both reverse complements made in the compiled step; what
+   ``"auto"`` picks on a GPU) and ``method="naive"`` (the four windows made
+   on the host), in variants/s, against the four-pass bound: the bare
+   ``model_.predict`` on ``4 x n`` one-hot windows on the same device in the
+   same run, same batch (untrained full-size network, fp32).
+
 and then the ratios that issue 9 sets targets for: streamed / in-memory fit
 (>= 0.9), averaged / one-strand predict (>= 0.5), skdeepsea / plain PyTorch
 eager at the same precision and batch for fit and predict (>= 1.0, a target for
@@ -89,15 +98,17 @@ from _common import (  # noqa: E402
 CONFIGS = {
     "full": dict(arch=DEEPSEA, length=SEQUENCE_LENGTH, n_fit=32768, n_predict=65536, epochs=3,
                  matmul_size=8192, window_samples=25600, warmup_steps=5, repeats=3,
-                 batch=256, large_batch=1024, predict_batch=1024),
+                 batch=256, large_batch=1024, predict_batch=1024, n_variants=10000,
+                 contig_length=2_000_000),
     # A narrow network on 200 bp with small batches: every code path, in seconds.
     "quick": dict(arch=dict(conv_filters=(16, 24, 48), kernel_size=8, pool_size=4, fc_units=32,
                             dropout=(0.2, 0.2, 0.5)),
                   length=200, n_fit=256, n_predict=512, epochs=2, matmul_size=512,
                   window_samples=256, warmup_steps=2, repeats=2,
-                  batch=32, large_batch=64, predict_batch=64),
+                  batch=32, large_batch=64, predict_batch=64, n_variants=200,
+                  contig_length=20_000),
 }
-PARTS = ("matmul", "torch", "fit", "predict")
+PARTS = ("matmul", "torch", "fit", "predict", "variants")
 TARGETS = {"streamed_vs_memory": 0.9, "averaged_vs_one_strand": 0.5, "vs_torch_eager": 1.0,
            "bf16_fraction_of_matmul": 0.4}
 
@@ -278,6 +289,74 @@ class SkdeepseaBench:
         n = len(self.X_predict)
         return dict(seq_s=n / statistics.median(seconds), calls_s=seconds,
                     batch=self.cfg["predict_batch"])
+
+
+# ---------------------------------------------------------------------------- 4. variants
+
+
+def variant_scoring(cfg, folder):
+    """Variants/s of ``write_variant_scores`` (VCF on disk to HDF5), methods "device" and
+    "naive", against the four-pass bound (bare ``model_.predict`` on 4 x n windows)."""
+    from bench_variants import make_inputs
+
+    from skdeepsea.network import build_deepsea
+    from skdeepsea.variants import read_variant_scores, write_variant_scores
+    from skdeepsea.variants._substitutions import keras_on_accelerator
+
+    n, length, batch = cfg["n_variants"], cfg["length"], cfg["predict_batch"]
+    make_inputs(folder, [n], seed=40, contig_length=cfg["contig_length"])
+    genome = os.path.join(folder, "genome.fa")
+    vcf = os.path.join(folder, f"variants_{n}.vcf")
+    model = DeepSEAClassifier(batch_size=batch)  # untrained weights: the cost is the same
+    model.model_ = build_deepsea(length, 919, seed=0, **cfg["arch"])
+    model.target_type_, model.alphabet_ = "multilabel-indicator", "ACGT"
+    model.target_names_ = np.array([f"target_{i}" for i in range(919)])
+    model.classes_, model.sequence_length_, model.n_features_in_ = np.arange(919), length, \
+        4 * length
+    X = random_onehot(4 * n, length, seed=41, dtype=np.float32)
+    outputs = {m: os.path.join(folder, f"scores_{m}.h5") for m in ("device", "naive")}
+
+    def score(method):
+        write_variant_scores(model, vcf, genome, outputs[method], method=method,
+                             chunk_size=min(n, 20000))
+
+    model.model_.predict(X[:batch], batch_size=batch, verbose=0)  # untimed: compiles
+    for method in outputs:
+        score(method)
+    seconds = {"bound": [], "device": [], "naive": []}
+    for _ in range(cfg["repeats"]):  # interleaved
+        start = time.perf_counter()
+        model.model_.predict(X, batch_size=batch, verbose=0)
+        seconds["bound"].append(time.perf_counter() - start)
+        for method in outputs:
+            start = time.perf_counter()
+            score(method)
+            seconds[method].append(time.perf_counter() - start)
+    device, naive = (read_variant_scores(outputs[m]) for m in outputs)
+    columns = [c for c in device.columns
+               if ":" in c and c.split(":")[0] in ("ref", "alt", "diff")]
+    rate = {k: n / statistics.median(v) for k, v in seconds.items()}
+    return dict(n_variants=n, batch=batch, bound_variants_s=rate["bound"],
+                device_variants_s=rate["device"], naive_variants_s=rate["naive"],
+                device_vs_bound=rate["device"] / rate["bound"],
+                naive_vs_bound=rate["naive"] / rate["bound"],
+                auto_method="device" if keras_on_accelerator() else "fast or naive (CPU)",
+                max_abs_difference=float(np.nanmax(np.abs(device[columns].to_numpy()
+                                                          - naive[columns].to_numpy()))),
+                seconds=seconds)
+
+
+def report_variants(r):
+    v = r["parts"].get("variants")
+    if v is None:
+        return
+    print(f"\nvariant scoring, VCF to HDF5, {v['n_variants']} SNVs, batch {v['batch']} "
+          f"(auto picks {v['auto_method']}):")
+    print(f"  four-pass bound (model_.predict on 4 x n) {v['bound_variants_s']:10.0f} variants/s")
+    for method in ("device", "naive"):
+        print(f"  method={method!r:9s} {v[method + '_variants_s']:24.0f} variants/s  "
+              f"{v[method + '_vs_bound']:.2f}x the bound")
+    print(f"  max |device - naive| of ref/alt/diff: {v['max_abs_difference']:.1e}")
 
 
 # ---------------------------------------------------------------------------- report
@@ -467,10 +546,13 @@ def main(argv=None):
             part("predict_bf16", lambda: sk.predict("bf16", False))
             part("predict_bf16_averaged", lambda: sk.predict("bf16", True))
         del sk  # closes nothing itself; the memmaps go with it before the folder does
+        if "variants" in args.parts:
+            part("variants", lambda: variant_scoring(cfg, folder))
 
     summarize(r)
     save()
     report(r)
+    report_variants(r)
     return r
 
 
