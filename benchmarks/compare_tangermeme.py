@@ -1,6 +1,7 @@
 """skdeepsea's contribution scores against tangermeme's on identical weights (not in CI).
 
-The DeepSEA network (its published geometry by default, random weights and biases) is
+The DeepSEA network (its published geometry by default, random weights and biases drawn
+by NumPy, so the same network on every backend) is
 built with skdeepsea, its weights, sequences and dinucleotide-shuffled references are
 written to an .npz file, and this script runs itself again in a peer virtual environment
 holding PyTorch and tangermeme (``--peer``): there the same network is built as a
@@ -18,33 +19,75 @@ Usage::
 
 With ``SKDEEPSEA_PEER_PYTHON`` set to that python, ``tests/test_attribution.py`` runs a small
 comparison too (it skips otherwise). Prints one line per comparison: the largest absolute difference, that difference relative
-to the largest absolute score, and the Pearson correlation.
+to the largest absolute score, and the Pearson correlation; then the *borderline* units:
+max-pooling inputs whose sequence-reference difference lies within a factor of 4 of the
+rule's 1e-7 threshold (ReLU inputs that change sign within the rescale rule's 1e-6 of each
+other are far rarer). At those float32 rounding (which differs between backends and libraries) decides which
+branch of the rule applies, and the scores of the whole receptive field move with it: a
+disagreement well above 1e-5 of the largest score with borderline units present is that,
+not a wrong rule. ``--weights keras`` draws the weights with the backend's Keras
+initializers instead (they differ between backends), ``--save-network`` /
+``--network`` keep and reuse a network across backends.
 """
 
 import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 
 import numpy as np
 
 
-def _skdeepsea_side(args, workdir):
+def _network(args):
+    """The DeepSEA network compared: loaded, or built with NumPy's (or Keras') weights."""
     import keras
 
-    from skdeepsea.attribution import attribute, dinucleotide_shuffle
     from skdeepsea.network import build_deepsea
 
+    if args.float64:  # both sides compute in float64: rounding no longer picks a branch
+        keras.config.set_floatx("float64")
+    if args.network:
+        return keras.saving.load_model(args.network, compile=False)
     filters = tuple(int(f) for f in args.conv_filters.split(","))
     network = build_deepsea(args.length, args.n_outputs, conv_filters=filters,
                             kernel_size=8, pool_size=4, fc_units=args.fc_units, seed=0)
     rng = np.random.default_rng(0)
     for layer in network.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is not None and args.weights == "numpy":  # Glorot-uniform, as Keras draws
+            limit = np.sqrt(6.0 / (np.prod(kernel.shape[:-1]) + kernel.shape[-1]
+                                   * np.prod(kernel.shape[:-2])))
+            kernel.assign(rng.uniform(-limit, limit, kernel.shape).astype(kernel.dtype))
         if getattr(layer, "bias", None) is not None:
-            layer.bias.assign(rng.normal(0, 0.05, layer.bias.shape).astype("float32"))
+            layer.bias.assign(rng.normal(0, 0.05, layer.bias.shape).astype(layer.bias.dtype))
+    if args.save_network:
+        network.save(args.save_network)
+    return network
+
+
+def _borderline(network, X, refs):
+    """Max-pooling inputs where float32 rounding can pick the rule's branch (see above)."""
+    import keras
+
+    pools = [layer.input for layer in network.layers
+             if isinstance(layer, keras.layers.MaxPooling1D)]
+    probe = keras.Model(network.inputs, pools)
+    sequences = probe.predict(np.repeat(X, refs.shape[1], axis=0), verbose=0)
+    references = probe.predict(refs.reshape(-1, *X.shape[1:]), verbose=0)
+    return sum(int(((np.abs(a - b) > 0.25e-7) & (np.abs(a - b) < 4e-7)).sum())
+               for a, b in zip(sequences, references))
+
+
+def _skdeepsea_side(args, workdir):
+    import keras
+
+    from skdeepsea.attribution import attribute, dinucleotide_shuffle
+
+    network = _network(args)
+    args.length = network.inputs[0].shape[1]
+    rng = np.random.default_rng(1)
     X = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (args.n_sequences, args.length))]
     refs = dinucleotide_shuffle(X, args.n_shuffles, random_state=1).astype(np.float32)
 
@@ -77,7 +120,8 @@ def _skdeepsea_side(args, workdir):
         weights[f"dense{i}_bias"] = bias
     path = os.path.join(workdir, "inputs.npz")
     np.savez(path, X=X.transpose(0, 2, 1), references=refs.transpose(0, 1, 3, 2),
-             target=args.target, pool=4, **weights)
+             target=args.target, pool=4, float64=args.float64, **weights)
+    timings["borderline"] = _borderline(network, X, refs)
     return path, results, timings
 
 
@@ -106,10 +150,13 @@ def _peer_side(inputs, outputs):
         if i == 0:
             layers.append(torch.nn.ReLU())
     logits = torch.nn.Sequential(*layers).eval()
+    if bool(data["float64"]):
+        logits = logits.double()
     probability = torch.nn.Sequential(logits, torch.nn.Sigmoid()).eval()
 
-    X = torch.from_numpy(data["X"])
-    refs = torch.from_numpy(data["references"])
+    dtype = torch.float64 if bool(data["float64"]) else torch.float32
+    X = torch.from_numpy(data["X"]).to(dtype)
+    refs = torch.from_numpy(data["references"]).to(dtype)
     target = int(data["target"])
     results, timings = {}, {}
     for name, model in (("logit", logits), ("probability", probability)):
@@ -139,6 +186,15 @@ def build_parser():
     parser.add_argument("--n-shuffles", type=int, default=10)
     parser.add_argument("--target", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=20)
+    parser.add_argument("--weights", choices=("numpy", "keras"), default="numpy",
+                        help="draw the kernels with NumPy (the same on every backend) or with "
+                             "the backend's Keras initializers")
+    parser.add_argument("--float64", action="store_true",
+                        help="both sides in float64 (Keras floatx, torch .double())")
+    parser.add_argument("--save-network", metavar="PATH",
+                        help="save the network compared (.keras), to reuse on another backend")
+    parser.add_argument("--network", metavar="PATH",
+                        help="compare this saved .keras network instead of building one")
     parser.add_argument("--peer", nargs=2, metavar=("INPUTS", "OUTPUTS"),
                         help=argparse.SUPPRESS)
     return parser
@@ -146,7 +202,7 @@ def build_parser():
 
 def compare(args):
     """Run both sides; return ``{name: (max abs difference, relative, pearson)}``, the
-    completeness errors and the timings."""
+    completeness errors and the timings (with the count of borderline units)."""
     with tempfile.TemporaryDirectory() as workdir:
         inputs, ours, our_times = _skdeepsea_side(args, workdir)
         outputs = os.path.join(workdir, "peer.npz")
@@ -170,14 +226,16 @@ def main():
     if args.peer:
         _peer_side(*args.peer)
         return
+    if args.float64:  # JAX computes in float32 unless told before it is imported
+        os.environ.setdefault("JAX_ENABLE_X64", "1")
 
     import keras
 
     agreement, completeness, (our_times, their_times) = compare(args)
     print(f"DeepSEA geometry: {args.length} bp, filters {args.conv_filters}, "
-          f"{args.fc_units} hidden, {args.n_outputs} outputs; {args.n_sequences} sequences x "
-          f"{args.n_shuffles} shuffles, target {args.target}; skdeepsea on "
-          f"{keras.backend.backend()}")
+          f"{args.fc_units} hidden, {args.n_outputs} outputs ({args.network or args.weights + ' weights'}); "
+          f"{args.n_sequences} sequences x {args.n_shuffles} shuffles, target {args.target}; "
+          f"skdeepsea on {keras.backend.backend()}")
     for name, (difference, relative, r) in agreement.items():
         line = (f"{name:28s} max |diff| {difference:.2e}  relative {relative:.2e}"
                 f"  pearson {r:.8f}")
@@ -186,6 +244,8 @@ def main():
         print(line)
     for output, error in completeness.items():
         print(f"completeness ({output}): max |sum - output difference| {error:.2e}")
+    print(f"borderline max-pooling inputs (|x - x0| within 4x of 1e-7): "
+          f"{our_times['borderline']}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,10 @@ layer, or an activation layer) the input half returns
 output difference is split into ``max(y, y0) - y0``, sent back through the
 sequence's argmax, and ``y - max(y, y0)``, sent back through the reference's
 argmax, then divided by the input difference (the plain pooling gradient where
-it is below 1e-7). Layers that are linear at inference (dropout, flatten,
+that is exactly zero, as tangermeme 1.6 has it: where the sequence's and the
+reference's argmax coincide the ratio is exactly 1 whatever the difference, so
+no threshold is needed, and Captum's 1e-7 threshold let float32 rounding pick
+the branch for inputs that differ by about 1e-7). Layers that are linear at inference (dropout, flatten,
 reshape, pooling by averages, batch normalization, padding, sums) keep their
 gradient, which is then exact. Other nonlinear layers (LSTMs, attention,
 products) keep their plain gradient too, as tangermeme does for modules it has
@@ -72,8 +75,7 @@ _OUTPUTS = ("logit", "probability")
 _STRANDS = ("forward", "both")
 _REFERENCE_KINDS = ("shuffle", "zeros", "uniform")
 _DEFAULT_REFERENCES = {"integrated_gradients": "zeros", "deep_lift_shap": "shuffle"}
-_RESCALE_TOLERANCE = 1e-6  # tangermeme's (and Captum's) thresholds on |x - x0|
-_MAXPOOL_TOLERANCE = 1e-7
+_RESCALE_TOLERANCE = 1e-6  # tangermeme's (and Captum's) threshold on |z - z0| at activations
 _SEQUENCES_PER_CHUNK = 256  # most sequences whose references exist at a time
 _CHUNK_BYTES = 2**28
 
@@ -941,7 +943,7 @@ class _DeepLiftRule(keras.layers.Layer):
         zx, z0 = ops.split(z, 2, axis=0)
         yx, y0 = ops.split(pool(z), 2, axis=0)
         delta = zx - z0
-        small = ops.abs(delta) < _MAXPOOL_TOLERANCE
+        small = delta == 0
         free = _gradient_only(zx)
         plain = sg(zx) + ops.where(small, free, ops.zeros_like(free))
         rule = sg(zx) + ops.where(small, ops.zeros_like(free),

@@ -138,6 +138,96 @@ def test_all_methods_agree_exactly_on_a_linear_network():
         hypothetical[7, 2], abs=1e-4)
 
 
+def _numpy_deep_lift(network, x, reference, output):
+    """DeepLIFT's multipliers (L, C) of output 0 of a DeepSEA network for one pair, in float64.
+
+    An independent transcription of the rules tangermeme's ``deep_lift_shap`` applies: the
+    rescale rule at every ReLU and at the output sigmoid (the gradient where the input
+    difference is below 1e-6), and Captum's max pooling rule (the output difference split
+    at ``max(y, y0)`` and sent back through both argmaxes, divided by the input difference;
+    the plain gradient where that is exactly zero, as tangermeme 1.6 has it).
+    """
+    def rescale(z, z0, f, slope):
+        dz = z - z0
+        small = np.abs(dz) < 1e-6
+        return np.where(small, slope(z), (f(z) - f(z0)) / np.where(small, 1.0, dz))
+
+    relu = (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float))
+    sigmoid = (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2)
+    h, h0 = x.astype(np.float64), reference.astype(np.float64)
+    backward = []  # functions mapping the multipliers of a layer's output to its input's
+    for layer in network.layers[1:]:
+        weights = [np.asarray(w, np.float64) for w in layer.get_weights()]
+        if isinstance(layer, keras.layers.Conv1D):
+            kernel, bias = weights
+            width, n_out = kernel.shape[0], h.shape[0] - kernel.shape[0] + 1
+            z, z0 = ([sum(v[j:j + n_out] @ kernel[j] for j in range(width)) + bias]
+                     [0] for v in (h, h0))
+            slope = rescale(z, z0, *relu)
+
+            def conv_back(m, kernel=kernel, slope=slope, n_in=h.shape[0]):
+                m = m * slope
+                grad = np.zeros((n_in, kernel.shape[1]))
+                for j in range(kernel.shape[0]):
+                    grad[j:j + len(m)] += m @ kernel[j].T
+                return grad
+            backward.append(conv_back)
+            h, h0 = relu[0](z), relu[0](z0)
+        elif isinstance(layer, keras.layers.MaxPooling1D):
+            size = layer.pool_size[0]
+            n_out = h.shape[0] // size
+            windows, windows0 = (v[:n_out * size].reshape(n_out, size, -1) for v in (h, h0))
+            y, y0 = windows.max(axis=1), windows0.max(axis=1)
+            top = np.maximum(y, y0)
+            first, first0 = (np.eye(size)[w.argmax(axis=1)].transpose(0, 2, 1)
+                             for w in (windows, windows0))
+            delta = windows - windows0
+            small = delta == 0
+            rule = ((top - y0)[:, None] * first + (y - top)[:, None] * first0) / np.where(
+                small, 1.0, delta)
+            local = np.where(small, first, rule)  # d(input multiplier) / d(output multiplier)
+
+            def pool_back(m, local=local, n_in=h.shape[0]):
+                grad = np.zeros((n_in, m.shape[1]))
+                grad[:local.shape[0] * local.shape[1]] = (local * m[:, None]).reshape(
+                    -1, m.shape[1])
+                return grad
+            backward.append(pool_back)
+            h, h0 = y, y0
+        elif isinstance(layer, keras.layers.Flatten):
+            backward.append(lambda m, shape=h.shape: m.reshape(shape))
+            h, h0 = h.ravel(), h0.ravel()
+        elif isinstance(layer, keras.layers.Dense):
+            kernel, bias = weights
+            z, z0 = h @ kernel + bias, h0 @ kernel + bias
+            if layer is network.layers[-1]:
+                slope = (np.ones_like(z) if output == "logit" else rescale(z, z0, *sigmoid))
+            else:
+                slope = rescale(z, z0, *relu)
+                h, h0 = relu[0](z), relu[0](z0)
+            backward.append(lambda m, kernel=kernel, slope=slope: (m * slope) @ kernel.T)
+        # Dropout: the identity at inference.
+    m = np.eye(network.output_shape[-1])[0]
+    for step in reversed(backward):
+        m = step(m)
+    return m
+
+
+@pytest.mark.parametrize("output", ["logit", "probability"])
+def test_deep_lift_shap_equals_a_numpy_transcription(network, output):
+    """The same scores on every backend: each equals a float64 NumPy DeepLIFT."""
+    X = _random_sequences(2, 11)
+    refs = dinucleotide_shuffle(X, 3, random_state=2).astype(np.float32)
+    result = attribute(network, X, targets=0, output=output, references=refs, batch_size=4)
+    expected = np.zeros((2, L, 4))
+    for n in range(2):
+        for reference in refs[n]:
+            m = _numpy_deep_lift(network, X[n], reference, output)
+            expected[n] += X[n] * (m - (reference * m).sum(axis=1, keepdims=True)) / len(refs[n])
+    np.testing.assert_allclose(result.scores[:, 0], expected,
+                               atol=1e-5 * np.abs(expected).max(), rtol=0)
+
+
 def test_gradient_x_input_is_the_gradient_times_the_input(network):
     X = _random_sequences(2, 3)
     grads = attribute(network, X, method="gradient_x_input", targets=2,
