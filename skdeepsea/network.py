@@ -14,6 +14,7 @@ import numpy as np
 
 from ._architectures import ARCHITECTURES, resolve_sizes
 from ._validation import check_network_params, conv_output_length
+from .layers import Conv1D, Dropout, MaxNorm, MaxPooling1D
 
 __all__ = ["ARCHITECTURES", "build_architecture", "build_beluga", "build_danq", "build_deepsea",
            "conv_output_length", "theano_hard_sigmoid", "torch_threshold"]
@@ -38,18 +39,21 @@ class _Layers:
             "kernel_initializer": keras.initializers.GlorotUniform(seed=self.seed()),
             "kernel_regularizer": keras.regularizers.L2(self.l2) if self.l2 else None,
             "kernel_constraint": (
-                keras.constraints.MaxNorm(self.max_kernel_norm, axis=norm_axes)
+                MaxNorm(self.max_kernel_norm, axis=norm_axes)
                 if self.max_kernel_norm is not None
                 else None
             ),
         }
 
     def conv(self, filters, kernel_size, name):
-        return keras.layers.Conv1D(filters, kernel_size, activation="relu", name=name,
-                                   **self.kernel_args([0, 1]))
+        return Conv1D(filters, kernel_size, activation="relu", name=name,
+                      **self.kernel_args([0, 1]))
 
     def dropout(self, rate, name):
-        return keras.layers.Dropout(rate, seed=self.seed(), name=name)
+        return Dropout(rate, seed=self.seed(), name=name)
+
+    def pool(self, size, name):
+        return MaxPooling1D(size, size, name=name)
 
     def head(self, x, fc_units, n_outputs, output_activation):
         """Flatten -> Dense (ReLU, L1 on its outputs) -> Dense output."""
@@ -145,7 +149,7 @@ def build_deepsea(
     for i, filters in enumerate(conv_filters):
         x = layers.conv(filters, kernel_size, f"conv{i + 1}")(x)
         if i < len(conv_filters) - 1:
-            x = keras.layers.MaxPooling1D(pool_size, pool_size, name=f"pool{i + 1}")(x)
+            x = layers.pool(pool_size, f"pool{i + 1}")(x)
         x = layers.dropout(dropout[i], f"dropout{i + 1}")(x)
     outputs = layers.head(x, fc_units, n_outputs, output_activation)
     return keras.Model(inputs, outputs, name="deepsea")
@@ -235,7 +239,7 @@ def build_beluga(
         x = layers.conv(filters, kernel_size, f"conv{2 * i + 2}")(x)
         x = layers.dropout(dropout[i], f"dropout{i + 1}")(x)
         if i < len(conv_filters) - 1:
-            x = keras.layers.MaxPooling1D(pool_size, pool_size, name=f"pool{i + 1}")(x)
+            x = layers.pool(pool_size, f"pool{i + 1}")(x)
     outputs = layers.head(x, fc_units, n_outputs, output_activation)
     return keras.Model(inputs, outputs, name="beluga")
 
@@ -347,7 +351,7 @@ def build_danq(
     x = inputs
     for i, filters in enumerate(conv_filters):
         x = layers.conv(filters, kernel_size, f"conv{i + 1}")(x)
-        x = keras.layers.MaxPooling1D(pool_size, pool_size, name=f"pool{i + 1}")(x)
+        x = layers.pool(pool_size, f"pool{i + 1}")(x)
         x = layers.dropout(dropout[i], f"dropout{i + 1}")(x)
 
     def lstm(name, go_backwards=False):

@@ -1,0 +1,158 @@
+"""The Keras layers the networks are built of: Keras' own, channels-last on PyTorch too.
+
+Keras runs a channels-last ``Conv1D`` or ``MaxPooling1D`` on its PyTorch backend by
+copying the input to channels-first, computing, and transposing the output back,
+with the bias added in a separate pass; its seeded ``Dropout`` builds the mask in
+five passes. That costs the torch backend 10-20% against the same network in plain
+PyTorch (benchmarks/RESULTS.md, issue 9). These subclasses compute the same values
+on the torch backend without any copy: a 1-D channels-last batch ``(n, L, C)`` is a
+2-D batch ``(n, C, 1, L)`` in PyTorch's ``channels_last`` memory format, which
+oneDNN (and cuDNN) convolve and pool natively, with the bias fused. On JAX and
+TensorFlow, and for options outside that fast path, they are Keras' layers
+unchanged. Their weights, configs and outputs are Keras', so a network saved on one
+backend loads on the others.
+"""
+
+import keras
+
+__all__ = ["Conv1D", "Dropout", "MaxNorm", "MaxPooling1D"]
+
+
+def _on_torch():
+    return keras.backend.backend() == "torch"
+
+
+def _as_2d_channels_last(x):
+    """``(n, L, C)`` as PyTorch's ``(n, C, 1, L)`` in channels_last memory format (a view)."""
+    return x.permute(0, 2, 1).unsqueeze(2)
+
+
+def _from_2d_channels_last(x):
+    """The inverse of :func:`_as_2d_channels_last` (a view)."""
+    return x.squeeze(2).permute(0, 2, 1)
+
+
+@keras.saving.register_keras_serializable(package="skdeepsea")
+class Conv1D(keras.layers.Conv1D):
+    """``keras.layers.Conv1D``, channels-last and with its bias fused on PyTorch.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Those of ``keras.layers.Conv1D``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Conv1D(3, 5, activation="relu")
+    >>> layer(np.zeros((2, 20, 4), dtype="float32")).shape
+    (2, 16, 3)
+    """
+
+    def _fast_path(self):
+        return (_on_torch() and self.data_format == "channels_last"
+                and self.padding == "valid" and tuple(self.strides) == (1,)
+                and tuple(self.dilation_rate) == (1,) and self.groups == 1)
+
+    def call(self, inputs):
+        if not self._fast_path():
+            return super().call(inputs)
+        import torch
+
+        kernel = keras.ops.convert_to_tensor(self.kernel)  # (k, in, out), cast by the policy
+        kernel = kernel.permute(2, 1, 0).unsqueeze(2).contiguous(
+            memory_format=torch.channels_last)
+        bias = keras.ops.convert_to_tensor(self.bias) if self.use_bias else None
+        outputs = torch.nn.functional.conv2d(_as_2d_channels_last(inputs), kernel, bias)
+        return self.activation(_from_2d_channels_last(outputs))
+
+
+@keras.saving.register_keras_serializable(package="skdeepsea")
+class MaxPooling1D(keras.layers.MaxPooling1D):
+    """``keras.layers.MaxPooling1D``, channels-last on PyTorch.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Those of ``keras.layers.MaxPooling1D``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> MaxPooling1D(4, 4)(np.zeros((2, 18, 3), dtype="float32")).shape
+    (2, 4, 3)
+    """
+
+    def call(self, inputs):
+        if not (_on_torch() and self.data_format == "channels_last"
+                and self.padding == "valid"):
+            return super().call(inputs)
+        import torch
+
+        pooled = torch.nn.functional.max_pool2d(
+            _as_2d_channels_last(inputs), (1, self.pool_size[0]), (1, self.strides[0]))
+        return _from_2d_channels_last(pooled)
+
+
+@keras.saving.register_keras_serializable(package="skdeepsea")
+class Dropout(keras.layers.Dropout):
+    """``keras.layers.Dropout``, its seeded mask drawn in one pass on PyTorch.
+
+    The mask comes from a ``torch.Generator`` seeded by the layer's
+    ``SeedGenerator`` (as Keras seeds it), so seeded fits repeat exactly.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Those of ``keras.layers.Dropout``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.ones((1, 1000), dtype="float32")
+    >>> kept = keras.ops.convert_to_numpy(Dropout(0.5, seed=0)(x, training=True))
+    >>> sorted(set(kept.ravel().tolist()))
+    [0.0, 2.0]
+    """
+
+    def call(self, inputs, training=False):
+        if not (training and self.rate > 0 and self.noise_shape is None
+                and _on_torch()):
+            return super().call(inputs, training=training)
+        import torch
+
+        seed = keras.ops.convert_to_numpy(self.seed_generator.next()).astype("int64").sum()
+        generator = torch.Generator(device=inputs.device).manual_seed(int(seed))
+        keep = 1.0 - self.rate
+        mask = torch.empty_like(inputs).bernoulli_(keep, generator=generator)
+        return inputs * mask.div_(keep)
+
+
+@keras.saving.register_keras_serializable(package="skdeepsea")
+class MaxNorm(keras.constraints.MaxNorm):
+    """``keras.constraints.MaxNorm`` computed in fewer passes over the weights.
+
+    The norms are taken by ``keras.ops.norm`` (one pass, where Keras squares the
+    weights into a new array first); the result is the same.
+
+    Parameters
+    ----------
+    max_value : float, default=2
+        Largest norm of the incoming weights of a unit.
+    axis : int or list of int, default=0
+        Axes the norm is taken over.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = MaxNorm(1.0, axis=0)(np.array([[3.0, 0.1], [4.0, 0.1]], dtype="float32"))
+    >>> np.round(keras.ops.convert_to_numpy(w), 3).tolist()
+    [[0.6, 0.1], [0.8, 0.1]]
+    """
+
+    def __call__(self, w):
+        w = keras.ops.convert_to_tensor(w)
+        axis = tuple(self.axis) if isinstance(self.axis, (list, tuple)) else self.axis
+        norms = keras.ops.norm(w, axis=axis, keepdims=True)
+        desired = keras.ops.clip(norms, 0, self.max_value)
+        return w * (desired / (keras.backend.epsilon() + norms))

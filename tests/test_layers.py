@@ -1,0 +1,128 @@
+"""The networks' layers: Keras' own values, with PyTorch's channels-last fast path."""
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skdeepsea.layers import Conv1D, Dropout, MaxNorm, MaxPooling1D
+from skdeepsea.network import build_deepsea
+
+ON_TORCH = keras.backend.backend() == "torch"
+
+
+def numpy_conv1d(x, kernel, bias):
+    """Valid cross-correlation of (n, L, C) with a (k, C, F) kernel, plus bias."""
+    k = kernel.shape[0]
+    windows = np.stack([x[:, i:i + x.shape[1] - k + 1] for i in range(k)], axis=2)
+    return np.einsum("nlkc,kcf->nlf", windows, kernel) + bias
+
+
+def numpy_max_pool(x, size):
+    n, length, c = x.shape
+    m = length // size
+    return x[:, :m * size].reshape(n, m, size, c).max(axis=2)
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 3), length=st.integers(8, 40), channels=st.integers(1, 5),
+       filters=st.integers(1, 6), width=st.integers(1, 8), seed=st.integers(0, 2**16))
+def test_conv1d_is_a_valid_cross_correlation(n, length, channels, filters, width, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, length, channels)).astype("float32")
+    layer = Conv1D(filters, width)
+    layer.build(x.shape)
+    kernel = rng.standard_normal((width, channels, filters)).astype("float32")
+    bias = rng.standard_normal(filters).astype("float32")
+    layer.set_weights([kernel, bias])
+    out = keras.ops.convert_to_numpy(layer(x))
+    np.testing.assert_allclose(out, numpy_conv1d(x, kernel, bias), rtol=1e-4, atol=1e-4)
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 3), length=st.integers(4, 40), channels=st.integers(1, 5),
+       size=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_max_pooling_takes_the_window_maxima(n, length, channels, size, seed):
+    x = np.random.default_rng(seed).standard_normal((n, length, channels)).astype("float32")
+    out = keras.ops.convert_to_numpy(MaxPooling1D(size, size)(x))
+    np.testing.assert_array_equal(out, numpy_max_pool(x, size))
+
+
+def test_conv1d_activation_is_applied_and_read_at_call_time():
+    """Attribution turns a layer's activation off for a call: the fast path must obey it."""
+    x = np.random.default_rng(0).standard_normal((2, 12, 4)).astype("float32")
+    layer = Conv1D(3, 5, activation="relu")
+    with_relu = keras.ops.convert_to_numpy(layer(x))
+    layer.activation = keras.activations.linear
+    linear = keras.ops.convert_to_numpy(layer(x))
+    assert (linear < 0).any()
+    np.testing.assert_allclose(with_relu, np.maximum(linear, 0), rtol=1e-6)
+
+
+@pytest.mark.skipif(not ON_TORCH, reason="the fast path is the torch backend's")
+def test_torch_fast_path_gradients_equal_keras_own():
+    import torch
+
+    rng = np.random.default_rng(1)
+    x = torch.from_numpy(rng.standard_normal((2, 30, 4)).astype("float32"))
+    conv, pool = Conv1D(6, 5, activation="relu"), MaxPooling1D(3, 3)
+    conv.build(x.shape)
+
+    def gradients(conv_call, pool_call):
+        for variable in conv.trainable_variables:
+            variable.value.grad = None
+        inputs = x.clone().requires_grad_()
+        out = pool_call(pool, conv_call(conv, inputs))
+        (out * torch.arange(out.numel()).reshape(out.shape)).sum().backward()
+        return [inputs.grad] + [v.value.grad.clone() for v in conv.trainable_variables]
+
+    fast = gradients(Conv1D.call, MaxPooling1D.call)
+    own = gradients(keras.layers.Conv1D.call, keras.layers.MaxPooling1D.call)
+    for a, b in zip(fast, own):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(not ON_TORCH, reason="the fast path is the torch backend's")
+def test_torch_outputs_stay_channels_last_without_copies():
+    x = keras.ops.convert_to_tensor(np.ones((2, 40, 4), "float32"))
+    conv = Conv1D(8, 5)(x)
+    pooled = MaxPooling1D(4, 4)(conv)
+    assert conv.is_contiguous() and pooled.is_contiguous()  # (n, L, C) rows, as Keras'
+
+
+def test_dropout_is_seeded_scaled_and_off_at_inference():
+    x = np.ones((4, 500), dtype="float32")
+    first = keras.ops.convert_to_numpy(Dropout(0.3, seed=7)(x, training=True))
+    again = keras.ops.convert_to_numpy(Dropout(0.3, seed=7)(x, training=True))
+    layer = Dropout(0.3, seed=7)
+    layer(x, training=True)
+    second_call = keras.ops.convert_to_numpy(layer(x, training=True))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, second_call)
+    np.testing.assert_allclose(np.unique(first), [0.0, 1 / 0.7], rtol=1e-6)
+    assert 0.25 < (first == 0).mean() < 0.35
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=False)), x)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16), max_value=st.floats(0.05, 3.0))
+def test_max_norm_rescales_only_units_over_the_limit(seed, max_value):
+    w = np.random.default_rng(seed).standard_normal((5, 3, 4)).astype("float32")
+    out = keras.ops.convert_to_numpy(MaxNorm(max_value, axis=[0, 1])(w))
+    norms = np.sqrt((w.astype("float64") ** 2).sum(axis=(0, 1)))
+    expected = w * (np.minimum(norms, max_value) / (1e-7 + norms))
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_networks_are_built_of_these_layers_and_save(tmp_path):
+    model = build_deepsea(200, 3, conv_filters=(4, 4, 4), fc_units=5, seed=0)
+    kinds = {type(layer) for layer in model.layers}
+    assert {Conv1D, MaxPooling1D, Dropout} <= kinds
+    assert isinstance(model.get_layer("conv1").kernel.constraint, MaxNorm)
+    x = np.random.default_rng(2).integers(0, 2, (3, 200, 4)).astype("float32")
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert type(loaded.get_layer("conv2")) is Conv1D
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)),
+                               keras.ops.convert_to_numpy(model(x)), rtol=1e-6)
