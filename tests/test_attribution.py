@@ -503,8 +503,9 @@ def test_agrees_with_tangermeme_on_identical_weights():
     agreement, completeness, _ = module.compare(args)
     assert set(agreement) == {"deep_lift_shap_logit", "deep_lift_shap_probability",
                               "gradient_x_input_logit"}
+    # Observed at most 7e-6 on every backend (fixed seeds; no near-tie in a pooling window).
     for name, (difference, relative, r) in agreement.items():
-        assert relative < 1e-2 and r > 0.9999, (name, difference, relative, r)
+        assert relative < 1e-4 and r > 0.999999, (name, difference, relative, r)
     assert max(completeness.values()) < 1e-5
 
 
