@@ -15,7 +15,7 @@ backend loads on the others.
 
 import keras
 
-__all__ = ["Conv1D", "Dropout", "MaxNorm", "MaxPooling1D"]
+__all__ = ["Conv1D", "Dropout", "MaxPooling1D"]
 
 
 def _on_torch():
@@ -64,6 +64,9 @@ class Conv1D(keras.layers.Conv1D):
             memory_format=torch.channels_last)
         bias = keras.ops.convert_to_tensor(self.bias) if self.use_bias else None
         outputs = torch.nn.functional.conv2d(_as_2d_channels_last(inputs), kernel, bias)
+        if self.activation is keras.activations.relu:
+            # In place on the new array itself (not a view of it, which autograd would copy).
+            return _from_2d_channels_last(outputs.relu_())
         return self.activation(_from_2d_channels_last(outputs))
 
 
@@ -126,33 +129,3 @@ class Dropout(keras.layers.Dropout):
         keep = 1.0 - self.rate
         mask = torch.empty_like(inputs).bernoulli_(keep, generator=generator)
         return inputs * mask.div_(keep)
-
-
-@keras.saving.register_keras_serializable(package="skdeepsea")
-class MaxNorm(keras.constraints.MaxNorm):
-    """``keras.constraints.MaxNorm`` computed in fewer passes over the weights.
-
-    The norms are taken by ``keras.ops.norm`` (one pass, where Keras squares the
-    weights into a new array first); the result is the same.
-
-    Parameters
-    ----------
-    max_value : float, default=2
-        Largest norm of the incoming weights of a unit.
-    axis : int or list of int, default=0
-        Axes the norm is taken over.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> w = MaxNorm(1.0, axis=0)(np.array([[3.0, 0.1], [4.0, 0.1]], dtype="float32"))
-    >>> np.round(keras.ops.convert_to_numpy(w), 3).tolist()
-    [[0.6, 0.1], [0.8, 0.1]]
-    """
-
-    def __call__(self, w):
-        w = keras.ops.convert_to_tensor(w)
-        axis = tuple(self.axis) if isinstance(self.axis, (list, tuple)) else self.axis
-        norms = keras.ops.norm(w, axis=axis, keepdims=True)
-        desired = keras.ops.clip(norms, 0, self.max_value)
-        return w * (desired / (keras.backend.epsilon() + norms))

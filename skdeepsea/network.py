@@ -14,7 +14,7 @@ import numpy as np
 
 from ._architectures import ARCHITECTURES, resolve_sizes
 from ._validation import check_network_params, conv_output_length
-from .layers import Conv1D, Dropout, MaxNorm, MaxPooling1D
+from .layers import Conv1D, Dropout, MaxPooling1D
 
 __all__ = ["ARCHITECTURES", "build_architecture", "build_beluga", "build_danq", "build_deepsea",
            "conv_output_length", "theano_hard_sigmoid", "torch_threshold"]
@@ -39,7 +39,7 @@ class _Layers:
             "kernel_initializer": keras.initializers.GlorotUniform(seed=self.seed()),
             "kernel_regularizer": keras.regularizers.L2(self.l2) if self.l2 else None,
             "kernel_constraint": (
-                MaxNorm(self.max_kernel_norm, axis=norm_axes)
+                keras.constraints.MaxNorm(self.max_kernel_norm, axis=norm_axes)
                 if self.max_kernel_norm is not None
                 else None
             ),

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skdeepsea.layers import Conv1D, Dropout, MaxNorm, MaxPooling1D
+from skdeepsea.layers import Conv1D, Dropout, MaxPooling1D
 from skdeepsea.network import build_deepsea
 
 ON_TORCH = keras.backend.backend() == "torch"
@@ -105,21 +105,10 @@ def test_dropout_is_seeded_scaled_and_off_at_inference():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=False)), x)
 
 
-@settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 2**16), max_value=st.floats(0.05, 3.0))
-def test_max_norm_rescales_only_units_over_the_limit(seed, max_value):
-    w = np.random.default_rng(seed).standard_normal((5, 3, 4)).astype("float32")
-    out = keras.ops.convert_to_numpy(MaxNorm(max_value, axis=[0, 1])(w))
-    norms = np.sqrt((w.astype("float64") ** 2).sum(axis=(0, 1)))
-    expected = w * (np.minimum(norms, max_value) / (1e-7 + norms))
-    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
-
-
 def test_networks_are_built_of_these_layers_and_save(tmp_path):
     model = build_deepsea(200, 3, conv_filters=(4, 4, 4), fc_units=5, seed=0)
     kinds = {type(layer) for layer in model.layers}
     assert {Conv1D, MaxPooling1D, Dropout} <= kinds
-    assert isinstance(model.get_layer("conv1").kernel.constraint, MaxNorm)
     x = np.random.default_rng(2).integers(0, 2, (3, 200, 4)).astype("float32")
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
