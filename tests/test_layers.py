@@ -115,3 +115,16 @@ def test_networks_are_built_of_these_layers_and_save(tmp_path):
     assert type(loaded.get_layer("conv2")) is Conv1D
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)),
                                keras.ops.convert_to_numpy(model(x)), rtol=1e-6)
+
+
+def test_mixed_precision_computes_in_the_policy_dtype():
+    """The fast path computes in the layer's compute dtype (bfloat16) from float32 weights."""
+    x = np.random.default_rng(3).standard_normal((2, 30, 4)).astype("float32")
+    conv = Conv1D(5, 4, activation="relu", dtype="mixed_bfloat16")
+    pooled = MaxPooling1D(2, 2, dtype="mixed_bfloat16")(conv(x))
+    assert keras.backend.standardize_dtype(pooled.dtype) == "bfloat16"
+    assert conv.kernel.dtype == "float32"
+    kernel, bias = conv.get_weights()
+    expected = numpy_max_pool(np.maximum(numpy_conv1d(x, kernel, bias), 0), 2)
+    got = keras.ops.convert_to_numpy(keras.ops.cast(pooled, "float32"))
+    np.testing.assert_allclose(got, expected, rtol=5e-2, atol=5e-2)
