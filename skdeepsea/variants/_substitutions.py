@@ -460,10 +460,11 @@ class SubstitutionNetwork:
                                                      batches_per_call=per_call):
             outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
             *returned, pre[start:stop] = [np.asarray(o, dtype=np.float32) for o in outputs]
-            stage_outputs = self._stage_outputs(references[start:stop], returned, plans.ranges)
             block = order[bounds[start]:bounds[stop]]
             pre[n_refs + block] = pre[reference_of[block]]
             with threadpool_limits(1, user_api="blas"):
+                stage_outputs = self._stage_outputs(references[start:stop], returned,
+                                                    plans.ranges)
                 for begin in range(0, block.size, _MUTANT_BLOCK):
                     part = block[begin:begin + _MUTANT_BLOCK]
                     self._substitute(references[start:stop], stage_outputs, pre, n_refs + part,
