@@ -54,6 +54,7 @@ def test_train_saves_a_model_that_loads_and_predicts(files, tmp_path, capsys):
     assert "Validation loss: best" in text and f"Saved the model to {out}" in text
 
     clf = skdeepsea.load(out)
+    assert getattr(clf.model_, "optimizer", None) is None  # weights alone by default
     assert list(clf.target_names_) == NAMES and clf.conv_filters == (8,)
     assert len(clf.history_["val_loss"]) == 3
     seqs, _ = motif_data(n=20, length=40, seed=2)
@@ -143,3 +144,15 @@ def test_words_for_deepsea_schedule_and_no_norm_constraint(files):
     assert args.learning_rate_decay == DEEPSEA_LEARNING_RATE_DECAY
     assert args.max_kernel_norm is None
     assert not hasattr(args, "batch_size")  # options not given keep the estimator's defaults
+
+
+def test_include_optimizer_keeps_the_state_for_warm_start(files, tmp_path, capsys):
+    out = tmp_path / "full.skdeepsea"
+    assert main(["train", files["train"], "--out", str(out), *NETWORK, "--epochs", "1",
+                 "--steps-per-epoch", "3", "--random-state", "0", "--include-optimizer"]) == 0
+    clf = skdeepsea.load(out)
+    assert int(clf.model_.optimizer.iterations.numpy()) == 3
+    seqs, y = motif_data(n=64, length=40, seed=3)
+    clf.set_params(warm_start=True).fit(OneHotDNA(dtype="uint8").fit_transform(seqs), y)
+    assert int(clf.model_.optimizer.iterations.numpy()) == 3 + clf.n_steps_
+

@@ -21,7 +21,7 @@ def _deepsea_learning_rate_decay():
 # The command's own options; every other option is a DeepSEAClassifier parameter of the
 # same name, passed on only when given (argument_default=SUPPRESS), so the estimator's
 # defaults stay the defaults.
-_COMMAND_OPTIONS = ("data", "valid", "out", "target_names")
+_COMMAND_OPTIONS = ("data", "valid", "out", "target_names", "include_optimizer")
 
 
 def register(commands):
@@ -131,6 +131,9 @@ def register(commands):
                           help="write checkpoints here, and resume the training they hold")
     hardware.add_argument("--checkpoint-every", metavar="N", type=POSITIVE_INT,
                           help="steps between checkpoints (default 1000)")
+    hardware.add_argument("--include-optimizer", action="store_true", default=False,
+                          help="keep the optimizer's state in --out, to continue training it "
+                               "with warm_start (a larger file: Adam's doubles it twice over)")
     train.set_defaults(run=run_train)
 
 
@@ -205,7 +208,7 @@ def run_train(args, out=None):
         start = time.perf_counter()
         estimator.fit(train, validation_data=valid)
     elapsed = time.perf_counter() - start
-    estimator.save(args.out)
+    estimator.save(args.out, include_optimizer=args.include_optimizer)
     _print_summary(estimator, elapsed, args.out, out)
     return 0
 
