@@ -479,3 +479,19 @@ def test_cli_build_dataset(genome_file, tmp_path, capsys):
     assert "samples" in captured.err
     with open_dataset(tmp_path / "out" / "train.h5") as data:
         assert data.target_names == ["K562|CTCF|None", "K562|DNase|None"]
+
+
+def test_read_peak_table_resolves_paths_from_its_folder_and_names_a_missing_bed(tmp_path):
+    from skdeepsea.data import read_peak_table
+
+    (tmp_path / "beds").mkdir()
+    write_bed(tmp_path / "beds" / "a.bed", [("chr1", 0, 10)])
+    table = tmp_path / "profiles.tsv"
+    table.write_text("# name\tbed\nK562|CTCF|None\tbeds/a.bed\n")
+    assert read_peak_table(table) == {"K562|CTCF|None": str(tmp_path / "beds" / "a.bed")}
+    table.write_text("K562|CTCF|None\tbeds/a.bed\nGM12878|DNase|None\tbeds/missing.bed\n")
+    with pytest.raises(FileNotFoundError, match=r"profiles.tsv, profile 'GM12878\|DNase\|None'"):
+        read_peak_table(table)
+    table.write_text("only-one-column\n")
+    with pytest.raises(ValueError, match="two tab-separated columns"):
+        read_peak_table(table)

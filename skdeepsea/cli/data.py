@@ -90,30 +90,8 @@ def _run_convert(args):
         print(f"Wrote {path}")
 
 
-def read_peak_table(path):
-    """Profiles from a two-column table (name, BED path); relative paths from its folder."""
-    import pandas as pd
-
-    try:
-        table = pd.read_csv(path, sep="\t", header=None, dtype=str, comment="#",
-                            keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise ValueError(f"{path}: not a table of two tab-separated columns, name and BED "
-                         f"path ({' '.join(str(error).split())}).") from None
-    if table.shape[1] < 2:
-        raise ValueError(f"{path}: expected two tab-separated columns, name and BED path.")
-    folder = os.path.dirname(os.path.abspath(path))
-    profiles = {}
-    for line, (name, bed) in enumerate(zip(table[0], table[1]), start=1):
-        bed_path = os.path.join(folder, bed)
-        if not os.path.isfile(bed_path):
-            raise FileNotFoundError(f"{path}, profile {name!r}: no such BED file: {bed_path}")
-        profiles[name] = bed_path
-    return profiles
-
-
 def _run_build(args):
-    from ..data import build_dataset
+    from ..data import build_dataset, read_peak_table
 
     check_output_path(args.output, {}, option="output", folder=True)
     peaks = read_peak_table(args.peak_table) if args.peak_table else args.peaks

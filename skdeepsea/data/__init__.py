@@ -26,7 +26,7 @@ from .._atomic import atomic_files
 from .._validation import check_number
 from ..preprocessing import ALPHABET_DEFAULT, check_alphabet
 from ._arrays import ArrayDataset, open_arrays
-from ._build import build_dataset, label_bins, profile_name, read_peaks
+from ._build import build_dataset, label_bins, profile_name, read_peak_table, read_peaks
 from ._dataset import _BUNDLE_SPLITS, Dataset, open_dataset
 from ._lazy import LazyArray
 from ._matfile import BUNDLE_ALPHABET
@@ -43,6 +43,7 @@ __all__ = [
     "open_arrays",
     "open_dataset",
     "profile_name",
+    "read_peak_table",
     "read_peaks",
     "write_dataset",
 ]

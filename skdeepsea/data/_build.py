@@ -39,6 +39,52 @@ def profile_name(path):
         name = name[: -len(suffix)]
 
 
+def read_peak_table(path):
+    """Read a table of profiles: one line per profile, its name and its BED file.
+
+    The ``--peak-table`` of ``skdeepsea build-dataset``: two tab-separated
+    columns without a header, ``#`` comments allowed; relative BED paths are
+    read from the table's folder.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The table.
+
+    Returns
+    -------
+    profiles : dict of str to str
+        BED path of each profile name, in the table's order (what
+        :func:`build_dataset` takes as ``peaks``).
+
+    Raises
+    ------
+    ValueError
+        If the file is not a table of two tab-separated columns.
+    FileNotFoundError
+        If a BED file does not exist (naming the table and the profile).
+    """
+    import pandas as pd
+
+    path = os.fspath(path)
+    try:
+        table = pd.read_csv(path, sep="\t", header=None, dtype=str, comment="#",
+                            keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise ValueError(f"{path}: not a table of two tab-separated columns, name and BED "
+                         f"path ({' '.join(str(error).split())}).") from None
+    if table.shape[1] < 2:
+        raise ValueError(f"{path}: expected two tab-separated columns, name and BED path.")
+    folder = os.path.dirname(os.path.abspath(path))
+    profiles = {}
+    for name, bed in zip(table[0], table[1]):
+        bed_path = os.path.join(folder, bed)
+        if not os.path.isfile(bed_path):
+            raise FileNotFoundError(f"{path}, profile {name!r}: no such BED file: {bed_path}")
+        profiles[name] = bed_path
+    return profiles
+
+
 def read_peaks(path):
     """Read the intervals of a BED file (plain or gzip): its first three columns.
 
