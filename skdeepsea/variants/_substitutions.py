@@ -16,10 +16,12 @@ windows holding a change, and the first dense layer, linear in the
 flattened last stage, adds the rows of its kernel that the changed positions
 read. The remaining dense layers run batched through the engine.
 
-The difference arithmetic is batched in NumPy (BLAS matrix products over all
+The difference arithmetic is batched in NumPy (matrix products over all
 substitutions of one geometry) rather than in the Keras model: its shapes
 change with the position (clipping at the ends, pooling alignment), and a
 compiled Keras model per geometry would cost more to compile than to run.
+Only the large products go through the Keras backend's matmul, in tiles of
+one shape (:class:`_Matrix`), where it is faster than NumPy's BLAS.
 """
 
 import weakref
@@ -340,10 +342,10 @@ class SubstitutionNetwork:
         """The stages whose reference outputs the reference model returns: those that
         substitutions read (a range), except a first convolution. Its pre-activations
         around the substitutions are computed from the sequences in NumPy
-        (:meth:`_first_pre_activations`, a few thousand multiply-adds per sequence):
-        returned by the compiled JAX model, they made its pass about 8% slower (XLA
-        materialises the whole first layer's pre-activation; measured on the
-        full-size network), while the deeper stages' outputs cost about 1%."""
+        (:meth:`_first_pre_activations`, 0.1 M multiply-adds per DeepSEA window):
+        returned by the compiled model, they made its JAX pass about 8% slower
+        (measured on the full-size network), while the deeper stages' outputs cost
+        about 1%."""
         return [s for s, span in enumerate(ranges) if span is not None and
                 not (s == 0 and self.stages[0].kind == "conv")]
 
@@ -453,7 +455,8 @@ class SubstitutionNetwork:
         # pre-activation), which the engine's streaming form returns as they are;
         # each block's substitutions are propagated as it arrives. The NumPy
         # products are small: one BLAS thread each (several threads only wait on
-        # each other, and on a shared CPU they spin against the Keras backend's).
+        # each other, and on a shared CPU they spin against the Keras backend's;
+        # the large ones run on the backend, see _backend_products).
         from threadpoolctl import threadpool_limits
 
         for start, stop, outputs in iter_predictions(model, references, batch_size=batch_size,
