@@ -459,6 +459,19 @@ def _sequence_length_for(path, architecture, fc_inputs, last_filters, sequence_l
     return positions
 
 
+def _as_fitted(clf, model, names, alphabet, sequence_length):
+    """``clf`` holding the imported ``model``, with the fitted attributes of a multilabel fit."""
+    clf.model_ = model
+    clf.classes_ = np.arange(len(names))
+    clf.target_type_ = "multilabel-indicator"
+    clf.target_names_ = np.asarray(names)
+    clf.alphabet_ = alphabet
+    clf.sequence_length_ = int(sequence_length)
+    clf.n_features_in_ = int(sequence_length) * 4
+    clf.history_ = {}
+    return clf
+
+
 def load_deepsea(
     path,
     target_names=None,
@@ -634,15 +647,7 @@ def load_deepsea(
     model.get_layer("fc").set_weights([fc_kernel, weights["dense"][0][1]])
     model.get_layer("output").set_weights([out_w.T, weights["dense"][1][1]])
 
-    clf.model_ = model
-    clf.classes_ = np.arange(n_outputs)
-    clf.target_type_ = "multilabel-indicator"
-    clf.target_names_ = np.asarray(names)
-    clf.alphabet_ = alphabet
-    clf.sequence_length_ = int(sequence_length)
-    clf.n_features_in_ = int(sequence_length) * 4
-    clf.history_ = {}
-    return clf
+    return _as_fitted(clf, model, names, alphabet, sequence_length)
 
 
 # ---------------------------------------------------------------------------------- DanQ
@@ -901,15 +906,7 @@ def load_danq(
     model.get_layer("fc").set_weights([fc_w * np.float32(1.0 - dropout[1]), fc_b])
     model.get_layer("output").set_weights([out_w, out_b])
 
-    clf.model_ = model
-    clf.classes_ = np.arange(n_outputs)
-    clf.target_type_ = "multilabel-indicator"
-    clf.target_names_ = np.asarray(names)
-    clf.alphabet_ = alphabet
-    clf.sequence_length_ = int(sequence_length)
-    clf.n_features_in_ = int(sequence_length) * 4
-    clf.history_ = {}
-    return clf
+    return _as_fitted(clf, model, names, alphabet, sequence_length)
 
 
 def looks_like_weights_file(path):
