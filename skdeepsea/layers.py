@@ -45,7 +45,7 @@ class Conv1D(keras.layers.Conv1D):
     --------
     >>> import numpy as np
     >>> layer = Conv1D(3, 5, activation="relu")
-    >>> layer(np.zeros((2, 20, 4), dtype="float32")).shape
+    >>> tuple(layer(np.zeros((2, 20, 4), dtype="float32")).shape)
     (2, 16, 3)
     """
 
@@ -82,7 +82,7 @@ class MaxPooling1D(keras.layers.MaxPooling1D):
     Examples
     --------
     >>> import numpy as np
-    >>> MaxPooling1D(4, 4)(np.zeros((2, 18, 3), dtype="float32")).shape
+    >>> tuple(MaxPooling1D(4, 4)(np.zeros((2, 18, 3), dtype="float32")).shape)
     (2, 4, 3)
     """
 
