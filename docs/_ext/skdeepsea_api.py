@@ -31,6 +31,7 @@ API_ORDER = [
     "skdeepsea.classifier",
     "skdeepsea.single_target",
     "skdeepsea.network",
+    "skdeepsea.layers",
     "skdeepsea.losses",
     "skdeepsea.metrics",
     "skdeepsea.datasets",
