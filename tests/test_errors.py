@@ -871,15 +871,20 @@ def test_variant_window_with_a_bad_genome_base_names_the_variant(files, tmp_path
     assert not os.path.exists(tmp_path / "out.tsv"), line
 
 
-@pytest.mark.parametrize("train", [True, False])
-def test_nan_in_a_lazy_x_names_the_sample(data, tmp_path, train):
-    _, X, y = data
+def _lazy_x_with(tmp_path, X, where, value):
+    """X as a float32 .npy memmap (a lazy input) holding ``value`` at index ``where``."""
     values = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.float32,
                                        shape=X.shape)
     values[:] = X
-    values[29, 11, 3] = np.nan
+    values[where] = value
     values.flush()
-    lazy = np.load(tmp_path / "x.npy", mmap_mode="r")
+    return np.load(tmp_path / "x.npy", mmap_mode="r")
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_nan_in_a_lazy_x_names_the_sample(data, tmp_path, train):
+    _, X, y = data
+    lazy = _lazy_x_with(tmp_path, X, (29, 11, 3), np.nan)
     clean = X.astype(np.float32)
     with pytest.raises(ValueError, match=r"X\[29\] holds nan at position 11 \(channel 3\)"):
         if train:
@@ -999,12 +1004,7 @@ def test_a_failed_prediction_or_fit_leaves_the_model_whole(data, tmp_path):
     _, X, y = data
     model = DeepSEAClassifier(**TINY).fit(X, y)
     expected = model.predict_proba(X)
-    values = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.float32,
-                                       shape=X.shape)
-    values[:] = X
-    values[20, 3, 0] = np.inf
-    values.flush()
-    lazy = np.load(tmp_path / "x.npy", mmap_mode="r")
+    lazy = _lazy_x_with(tmp_path, X, (20, 3, 0), np.inf)
     for fails in (lambda: model.predict_proba(lazy),
                   lambda: filter_motifs(model, lazy, batch_size=8, progress=False),
                   lambda: model.set_params(warm_start=True).fit(lazy, y)):
