@@ -9,7 +9,7 @@ from ..preprocessing import OneHotDNA, complement_channels, reverse_complement
 from ..targets import target_indices
 from ._io import ReadReport, read_variants
 from ._substitutions import keras_on_accelerator, substitution_network
-from ._windows import CONTIG_ENDS, variant_windows
+from ._windows import CONTIG_ENDS, variant_index, variant_windows
 
 SCORES = ("ref", "alt", "diff", "logfc", "abs_diff", "effect")
 STRANDS = ("mean", "forward", "max")
@@ -160,7 +160,7 @@ def _snv_probabilities(network, encoder, ref_windows, alt_windows, strand, batch
     position with the complementary base.
     """
     L = network.length
-    centre = L // 2 - 1
+    centre = variant_index(L)
     unique, reference_of = np.unique(np.array(ref_windows, dtype=object), return_inverse=True)
     references = np.asarray(encoder.transform(list(unique)))
     rows = np.asarray(encoder.transform([w[centre] for w in alt_windows]), dtype=np.float32)[:, 0]
@@ -192,7 +192,7 @@ def _device_snv_probabilities(targets, encoder, ref_windows, alt_windows, strand
     from .._engine.inference import predict_batches
     from .._engine.model import snv_predictor
 
-    centre = targets.sequence_length // 2 - 1
+    centre = variant_index(targets.sequence_length)
     packed = np.concatenate([np.asarray(encoder.transform(ref_windows)),
                              np.asarray(encoder.transform([w[centre] for w in alt_windows]))],
                             axis=1)
@@ -218,7 +218,7 @@ def _use_substitutions(targets, method):
         raise ValueError("method='fast' needs a float32 network of valid Conv1D and "
                          "MaxPooling1D layers followed by Flatten and Dense; use method='naive'.")
     if method == "auto" and network is not None and \
-            not network.faster([L // 2 - 1, L - L // 2]):
+            not network.faster([variant_index(L), L - 1 - variant_index(L)]):
         return None
     return network
 

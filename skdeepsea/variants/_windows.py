@@ -13,6 +13,11 @@ def allele_flank(max_indel_length):
     return (max_indel_length + 1) // 2
 
 
+def variant_index(sequence_length):
+    """Index of an SNV (an indel's first base) in its window: 499 of 1000, as in DeepSEA."""
+    return sequence_length // 2 - 1
+
+
 def variant_windows(genome, variants, sequence_length, *, max_indel_length=100,
                     ref_mismatch="skip", contig_ends="skip"):
     """Reference and alternative windows of the variants, as DeepSEA builds them.
@@ -58,7 +63,7 @@ def variant_windows(genome, variants, sequence_length, *, max_indel_length=100,
     """
     n = len(variants)
     flank = allele_flank(max_indel_length)
-    centre = sequence_length // 2 - 1 + flank  # the variant's first base in the fetched bases
+    centre = variant_index(sequence_length) + flank  # the variant's first base in the fetched bases
     total = sequence_length + 2 * flank
     ref_windows, alt_windows = [""] * n, [""] * n
     ref_match = np.full(n, -1, dtype=np.int8)
