@@ -50,7 +50,6 @@ in :func:`load_danq` and docs/pretrained.md.
 import functools
 import hashlib
 import os
-import re
 import warnings
 
 import keras
@@ -65,6 +64,7 @@ __all__ = [
     "DANQ_BASE_ORDER",
     "KNOWN_FILES",
     "TORCH_BASE_ORDER",
+    "is_danq_file",
     "load_danq",
     "load_deepsea",
     "load_model_file",
@@ -931,7 +931,30 @@ def looks_like_weights_file(path):
     (True, False)
     """
     name = os.path.basename(os.fspath(path)).lower()
-    return name in KNOWN_FILES or bool(re.search(r"\.(pth|pt|t7|cpu|th|net|hdf5)$", name))
+    return name in KNOWN_FILES or name.endswith(_PTH_SUFFIXES + _TORCH7_SUFFIXES
+                                                 + _KERAS02_SUFFIXES)
+
+
+def is_danq_file(path):
+    """Whether ``path`` names DanQ's published Keras 0.2 file (read by :func:`load_danq`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file name.
+
+    Returns
+    -------
+    danq : bool
+        True for the ``.hdf5`` suffix.
+
+    Examples
+    --------
+    >>> from skdeepsea.pretrained import is_danq_file
+    >>> is_danq_file("DanQ_bestmodel.hdf5"), is_danq_file("deepsea.beluga.pth")
+    (True, False)
+    """
+    return os.fspath(path).lower().endswith(_KERAS02_SUFFIXES)
 
 
 def load_model_file(path):
@@ -959,7 +982,7 @@ def load_model_file(path):
     from .persistence import load_estimator
 
     if looks_like_weights_file(path):
-        if os.fspath(path).lower().endswith(_KERAS02_SUFFIXES):
+        if is_danq_file(path):
             return load_danq(path)
         return load_deepsea(path)
     return load_estimator(DeepSEAClassifier, path)

@@ -82,12 +82,12 @@ def run_import_weights(args, out=None):
     status : int
         0 on success.
     """
-    from ..pretrained import load_danq, load_deepsea
+    from ..pretrained import is_danq_file, load_danq, load_deepsea
     from ..targets import target_classes
 
     out = sys.stdout if out is None else out
     check_output_path(args.out, {"SRC": args.src, "--names": args.names})
-    if args.src.lower().endswith(".hdf5"):  # DanQ's file: no checksum is published, no ReLU option
+    if is_danq_file(args.src):  # no checksum is published, no ReLU option
         clf = load_danq(
             args.src,
             args.names,
