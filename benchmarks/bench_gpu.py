@@ -297,9 +297,8 @@ class SkdeepseaBench:
 def variant_scoring(cfg, folder):
     """Variants/s of ``write_variant_scores`` (VCF on disk to HDF5), methods "device" and
     "naive", against the four-pass bound (bare ``model_.predict`` on 4 x n windows)."""
-    from bench_variants import make_inputs
+    from bench_variants import full_size_model, make_inputs
 
-    from skdeepsea.network import build_deepsea
     from skdeepsea.variants import read_variant_scores, write_variant_scores
     from skdeepsea.variants._substitutions import keras_on_accelerator
 
@@ -307,12 +306,7 @@ def variant_scoring(cfg, folder):
     make_inputs(folder, [n], seed=40, contig_length=cfg["contig_length"])
     genome = os.path.join(folder, "genome.fa")
     vcf = os.path.join(folder, f"variants_{n}.vcf")
-    model = DeepSEAClassifier(batch_size=batch)  # untrained weights: the cost is the same
-    model.model_ = build_deepsea(length, 919, seed=0, **cfg["arch"])
-    model.target_type_, model.alphabet_ = "multilabel-indicator", "ACGT"
-    model.target_names_ = np.array([f"target_{i}" for i in range(919)])
-    model.classes_, model.sequence_length_, model.n_features_in_ = np.arange(919), length, \
-        4 * length
+    model = full_size_model(length, batch, **cfg["arch"])
     X = random_onehot(4 * n, length, seed=41, dtype=np.float32)
     outputs = {m: os.path.join(folder, f"scores_{m}.h5") for m in ("device", "naive")}
 

@@ -90,18 +90,19 @@ def small_model(n_targets=20, seed=0):
                              random_state=0).fit(X, y)
 
 
-def full_size_model(**geometry):
-    """A DeepSEAClassifier with the released architecture (or ``geometry``), untrained weights."""
+def full_size_model(length=1000, batch_size=64, **geometry):
+    """A DeepSEAClassifier with the released architecture (or ``geometry``) on ``length``
+    bp, 919 targets, untrained weights (the cost does not depend on them)."""
     from skdeepsea import DeepSEAClassifier
     from skdeepsea.network import build_deepsea
 
-    model = DeepSEAClassifier(batch_size=64)
-    model.model_ = build_deepsea(1000, 919, seed=0, **geometry)
+    model = DeepSEAClassifier(batch_size=batch_size)
+    model.model_ = build_deepsea(length, 919, seed=0, **geometry)
     model.target_type_ = "multilabel-indicator"
     model.target_names_ = np.array([f"target_{i}" for i in range(919)])
     model.classes_ = np.arange(919)
-    model.sequence_length_ = 1000
-    model.n_features_in_ = 4000
+    model.sequence_length_ = length
+    model.n_features_in_ = 4 * length
     model.alphabet_ = "ATGC"
     return model
 
