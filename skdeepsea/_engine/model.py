@@ -207,7 +207,7 @@ class _Penalty(keras.regularizers.Regularizer):
     def __call__(self, x):
         if self.squared:
             # A dot product reads the weights once; squaring first writes a copy of them
-            # (the dense kernel is 188 MB at full size: half the penalty's cost on torch).
+            # (188 MB for the full-size dense kernel, at every training step).
             flat = keras.ops.reshape(x, (-1,))
             total = keras.ops.vdot(flat, flat)
         else:
