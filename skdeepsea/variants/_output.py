@@ -59,10 +59,12 @@ class _HDF5Writer:
             self.file.create_dataset(f"variants/{column}", shape=(0,), maxshape=(None,),
                                      dtype=types.get(column, string), chunks=(4096,))
         T = max(len(names), 1)
+        # Chunks of about 1 MB (h5py's advice): a chunk is written whole, so a short
+        # last chunk of 4 MB chunks cost more than the scores in it.
         for score in scores:
             self.file.create_dataset(f"scores/{score}", shape=(0, len(names)),
                                      maxshape=(None, len(names)), dtype=np.float32,
-                                     chunks=(max(1, min(4096, 2**20 // T)), T))
+                                     chunks=(max(1, min(4096, 2**18 // T)), T))
 
     def write(self, frame, names, scores):
         k = len(frame)

@@ -277,12 +277,15 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
         proba = network_predict(targets.model, forward, batch_size)
         k = full.size
         store(full, [proba[j * k:(j + 1) * k] for j in range(len(proba) // k)])
-    columns = {column_name(s, t): values[s][:, j]
-               for s in scores for j, t in enumerate(targets.names)}
+    blocks, names = [values[s] for s in scores], list(scores)
     if evalues is not None:
-        ev = evalues.transform(values["effect"], targets=targets.names)
-        columns.update({column_name("evalue", t): ev[:, j] for j, t in enumerate(targets.names)})
-    return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
+        blocks.append(evalues.transform(values["effect"], targets=targets.names))
+        names.append("evalue")
+    # One 2-D block, score-major: a frame built from thousands of 1-D columns spends
+    # longer in pandas than the network's substitutions take (full-size DeepSEA).
+    columns = [column_name(s, t) for s in names for t in targets.names]
+    block = np.stack(blocks, axis=1).reshape(n, len(columns)) if blocks else np.empty((n, 0))
+    return pd.concat([out, pd.DataFrame(block, index=out.index, columns=columns)], axis=1)
 
 
 def _window_error(error, genome, chunk, targets, max_indel_length):

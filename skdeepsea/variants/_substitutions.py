@@ -28,7 +28,7 @@ import weakref
 
 import numpy as np
 
-_REF_BLOCK = 256  # reference windows per block of the reference model's outputs
+_REF_BLOCK = 512  # reference windows per block of the reference model's outputs (one Keras predict call)
 _MUTANT_BLOCK = 1024  # substitutions propagated at once
 # The cost model of method="auto", in multiply-add equivalents of a batched forward
 # pass. The fast path's NumPy products are smaller and run on one thread: its
@@ -79,7 +79,7 @@ def _backend_products():
     return keras.backend.backend() in ("jax", "tensorflow") and not keras_on_accelerator()
 
 
-_TILE = 128  # rows per backend product: one shape, so JAX compiles each matrix's product once
+_TILE = 256  # rows per backend product: one shape, so JAX compiles each matrix's product once
 # Smaller matrices stay in NumPy: a JAX compilation (20 to 60 ms) pays for itself after
 # about 50 tiles of a 1 M-weight matrix (0.8 ms saved each), and never for the small
 # networks' matrices within one call.
@@ -88,11 +88,15 @@ _BACKEND_MIN_WEIGHTS = 500_000
 
 class _Matrix:
     """A weight matrix that differences are multiplied by: float32 on the host, and
-    the Keras backend's copy when :func:`_backend_products`."""
+    the Keras backend's copies of the row ranges multiplied (when
+    :func:`_backend_products`)."""
 
     def __init__(self, array):
         self.array = np.ascontiguousarray(array, dtype=np.float32)
-        self._tensor = None
+        # Per row range: its backend copy, made at first use. The dense kernel is read
+        # one position's rows at a time; slicing one backend copy would copy the rows
+        # at every product.
+        self._tensors = {}
 
     @property
     def size(self):
@@ -109,16 +113,32 @@ class _Matrix:
             return a @ self.array[first:stop]
         import keras
 
-        if self._tensor is None:
-            self._tensor = keras.ops.convert_to_tensor(self.array)
-        weights = self._tensor if (first, stop) == (0, len(self.array)) else \
-            keras.ops.slice(self._tensor, (first, 0), (stop - first, self.array.shape[1]))
+        if (first, stop) not in self._tensors:
+            self._tensors[first, stop] = keras.ops.convert_to_tensor(self.array[first:stop])
+        weights = self._tensors[first, stop]
+        # All tiles are dispatched before the first is read back: the backend computes
+        # the next while the host copies one.
+        products = [keras.ops.matmul(a[t:t + _TILE], weights)
+                    for t in range(0, tiles * _TILE, _TILE)]
         out = np.empty((len(a), self.array.shape[1]), dtype=np.float32)
-        for t in range(0, tiles * _TILE, _TILE):
-            out[t:t + _TILE] = keras.ops.convert_to_numpy(keras.ops.matmul(a[t:t + _TILE],
-                                                                           weights))
+        for t, product in zip(range(0, tiles * _TILE, _TILE), products):
+            out[t:t + _TILE] = keras.ops.convert_to_numpy(product)
         out[tiles * _TILE:] = a[tiles * _TILE:] @ self.array[first:stop]
         return out
+
+
+_BLAS = []  # the ThreadpoolController, made at first use
+
+
+def _one_blas_thread():
+    """A context in which NumPy's BLAS uses one thread. One controller serves every
+    call: making one scans the process's shared libraries, which takes milliseconds
+    with a Keras backend loaded."""
+    from threadpoolctl import ThreadpoolController
+
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 def _relu(x):
@@ -457,15 +477,13 @@ class SubstitutionNetwork:
         # products are small: one BLAS thread each (several threads only wait on
         # each other, and on a shared CPU they spin against the Keras backend's;
         # the large ones run on the backend, see _backend_products).
-        from threadpoolctl import threadpool_limits
-
         for start, stop, outputs in iter_predictions(model, references, batch_size=batch_size,
                                                      batches_per_call=per_call):
             outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
             *returned, pre[start:stop] = [np.asarray(o, dtype=np.float32) for o in outputs]
             block = order[bounds[start]:bounds[stop]]
             pre[n_refs + block] = pre[reference_of[block]]
-            with threadpool_limits(1, user_api="blas"):
+            with _one_blas_thread():
                 stage_outputs = self._stage_outputs(references[start:stop], returned,
                                                     plans.ranges)
                 for begin in range(0, block.size, _MUTANT_BLOCK):
