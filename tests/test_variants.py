@@ -358,11 +358,16 @@ def test_scores_follow_deepsea_output_formulas(genome_path, seed, length, geomet
     assert out["scored"].sum() >= 10
 
 
-def test_fast_snv_scores_equal_full_passes(genome_path, monkeypatch):
-    """The substitution path equals four full passes to 1e-5, every score and strand mode."""
+@pytest.mark.parametrize("products", ["numpy", "backend tiles"])
+def test_fast_snv_scores_equal_full_passes(genome_path, monkeypatch, products):
+    """The substitution path equals four full passes to 1e-5, every score and strand mode,
+    with its products in NumPy or (on JAX and TensorFlow) in the backend's tiles."""
     from skdeepsea.variants import _substitutions
 
     monkeypatch.setattr(_substitutions, "_REF_BLOCK", 4)  # references in several blocks
+    if products == "backend tiles":  # the full-size network's way, on this small one
+        monkeypatch.setattr(_substitutions, "_BACKEND_MIN_WEIGHTS", 0)
+        monkeypatch.setattr(_substitutions, "_TILE", 8)
     model = random_network_model(3, 40, conv_filters=(8, 8, 8), kernel_size=4, pool_size=2,
                                  fc_units=6, dropout=(0, 0, 0))
     rng = np.random.default_rng(5)
@@ -376,6 +381,29 @@ def test_fast_snv_scores_equal_full_passes(genome_path, monkeypatch):
                               chunk_size=7)
         scores = [c for c in naive.columns if ":" in c]
         np.testing.assert_allclose(fast[scores], naive[scores], rtol=0, atol=1e-5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(0, 40), tile=st.integers(1, 16), bounds=st.tuples(
+    st.integers(0, 12), st.integers(1, 12)))
+def test_matrix_product_equals_numpy(rows, tile, bounds):
+    """A difference matrix's product over a row range equals NumPy's, whatever the tile
+    size and however many rows fall outside whole tiles."""
+    from skdeepsea.variants import _substitutions
+
+    first, width = bounds
+    stop = min(12, first + width)
+    if stop <= first:
+        first, stop = 0, 12
+    rng = np.random.default_rng(rows * 100 + tile)
+    matrix = _substitutions._Matrix(rng.standard_normal((12, 5)))
+    a = rng.standard_normal((rows, stop - first)).astype(np.float32)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_substitutions, "_BACKEND_MIN_WEIGHTS", 0)
+        patch.setattr(_substitutions, "_TILE", tile)
+        product = matrix.product(a, first, stop)
+    assert product.dtype == np.float32 and product.shape == (rows, 5)
+    np.testing.assert_allclose(product, a @ matrix.array[first:stop], rtol=1e-5, atol=1e-5)
 
 
 def test_device_snv_path_equals_full_passes(genome_path, tmp_path, monkeypatch):

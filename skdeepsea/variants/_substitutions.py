@@ -122,7 +122,7 @@ class _Matrix:
                     for t in range(0, tiles * _TILE, _TILE)]
         out = np.empty((len(a), self.array.shape[1]), dtype=np.float32)
         for t, product in zip(range(0, tiles * _TILE, _TILE), products):
-            out[t:t + _TILE] = keras.ops.convert_to_numpy(product)
+            out[t:t + _TILE] = np.asarray(product)  # a view on the CPU: copied once, here
         out[tiles * _TILE:] = a[tiles * _TILE:] @ self.array[first:stop]
         return out
 
