@@ -387,8 +387,9 @@ def test_fast_snv_scores_equal_full_passes(genome_path, monkeypatch, products):
 @given(rows=st.integers(0, 40), tile=st.integers(1, 16), bounds=st.tuples(
     st.integers(0, 12), st.integers(1, 12)))
 def test_matrix_product_equals_numpy(rows, tile, bounds):
-    """A difference matrix's product over a row range equals NumPy's, whatever the tile
-    size and however many rows fall outside whole tiles."""
+    """A difference matrix's products over a row range, in consecutive blocks of rows,
+    equal NumPy's, whatever the tile size and however many rows fall outside whole
+    tiles."""
     from skdeepsea.variants import _substitutions
 
     first, width = bounds
@@ -401,7 +402,10 @@ def test_matrix_product_equals_numpy(rows, tile, bounds):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_substitutions, "_BACKEND_MIN_WEIGHTS", 0)
         patch.setattr(_substitutions, "_TILE", tile)
-        product = matrix.product(a, first, stop)
+        pieces = list(matrix.row_products(a, first, stop))
+    ends = [0] + [r1 for _, r1, _ in pieces]
+    assert [r0 for r0, _, _ in pieces] == ends[:-1] and ends[-1] == rows
+    product = np.concatenate([p for _, _, p in pieces] + [np.empty((0, 5), np.float32)])
     assert product.dtype == np.float32 and product.shape == (rows, 5)
     np.testing.assert_allclose(product, a @ matrix.array[first:stop], rtol=1e-5, atol=1e-5)
 

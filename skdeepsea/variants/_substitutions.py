@@ -102,29 +102,33 @@ class _Matrix:
     def size(self):
         return self.array.size
 
-    def product(self, a, first=0, stop=None):
-        """``a @ self.array[first:stop]`` as a float32 ndarray: whole tiles of
-        ``_TILE`` rows through the backend (when :func:`_backend_products`), the
-        rest, and small products, in NumPy."""
+    def row_products(self, a, first=0, stop=None):
+        """Yield ``(r0, r1, a[r0:r1] @ self.array[first:stop])`` over the rows of ``a``:
+        whole tiles of ``_TILE`` rows through the backend (when
+        :func:`_backend_products`), the rest, and small products, in NumPy.
+
+        The backend's blocks are read-only views of its output on the CPU: the
+        callers add them where they belong, so no array of all the products (23 MB
+        for a block of the full-size network's third convolution) is allocated and
+        filled.
+        """
         stop = len(self.array) if stop is None else stop
         on_backend = self.array.size >= _BACKEND_MIN_WEIGHTS and _backend_products()
         tiles = len(a) // _TILE if on_backend else 0
-        if tiles == 0:
-            return a @ self.array[first:stop]
-        import keras
+        if tiles:
+            import keras
 
-        if (first, stop) not in self._tensors:
-            self._tensors[first, stop] = keras.ops.convert_to_tensor(self.array[first:stop])
-        weights = self._tensors[first, stop]
-        # All tiles are dispatched before the first is read back: the backend computes
-        # the next while the host copies one.
-        products = [keras.ops.matmul(a[t:t + _TILE], weights)
-                    for t in range(0, tiles * _TILE, _TILE)]
-        out = np.empty((len(a), self.array.shape[1]), dtype=np.float32)
-        for t, product in zip(range(0, tiles * _TILE, _TILE), products):
-            out[t:t + _TILE] = np.asarray(product)  # a view on the CPU: copied once, here
-        out[tiles * _TILE:] = a[tiles * _TILE:] @ self.array[first:stop]
-        return out
+            if (first, stop) not in self._tensors:
+                self._tensors[first, stop] = keras.ops.convert_to_tensor(self.array[first:stop])
+            weights = self._tensors[first, stop]
+            # All tiles are dispatched before the first is read: the backend computes
+            # the next while the caller adds one.
+            products = [keras.ops.matmul(a[t:t + _TILE], weights)
+                        for t in range(0, tiles * _TILE, _TILE)]
+            for t, product in zip(range(0, tiles * _TILE, _TILE), products):
+                yield t, t + _TILE, np.asarray(product)
+        if tiles * _TILE < len(a):
+            yield tiles * _TILE, len(a), a[tiles * _TILE:] @ self.array[first:stop]
 
 
 _BLAS = []  # the ThreadpoolController, made at first use
@@ -521,8 +525,9 @@ class SubstitutionNetwork:
         for rows_here in np.split(order, cuts):
             position = spans[rows_here[0]]
             # One substitution appears once per position: no repeated destinations.
-            pre[destinations[rows_here]] += self.dense_matrix.product(
-                differences[rows_here], position * C, (position + 1) * C)
+            for r0, r1, product in self.dense_matrix.row_products(
+                    differences[rows_here], position * C, (position + 1) * C):
+                pre[destinations[rows_here[r0:r1]]] += product
 
     def _propagate(self, references, stage_outputs, ref, positions, rows, steps, first, ranges):
         """Substitutions of one geometry (``steps``): their differences up the stack,
@@ -535,14 +540,19 @@ class SubstitutionNetwork:
                 out_width = width - stage.size + 1
                 take = first[:, s:s + 1] - ranges[s][0] + np.arange(out_width)
                 reference_pre = stage_outputs[s][ref[:, None], take]  # (m, out_width, C)
-                spread = stage.spread.product(delta[:, :changed].reshape(m * changed, -1))
-                spread = spread.reshape(m, changed, stage.size, stage.channels)
                 new_pre = reference_pre.copy()
-                for q in range(changed):
-                    # Input offset + q feeds outputs first .. offset + q (clipped).
-                    first_out = offset + q - stage.size + 1
-                    a, b = max(0, first_out), min(out_width, offset + q + 1)
-                    new_pre[:, a:b] += spread[:, q, a - first_out:b - first_out]
+                # Rows (changed input q, substitution), q-major: a block of rows holds
+                # runs of substitutions for one q after another.
+                changed_rows = delta[:, :changed].transpose(1, 0, 2).reshape(changed * m, -1)
+                for r0, r1, spread in stage.spread.row_products(changed_rows):
+                    spread = spread.reshape(r1 - r0, stage.size, stage.channels)
+                    for q in range(r0 // m, (r1 - 1) // m + 1):
+                        lo, hi = max(r0, q * m), min(r1, (q + 1) * m)
+                        # Input offset + q feeds outputs first .. offset + q (clipped).
+                        first_out = offset + q - stage.size + 1
+                        a, b = max(0, first_out), min(out_width, offset + q + 1)
+                        new_pre[lo - q * m:hi - q * m, a:b] += \
+                            spread[lo - r0:hi - r0, a - first_out:b - first_out]
                 delta = stage.activation(new_pre) - stage.activation(reference_pre)
             else:
                 # A pooling reads whole windows of the stage below: its reference output
