@@ -94,8 +94,9 @@ class _Matrix:
     def __init__(self, array):
         self.array = np.ascontiguousarray(array, dtype=np.float32)
         # Per row range: its backend copy, made at first use. The dense kernel is read
-        # one position's rows at a time; slicing one backend copy would copy the rows
-        # at every product.
+        # one position's rows at a time, or (SNV scoring) the rows of one span of
+        # positions per strand; slicing one backend copy would copy the rows at every
+        # product.
         self._tensors = {}
 
     @property
@@ -503,25 +504,36 @@ class SubstitutionNetwork:
         substitutions' references) the differences the substitutions make."""
         index = plans.index(positions)
         geometry = plans.geometry[index]
+        C = self.last_channels
         spans, differences, destinations = [], [], []
         for g in np.unique(geometry[geometry >= 0]):  # -1: the change never reaches the end
             chosen = np.flatnonzero(geometry == g)
             delta = self._propagate(references, stage_outputs, ref[chosen], positions[chosen],
                                     rows[chosen], plans.steps[g], plans.firsts[index[chosen]],
                                     plans.ranges)
-            width = delta.shape[1]
-            spans.append((plans.last_first[index[chosen]][:, None] + np.arange(width)).ravel())
-            differences.append(delta.reshape(len(chosen) * width, -1))
+            m, width = delta.shape[:2]
+            last_first = plans.last_first[index[chosen]]
+            if np.all(last_first == last_first[0]):
+                # One changed span of the last stage (every SNV of one strand): the
+                # first dense layer, linear in the flattened last stage, adds the span's
+                # kernel rows times the differences, in one product.
+                span = last_first[0] * C, (last_first[0] + width) * C
+                for r0, r1, product in self.dense_matrix.row_products(
+                        delta.reshape(m, width * C), *span):
+                    pre[targets[chosen[r0:r1]]] += product
+                continue
+            spans.append((last_first[:, None] + np.arange(width)).ravel())
+            differences.append(delta.reshape(m * width, -1))
             destinations.append(np.repeat(targets[chosen], width))
         if not spans:
             return
-        # The first dense layer is linear in the flattened last stage: each position
-        # adds its kernel rows times the differences there, one product per position.
+        # The others (mutagenesis: many spans, a few substitutions each) gather the
+        # differences at each position of the last stage: one product per position,
+        # its kernel rows read once for all substitutions that change it.
         spans, differences = np.concatenate(spans), np.concatenate(differences)
         destinations = np.concatenate(destinations)
         order = np.argsort(spans, kind="stable")
         cuts = np.flatnonzero(np.diff(spans[order])) + 1
-        C = self.last_channels
         for rows_here in np.split(order, cuts):
             position = spans[rows_here[0]]
             # One substitution appears once per position: no repeated destinations.
