@@ -55,21 +55,21 @@ class _HDF5Writer:
         string = h5py.string_dtype()
         types = {"pos": np.int64, "line": np.int64, "ref_match": np.int8, "padded": bool,
                  "scored": bool}
-        for column in INFO_COLUMNS:
-            self.file.create_dataset(f"variants/{column}", shape=(0,), maxshape=(None,),
-                                     dtype=types.get(column, string), chunks=(4096,))
+        self.info = {column: self.file.create_dataset(
+            f"variants/{column}", shape=(0,), maxshape=(None,),
+            dtype=types.get(column, string), chunks=(4096,)) for column in INFO_COLUMNS}
         T = max(len(names), 1)
         # Chunks of about 1 MB (h5py's advice): a chunk is written whole, so a short
         # last chunk of 4 MB chunks cost more than the scores in it.
-        for score in scores:
-            self.file.create_dataset(f"scores/{score}", shape=(0, len(names)),
-                                     maxshape=(None, len(names)), dtype=np.float32,
-                                     chunks=(max(1, min(4096, 2**18 // T)), T))
+        self.datasets = {score: self.file.create_dataset(
+            f"scores/{score}", shape=(0, len(names)), maxshape=(None, len(names)),
+            dtype=np.float32, chunks=(max(1, min(4096, 2**18 // T)), T)) for score in scores}
+        self.columns = {score: [column_name(score, t) for t in names] for score in scores}
 
     def write(self, frame, names, scores):
         k = len(frame)
         start, self.n = self.n, self.n + k
-        for column in INFO_COLUMNS:
+        for column, dataset in self.info.items():
             data = frame[column]
             if column == "ref_match":
                 data = np.where(data.isna(), -1, data.fillna(False).astype(int)).astype(np.int8)
@@ -77,14 +77,11 @@ class _HDF5Writer:
                 data = data.astype(str).to_numpy(dtype=object)
             else:
                 data = data.to_numpy()
-            dataset = self.file[f"variants/{column}"]
             dataset.resize((self.n,))
             dataset[start:self.n] = data
-        for score in scores:
-            dataset = self.file[f"scores/{score}"]
+        for score, dataset in self.datasets.items():
             dataset.resize((self.n, len(names)))
-            dataset[start:self.n] = frame[[column_name(score, t) for t in names]].to_numpy(
-                dtype=np.float32)
+            dataset[start:self.n] = frame[self.columns[score]].to_numpy(dtype=np.float32)
 
     def close(self):
         self.file.close()
