@@ -361,13 +361,18 @@ def test_scores_follow_deepsea_output_formulas(genome_path, seed, length, geomet
 @pytest.mark.parametrize("products", ["numpy", "backend tiles"])
 def test_fast_snv_scores_equal_full_passes(genome_path, monkeypatch, products):
     """The substitution path equals four full passes to 1e-5, every score and strand mode,
-    with its products in NumPy or (on JAX and TensorFlow) in the backend's tiles."""
+    with its products in NumPy, the dense layer's per position, or (the full-size
+    network's way, on this small one) in the backend's tiles on JAX and TensorFlow, the
+    dense layer's per strand."""
     from skdeepsea.variants import _substitutions
 
-    monkeypatch.setattr(_substitutions, "_REF_BLOCK", 4)  # references in several blocks
-    if products == "backend tiles":  # the full-size network's way, on this small one
+    if products == "numpy":
+        monkeypatch.setattr(_substitutions, "_REF_BLOCK", 4)  # references in several blocks
+        chunk_size = 7
+    else:  # blocks of 40 references: 20 SNVs per strand, over two tiles of 8 and a rest
         monkeypatch.setattr(_substitutions, "_BACKEND_MIN_WEIGHTS", 0)
         monkeypatch.setattr(_substitutions, "_TILE", 8)
+        chunk_size = 20
     model = random_network_model(3, 40, conv_filters=(8, 8, 8), kernel_size=4, pool_size=2,
                                  fc_units=6, dropout=(0, 0, 0))
     rng = np.random.default_rng(5)
@@ -378,7 +383,7 @@ def test_fast_snv_scores_equal_full_passes(genome_path, monkeypatch, products):
     for strand in ("mean", "forward", "max"):
         naive = score_variants(model, variants, genome_path, strand=strand, method="naive")
         fast = score_variants(model, variants, genome_path, strand=strand, method="fast",
-                              chunk_size=7)
+                              chunk_size=chunk_size)
         scores = [c for c in naive.columns if ":" in c]
         np.testing.assert_allclose(fast[scores], naive[scores], rtol=0, atol=1e-5)
 

@@ -513,10 +513,12 @@ class SubstitutionNetwork:
                                     plans.ranges)
             m, width = delta.shape[:2]
             last_first = plans.last_first[index[chosen]]
-            if np.all(last_first == last_first[0]):
-                # One changed span of the last stage (every SNV of one strand): the
-                # first dense layer, linear in the flattened last stage, adds the span's
-                # kernel rows times the differences, in one product.
+            if m >= _TILE and np.all(last_first == last_first[0]):
+                # Many substitutions with one changed span of the last stage (SNVs of
+                # one strand): the first dense layer, linear in the flattened last
+                # stage, adds the span's kernel rows times the differences, in one
+                # product. Fewer (mutagenesis: a few per span) gather below, where
+                # each kernel row serves every substitution that changes its position.
                 span = last_first[0] * C, (last_first[0] + width) * C
                 for r0, r1, product in self.dense_matrix.row_products(
                         delta.reshape(m, width * C), *span):
@@ -527,9 +529,8 @@ class SubstitutionNetwork:
             destinations.append(np.repeat(targets[chosen], width))
         if not spans:
             return
-        # The others (mutagenesis: many spans, a few substitutions each) gather the
-        # differences at each position of the last stage: one product per position,
-        # its kernel rows read once for all substitutions that change it.
+        # The others gather the differences at each position of the last stage: one
+        # product per position, its kernel rows read once for all that change it.
         spans, differences = np.concatenate(spans), np.concatenate(differences)
         destinations = np.concatenate(destinations)
         order = np.argsort(spans, kind="stable")
