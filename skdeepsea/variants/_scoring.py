@@ -277,13 +277,13 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
         proba = network_predict(targets.model, forward, batch_size)
         k = full.size
         store(full, [proba[j * k:(j + 1) * k] for j in range(len(proba) // k)])
-    blocks, names = [values[s] for s in scores], list(scores)
+    blocks, score_names = [values[s] for s in scores], list(scores)
     if evalues is not None:
         blocks.append(evalues.transform(values["effect"], targets=targets.names))
-        names.append("evalue")
+        score_names.append("evalue")
     # One 2-D block, score-major: a frame built from thousands of 1-D columns spends
     # longer in pandas than the network's substitutions take (full-size DeepSEA).
-    columns = [column_name(s, t) for s in names for t in targets.names]
+    columns = [column_name(s, t) for s in score_names for t in targets.names]
     block = np.stack(blocks, axis=1).reshape(n, len(columns)) if blocks else np.empty((n, 0))
     return pd.concat([out, pd.DataFrame(block, index=out.index, columns=columns)], axis=1)
 

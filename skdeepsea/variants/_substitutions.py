@@ -24,11 +24,12 @@ Only the large products go through the Keras backend's matmul, in tiles of
 one shape (:class:`_Matrix`), where it is faster than NumPy's BLAS.
 """
 
+import functools
 import weakref
 
 import numpy as np
 
-_REF_BLOCK = 512  # reference windows per block of the reference model's outputs (one Keras predict call)
+_REF_BLOCK = 512  # reference windows per block of the reference model's outputs: one predict call
 _MUTANT_BLOCK = 1024  # substitutions propagated at once
 # The cost model of method="auto", in multiply-add equivalents of a batched forward
 # pass. The fast path's NumPy products are smaller and run on one thread: its
@@ -132,18 +133,18 @@ class _Matrix:
             yield tiles * _TILE, len(a), a[tiles * _TILE:] @ self.array[first:stop]
 
 
-_BLAS = []  # the ThreadpoolController, made at first use
+@functools.cache
+def _blas_controller():
+    """The process's one ThreadpoolController: making one scans the process's shared
+    libraries, which takes milliseconds with a Keras backend loaded."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _one_blas_thread():
-    """A context in which NumPy's BLAS uses one thread. One controller serves every
-    call: making one scans the process's shared libraries, which takes milliseconds
-    with a Keras backend loaded."""
-    from threadpoolctl import ThreadpoolController
-
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=1, user_api="blas")
+    """A context in which NumPy's BLAS uses one thread."""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _relu(x):
