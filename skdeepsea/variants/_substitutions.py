@@ -142,11 +142,6 @@ def _blas_controller():
     return ThreadpoolController()
 
 
-def _one_blas_thread():
-    """A context in which NumPy's BLAS uses one thread."""
-    return _blas_controller().limit(limits=1, user_api="blas")
-
-
 def _relu(x):
     return np.maximum(x, 0, out=x)
 
@@ -489,7 +484,7 @@ class SubstitutionNetwork:
             *returned, pre[start:stop] = [np.asarray(o, dtype=np.float32) for o in outputs]
             block = order[bounds[start]:bounds[stop]]
             pre[n_refs + block] = pre[reference_of[block]]
-            with _one_blas_thread():
+            with _blas_controller().limit(limits=1, user_api="blas"):
                 stage_outputs = self._stage_outputs(references[start:stop], returned,
                                                     plans.ranges)
                 for begin in range(0, block.size, _MUTANT_BLOCK):
