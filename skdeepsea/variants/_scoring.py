@@ -281,8 +281,8 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
     if evalues is not None:
         blocks.append(evalues.transform(values["effect"], targets=targets.names))
         score_names.append("evalue")
-    # One 2-D block, score-major: a frame built from thousands of 1-D columns spends
-    # longer in pandas than the network's substitutions take (full-size DeepSEA).
+    # One 2-D block, score-major: pandas builds a frame from thousands of 1-D columns
+    # one column at a time.
     columns = [column_name(s, t) for s in score_names for t in targets.names]
     block = np.stack(blocks, axis=1).reshape(n, len(columns)) if blocks else np.empty((n, 0))
     return pd.concat([out, pd.DataFrame(block, index=out.index, columns=columns)], axis=1)
