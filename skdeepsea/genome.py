@@ -19,6 +19,19 @@ def _canonical_contig(name):
     return "MT" if key == "M" else key
 
 
+def contig_aliases(names):
+    """The contig names of a file grouped by :func:`_canonical_contig` key."""
+    aliases = {}
+    for name in names:
+        aliases.setdefault(_canonical_contig(name), []).append(name)
+    return aliases
+
+
+def contig_matches(chrom, contigs, aliases):
+    """The names in ``contigs`` that ``chrom`` means: itself, else its aliases (0, 1 or more)."""
+    return [chrom] if chrom in contigs else aliases.get(_canonical_contig(chrom), [])
+
+
 def read_fasta(path):
     """The records of a FASTA file (plain or gzip), upper-cased.
 
@@ -120,9 +133,7 @@ class Genome:
         finally:
             pysam.set_verbosity(previous)
         self.contigs = dict(zip(self._fasta.references, self._fasta.lengths))
-        self._aliases = {}
-        for name in self.contigs:
-            self._aliases.setdefault(_canonical_contig(name), []).append(name)
+        self._aliases = contig_aliases(self.contigs)
 
     def resolve(self, chrom):
         """The file's name for a contig, matching "chr1" to "1" and "chrM" to "MT".
@@ -143,9 +154,7 @@ class Genome:
             If no contig, or more than one, matches ``chrom``.
         """
         chrom = str(chrom)
-        if chrom in self.contigs:
-            return chrom
-        matches = self._aliases.get(_canonical_contig(chrom), [])
+        matches = contig_matches(chrom, self.contigs, self._aliases)
         if len(matches) == 1:
             return matches[0]
         if matches:

@@ -12,6 +12,7 @@ needs pyarrow (``parquet``) and a cluster Dask (``distributed``).
 """
 
 __all__ = [
+    "ConservationScores",
     "EValueTransformer",
     "MalformedVariantError",
     "MutagenesisResult",
@@ -32,6 +33,7 @@ __all__ = [
 # Submodules are imported when a name is first used, so that ``import skdeepsea.variants``
 # does not import pandas and pysam.
 _HOMES = {
+    "ConservationScores": "_conservation",
     "EValueTransformer": "_evalues",
     "MalformedVariantError": "_io",
     "ReadReport": "_io",
