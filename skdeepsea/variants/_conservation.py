@@ -38,6 +38,9 @@ _DEEPSEA_FILES = {
 
 _BIGWIG_MAGIC = (b"\x26\xfc\x8f\x88", b"\x88\x8f\xfc\x26")  # 0x888FFC26, either byte order
 _MISSING_TEXT = "NA"  # DeepSEA reads its TSVs with comment='N': a value "NA" is no score
+_BIGWIG_GAP = 20_000  # positions this close share one pyBigWig values() call
+_BIGWIG_SPAN = 1_000_000  # ... whose array stays under 8 MB
+_TABIX_SKIP = 256  # lines read past without a position asked for before fetching anew
 
 
 def _file_kind(path):
@@ -105,23 +108,71 @@ class _Source:
         return matches[0] if matches else None
 
     def read(self, name, positions, out):
-        """Scores at 1-based ``positions`` of contig ``name`` into ``out`` (rows, 4), NaN kept."""
+        """Scores at sorted, distinct 1-based ``positions`` of contig ``name`` into ``out``.
+
+        ``out`` has a row per position and a column per feature; rows without a
+        score keep their NaN.
+        """
         handle = self.open()
         if self.kind == "bigwig":
-            (feature,) = self.columns
-            length = self.contigs[name]
-            for row, pos in enumerate(positions):
-                if 1 <= pos <= length:  # past the contig's end: no score (pyBigWig would raise)
-                    out[row, feature] = handle.values(name, pos - 1, pos)[0]
-            return
-        for row, pos in enumerate(positions):
-            if pos < 1:
+            self._read_bigwig(handle, name, positions, out)
+        else:
+            self._read_tabix(handle, name, positions, out)
+
+    def _read_bigwig(self, handle, name, positions, out):
+        # One values() call per run of nearby positions: each call decompresses its blocks
+        # anew (about as long as filling _BIGWIG_GAP bases), so near positions share one.
+        (feature,) = self.columns
+        rows = np.flatnonzero((positions >= 1) & (positions <= self.contigs[name]))
+        first = 0  # past the contig's end: no score (pyBigWig would raise)
+        for k in range(1, len(rows) + 1):
+            if (
+                k < len(rows)
+                and positions[rows[k]] - positions[rows[k - 1]] <= _BIGWIG_GAP
+                and positions[rows[k]] - positions[rows[first]] <= _BIGWIG_SPAN
+            ):
                 continue
-            line = next(handle.fetch(name, pos - 1, pos), None)  # the first line at pos
-            if line is not None:
-                fields = line.split("\t")
-                for feature, column in self.columns.items():
-                    out[row, feature] = self._number(fields, column, f"{name}:{pos}")
+            run = rows[first:k]
+            start, end = int(positions[run[0]]) - 1, int(positions[run[-1]])
+            span = np.asarray(handle.values(name, start, end, numpy=True), dtype=np.float64)
+            out[run, feature] = span[positions[run] - 1 - start]
+            first = k
+
+    def _read_tabix(self, handle, name, positions, out):
+        # Stream the lines from a position on while the next positions come soon; a fetch
+        # costs a block's decompression (some hundred lines' reading), so a long stretch of
+        # lines without a position asked for ends the stream and the next position is fetched.
+        i, count = int(np.searchsorted(positions, 1)), len(positions)
+        while i < count:
+            skipped = 0
+            for line in handle.fetch(name, int(positions[i]) - 1):  # lines at or after it
+                fields = line.split("\t", 2)
+                pos = self._position(fields, name)
+                while i < count and positions[i] < pos:
+                    i, skipped = i + 1, 0
+                if i == count:
+                    break
+                if positions[i] == pos:  # the first line at a position counts
+                    fields = line.split("\t")
+                    for feature, column in self.columns.items():
+                        out[i, feature] = self._number(fields, column, f"{name}:{pos}")
+                    i, skipped = i + 1, 0
+                else:
+                    skipped += 1
+                    if skipped > _TABIX_SKIP:
+                        break
+            else:
+                return  # the contig's last line read: the positions after it have no score
+
+    def _position(self, fields, name):
+        try:
+            return int(fields[1])
+        except (IndexError, ValueError):
+            shown = fields[1] if len(fields) > 1 else "nothing"
+            raise ValueError(
+                f"{self.path!r} at contig {name}: column 2 holds {shown!r}, not a 1-based "
+                f"position (the lines are chrom, pos, value...)."
+            ) from None
 
     def _number(self, fields, column, where):
         if column > len(fields):
@@ -129,7 +180,7 @@ class _Source:
                 f"{self.path!r} at {where}: column {column} asked for, but the line has "
                 f"{len(fields)} columns."
             )
-        text = fields[column - 1]
+        text = fields[column - 1].strip()
         if text == _MISSING_TEXT:
             return np.nan
         try:
@@ -147,8 +198,9 @@ class _Source:
                 line = next(handle.fetch(name), None)
                 if line is not None:
                     fields = line.split("\t")
+                    pos = self._position(fields, name)
                     for column in self.columns.values():
-                        self._number(fields, column, f"{name}, first line")
+                        self._number(fields, column, f"{name}:{pos}, its first line")
                     return
 
     def close(self):
@@ -194,9 +246,9 @@ class ConservationScores:
         (1-based), e.g. ``{"GERP_neutral": ("gerp_scores.tsv.gz", 3),
         "GERP_RS": ("gerp_scores.tsv.gz", 4)}``; a file shared by features is
         opened once. A bigWig has one value per base and takes no column.
-        A TSV needs a tabix index (``.tbi`` or ``.csi``) beside it, made with
-        ``tabix -s1 -b2 -e2 file.tsv.gz`` (or ``tabix -p bed`` for a
-        bedGraph: a line counts for every base it covers).
+        A TSV's lines are chrom, 1-based pos and values, tab-separated,
+        sorted, compressed with ``bgzip`` and indexed with
+        ``tabix -s1 -b2 -e2 file.tsv.gz`` (``.tbi`` or ``.csi`` beside it).
 
     Attributes
     ----------
@@ -383,6 +435,7 @@ class ConservationScores:
         if not len(pos):
             return values
         contigs, contig_of = np.unique(chrom, return_inverse=True)
+        contigs = contigs.tolist()
         with self._lock:
             for source in self._sources.values():
                 source.open()
@@ -400,7 +453,7 @@ class ConservationScores:
                     rows = np.flatnonzero(contig_of == index)
                     unique, back = np.unique(pos[rows], return_inverse=True)
                     found = np.full((len(unique), len(CONSERVATION_FEATURES)), np.nan)
-                    source.read(name, unique.tolist(), found)
+                    source.read(name, unique, found)
                     for feature in source.columns:
                         values[rows, feature] = found[back, feature]
         return values
