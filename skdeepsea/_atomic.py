@@ -47,6 +47,63 @@ def temporary_prefix(pid=None):
     return f"{TEMPORARY_PREFIX}{os.getpid() if pid is None else pid}@{_HOST}-"
 
 
+def _same_file(a, b):
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_output_path(out, inputs, option="out", folder=False):
+    """Refuse an output path that is one of the input files, or of the wrong kind.
+
+    Every writer whose inputs are files calls it before any work (the
+    commands inherit it), so no output replaces an input.
+
+    Parameters
+    ----------
+    out : str or path-like
+        The output file, or a folder.
+    inputs : dict of str to path or None
+        The inputs by parameter (or option) name; None, or anything that is
+        not a path (an object given instead of a file), is skipped. For a
+        folder output, inputs inside it under a name the writer writes are
+        not caught here; check those names one by one.
+    option : str, default="out"
+        How to name the output in the message.
+    folder : bool, default=False
+        The output is a folder (else a file): an existing path of the other
+        kind is refused now, before any work.
+
+    Raises
+    ------
+    ValueError
+        Naming both parameters and the file.
+    IsADirectoryError, NotADirectoryError
+        If the output exists as a folder where a file is written, or the
+        reverse.
+
+    Examples
+    --------
+    >>> from skdeepsea._atomic import check_output_path
+    >>> check_output_path("scores.tsv", {"variants": "variants.vcf"})
+    >>> check_output_path("v.vcf", {"variants": "v.vcf"})
+    Traceback (most recent call last):
+    ...
+    ValueError: out v.vcf is the input file of variants: writing it would replace the input.
+    """
+    out = os.fspath(out)
+    if not folder and os.path.isdir(out):
+        raise IsADirectoryError(f"{option} {out} is a folder; give the path of a file.")
+    if folder and os.path.exists(out) and not os.path.isdir(out):
+        raise NotADirectoryError(f"{option} {out} is a file; give the path of a folder.")
+    for name, path in inputs.items():
+        if isinstance(path, (str, os.PathLike)) and _same_file(out, os.fspath(path)):
+            raise ValueError(
+                f"{option} {out} is the input file of {name}: writing it would replace the "
+                "input."
+            )
+
+
 def _owner_is_gone(name):
     """Whether a temporary name belongs to a process of this machine that no longer runs."""
     pid, _, rest = name[len(TEMPORARY_PREFIX):].partition("@")

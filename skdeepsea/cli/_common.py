@@ -11,6 +11,7 @@ import math
 import os
 import zipfile
 
+from .. import _atomic
 from .._validation import check_number
 
 # What bad input raises: a bad value or bad data (ValueError, with its subclasses such as
@@ -82,57 +83,21 @@ def existing_file(text):
     return text
 
 
-def _same_file(a, b):
-    if os.path.exists(a) and os.path.exists(b):
-        return os.path.samefile(a, b)
-    return os.path.realpath(a) == os.path.realpath(b)
-
-
 def check_output_path(out, inputs, option="--out", folder=False):
-    """Refuse an output path that is one of the input files, or of the wrong kind.
+    """:func:`skdeepsea._atomic.check_output_path`, the output named ``--out`` by default.
 
-    Parameters
-    ----------
-    out : str or path-like
-        The output file, or a folder.
-    inputs : dict of str to path or None
-        The command's inputs by option name (None: not given). For a folder
-        output, inputs inside it under a name the command writes are not
-        caught here; the folder's writer never deletes other files.
-    option : str, default="--out"
-        How to name the output in the message.
-    folder : bool, default=False
-        The output is a folder (else a file): an existing path of the other
-        kind is refused now, before any work.
-
-    Raises
-    ------
-    ValueError
-        Naming both options and the file.
-    IsADirectoryError, NotADirectoryError
-        If the output exists as a folder where a file is written, or the
-        reverse.
+    The library's writers run the same check on their own parameters; a
+    command calls it for the options it combines itself, before any work.
 
     Examples
     --------
     >>> from skdeepsea.cli._common import check_output_path
-    >>> check_output_path("scores.tsv", {"--vcf": "variants.vcf"})
     >>> check_output_path("v.vcf", {"--vcf": "v.vcf"})
     Traceback (most recent call last):
     ...
     ValueError: --out v.vcf is the input file of --vcf: writing it would replace the input.
     """
-    out = os.fspath(out)
-    if not folder and os.path.isdir(out):
-        raise IsADirectoryError(f"{option} {out} is a folder; give the path of a file.")
-    if folder and os.path.exists(out) and not os.path.isdir(out):
-        raise NotADirectoryError(f"{option} {out} is a file; give the path of a folder.")
-    for name, path in inputs.items():
-        if path is not None and _same_file(os.fspath(out), os.fspath(path)):
-            raise ValueError(
-                f"{option} {os.fspath(out)} is the input file of {name}: writing it would "
-                "replace the input."
-            )
+    _atomic.check_output_path(out, inputs, option=option, folder=folder)
 
 
 def one_line(error):

@@ -79,8 +79,6 @@ def _run_convert(args):
 
     if not os.path.exists(args.source):
         raise FileNotFoundError(f"no such file or folder: {args.source}")
-    check_output_path(args.output, {"source": args.source, "--target-names": args.target_names},
-                      option="output", folder=os.path.isdir(args.source))
     written = convert_bundle(
         args.source, args.output, alphabet=args.alphabet, target_names=args.target_names,
         packed=not args.no_pack, chunk_rows=args.chunk_rows, compression=args.compression,
@@ -93,14 +91,10 @@ def _run_convert(args):
 def _run_build(args):
     from ..data import build_dataset, read_peak_table
 
-    check_output_path(args.output, {}, option="output", folder=True)
+    for split in ("train", "valid", "test"):  # build_dataset checks its own inputs
+        check_output_path(os.path.join(args.output, f"{split}.h5"),
+                          {"--peak-table": args.peak_table}, option=f"output {split}.h5")
     peaks = read_peak_table(args.peak_table) if args.peak_table else args.peaks
-    inputs = {"genome": args.genome, "--peak-table": args.peak_table}
-    inputs.update({f"--peaks ({os.path.basename(p)})": p for p in
-                   (peaks.values() if isinstance(peaks, dict) else peaks)})
-    for split in ("train", "valid", "test"):
-        check_output_path(os.path.join(args.output, f"{split}.h5"), inputs,
-                          option=f"output {split}.h5")
     summary = build_dataset(
         args.genome, peaks, args.output, bin_size=args.bin_size,
         sequence_length=args.sequence_length, valid_chromosomes=args.valid_chromosomes,

@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from .._atomic import atomic_files
+from .._atomic import atomic_files, check_output_path
 from .._validation import check_number
 from ..preprocessing import ALPHABET_DEFAULT, check_alphabet
 from ._arrays import ArrayDataset, open_arrays
@@ -162,6 +162,14 @@ def convert_bundle(source, output, *, alphabet=ALPHABET_DEFAULT, target_names=No
     source = os.fspath(source)
     output = os.fspath(output)
     _check_block_sizes(chunk_rows, block_size)
+    inputs = {"source": source, "target_names": target_names}
+    if os.path.isdir(source):
+        check_output_path(output, {}, option="output", folder=True)
+        for split in _BUNDLE_SPLITS:
+            check_output_path(os.path.join(output, f"{split}.h5"), inputs,
+                              option=f"output {split}.h5")
+    else:
+        check_output_path(output, inputs, option="output")
     if isinstance(target_names, (str, os.PathLike)):
         from ..targets import read_target_names
 

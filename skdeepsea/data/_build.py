@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .._atomic import atomic_files
+from .._atomic import atomic_files, check_output_path
 from .._validation import check_number
 from ..exceptions import located_sequence_error
 from ..preprocessing import ALPHABET_DEFAULT, OneHotDNA, check_alphabet
@@ -343,6 +343,11 @@ def build_dataset(genome, peaks, output, *, bin_size=200, sequence_length=1000,
         )
     profiles = _as_profiles(peaks)
     names = [name for name, _ in profiles]
+    check_output_path(output, {}, option="output", folder=True)
+    inputs = {"genome": getattr(genome, "path", genome),
+              **{f"peaks ({name})": path for name, path in profiles}}
+    for split in _SPLITS:
+        check_output_path(os.path.join(output, f"{split}.h5"), inputs, option=f"output {split}.h5")
     own_genome = not isinstance(genome, Genome)
     genome = Genome(genome) if own_genome else genome
     try:
