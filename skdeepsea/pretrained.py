@@ -51,11 +51,13 @@ import functools
 import hashlib
 import os
 import warnings
+import zipfile
 
 import keras
 import numpy as np
 
 from ._architectures import PUBLISHED_SEQUENCE_LENGTH, default_dropout, feature_length
+from ._validation import check_number
 from .network import build_architecture, build_danq, torch_threshold
 from .preprocessing import channel_order, check_alphabet
 from .targets import read_target_names
@@ -68,7 +70,7 @@ __all__ = [
     "load_danq",
     "load_deepsea",
     "load_model_file",
-    "looks_like_weights_file",
+    "model_file_kind",
     "torch_threshold",
     "verify_weights",
 ]
@@ -124,7 +126,6 @@ KNOWN_FILES = {
 
 _TORCH7_SUFFIXES = (".t7", ".cpu", ".th", ".net")
 _PTH_SUFFIXES = (".pth", ".pt")
-_KERAS02_SUFFIXES = (".hdf5",)
 
 
 # ---------------------------------------------------------------------------------- verification
@@ -238,6 +239,19 @@ def _layout_prefix(state, fc):
                   and (len(k) == len(suffix) or k[-len(suffix) - 1] == "."))
 
 
+def _check_finite(path, where, array):
+    """Refuse weights holding NaN or inf (a damaged or diverged file), naming the array."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{path}: {where} holds {int(bad.sum())} NaN or infinite value(s) (the first, "
+            f"{array[first]}, at index {first}); a network with them predicts NaN. Download "
+            "the file again, or check the conversion that wrote it."
+        )
+    return array
+
+
 def _read_state_dict(path):
     """The parameter arrays of a DeepSEA or Beluga PyTorch state dict, in Torch layout."""
     try:
@@ -275,7 +289,8 @@ def _read_state_dict(path):
             key = f"{prefix}{index}.{kind}"
             if key not in state:
                 raise ValueError(f"{path} lacks the tensor {key!r} of the {architecture} layout.")
-            arrays.append(state[key].detach().cpu().numpy().astype(np.float32))
+            arrays.append(_check_finite(path, key, state[key].detach().cpu().numpy()
+                                        .astype(np.float32)))
         return arrays
 
     convs = []
@@ -339,9 +354,12 @@ def _read_torch7(path):
     if not leaves:
         raise ValueError(f"{path} holds no Torch7 nn modules.")
     convs, dense, floors = [], [], set()
-    for name, module in leaves:
+    for index, (name, module) in enumerate(leaves):
         field = functools.partial(_field, module)
         weight, bias = field("weight"), field("bias")
+        for kind, values in (("weight", weight), ("bias", bias)):
+            if values is not None and np.asarray(values).dtype.kind == "f":
+                _check_finite(path, f"{name} (module {index}) {kind}", np.asarray(values))
         if weight is not None and "Convolution" in name:
             n_out, n_in = int(field("nOutputPlane")), int(field("nInputPlane"))
             kh, kw = int(field("kH")), int(field("kW"))
@@ -384,15 +402,21 @@ def _read_torch7(path):
 # ---------------------------------------------------------------------------------- conversion
 
 
-def _file_format(path):
-    lower = os.fspath(path).lower()
-    if lower.endswith(_PTH_SUFFIXES):
-        return "pth"
-    if lower.endswith(_TORCH7_SUFFIXES):
-        return "t7"
+def _weights_format(path):
+    """"pth" or "t7" for load_deepsea, told from the content; other files refused by kind."""
+    kind = model_file_kind(path)
+    if kind in ("pth", "torch7"):
+        return "pth" if kind == "pth" else "t7"
+    if kind == "skdeepsea":
+        raise ValueError(f"{path} is a skdeepsea model file (a zip archive), not published "
+                         "weights: load it with skdeepsea.load.")
+    if kind == "danq":
+        raise ValueError(f"{path} is an HDF5 file: DanQ's weights are read by load_danq "
+                         "(skdeepsea.load and import-weights choose it themselves).")
     raise ValueError(
-        f"{path}: cannot tell the weights format from the name; expected a PyTorch state dict "
-        f"({', '.join(_PTH_SUFFIXES)}) or a Torch7 file ({', '.join(_TORCH7_SUFFIXES)})."
+        f"{path}: cannot tell the weights format from the content or the name; expected a "
+        f"PyTorch state dict ({', '.join(_PTH_SUFFIXES)}) or a Torch7 file "
+        f"({', '.join(_TORCH7_SUFFIXES)})."
     )
 
 
@@ -495,8 +519,9 @@ def load_deepsea(
         zoo's PyTorch conversion; needs PyTorch), the Torch7 model
         ``deepsea.cpu`` of the DeepSEA v0.94 package (needs ``torchfile``),
         or Beluga's ``deepsea.beluga.pth`` (ExPecto, Kipoi; needs PyTorch).
-        ``.pth``/``.pt`` files are read as state dicts, ``.t7``/``.cpu``/
-        ``.th``/``.net`` files as Torch7.
+        PyTorch files are told by their content (:func:`model_file_kind`),
+        whatever their name; other files named ``.t7``/``.cpu``/``.th``/
+        ``.net`` are read as Torch7.
     target_names : str, path-like, sequence of str or None, default=None
         The names file (or the names themselves), one per output: DeepSEA's
         ``predictor.names`` (``Cell|Feature|Treatment``), or a file of one
@@ -543,7 +568,9 @@ def load_deepsea(
     ------
     ValueError
         If the file fails verification, is in neither the DeepSEA nor the
-        Beluga layout, or the names do not match the outputs in number.
+        Beluga layout, holds NaN or infinite weights (the array named), is
+        not a weights file (a ``.skdeepsea`` model, DanQ's HDF5), or the
+        names do not match the outputs in number.
     ImportError
         If PyTorch (state dicts) or torchfile (Torch7) is missing.
 
@@ -560,9 +587,11 @@ def load_deepsea(
     alphabet = check_alphabet(alphabet)
     if activation not in ("threshold", "relu"):
         raise ValueError(f"activation must be 'threshold' or 'relu', got {activation!r}.")
+    check_number("sequence_length", sequence_length, low=1, integer=True, allow_none=True)
+    check_number("batch_size", batch_size, low=1, integer=True)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No weights file at {path}.")
-    fmt = _file_format(path)
+    fmt = _weights_format(path)
     known = verify_weights(path) if verify else None
     weights = _read_state_dict(path) if fmt == "pth" else _read_torch7(path)
     if average_strands is None:
@@ -685,7 +714,8 @@ def _read_keras02(path):
             for n in range(int(group.attrs["nb_params"])):
                 if f"param_{n}" not in group:
                     raise ValueError(f"{path}: dataset {name}/param_{n} is missing.")
-                params.append(np.asarray(group[f"param_{n}"], dtype=np.float32))
+                params.append(_check_finite(path, f"{name}/param_{n}",
+                                            np.asarray(group[f"param_{n}"], dtype=np.float32)))
             if params:
                 layers.append((k, params))
     return layers
@@ -844,8 +874,10 @@ def load_danq(
         If ``path`` does not exist.
     ValueError
         If the file is not in Keras 0.2's layout, its arrays are not DanQ's
-        shapes, ``sequence_length`` and ``pool_size`` do not give the first
-        dense layer's width, or the names do not match the outputs.
+        shapes or holds NaN or infinite values (the array named),
+        ``sequence_length`` and ``pool_size`` are not positive integers or do
+        not give the first dense layer's width, or the names do not match the
+        outputs.
 
     Examples
     --------
@@ -858,8 +890,17 @@ def load_danq(
 
     path = os.fspath(path)
     alphabet = check_alphabet(alphabet)
+    check_number("sequence_length", sequence_length, low=1, integer=True)
+    check_number("pool_size", pool_size, low=1, integer=True)
+    check_number("batch_size", batch_size, low=1, integer=True)
+    if backward_direction not in ("forward", "reversed"):
+        raise ValueError("backward_direction must be 'forward' or 'reversed', got "
+                         f"{backward_direction!r}.")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No weights file at {path}.")
+    if model_file_kind(path) == "skdeepsea":
+        raise ValueError(f"{path} is a skdeepsea model file (a zip archive), not DanQ's "
+                         "weights: load it with skdeepsea.load.")
     if (not isinstance(dropout, (tuple, list)) or len(dropout) != 2
             or not all(0 <= float(rate) < 1 for rate in dropout)):
         raise ValueError(f"dropout must be two rates in [0, 1), got {dropout!r}.")
@@ -909,64 +950,96 @@ def load_danq(
     return _as_fitted(clf, model, names, alphabet, sequence_length)
 
 
-def looks_like_weights_file(path):
-    """Whether :func:`load_model_file` reads ``path`` with :func:`load_deepsea`.
+def model_file_kind(path):
+    """What a model file holds, told from its content (its name only for Torch7).
 
     Parameters
     ----------
     path : str or path-like
-        A file name.
+        An existing file.
 
     Returns
     -------
-    bool
-        True for the published files' names and the ``.pth``, ``.pt``,
-        ``.t7``, ``.cpu``, ``.th``, ``.net`` and ``.hdf5`` (DanQ's Keras 0.2
-        file) suffixes.
+    kind : {"skdeepsea", "pth", "danq", "torch7", "unknown"}
+        "skdeepsea": a zip archive other than PyTorch's (a ``.skdeepsea``
+        file, whatever its name; a damaged one too); "pth": a PyTorch file
+        (PyTorch's zip archive, or its older pickle format); "danq": an HDF5
+        file (DanQ's Keras 0.2 weights); for none of these, the name:
+        "pth" for ``.pth``, ``.pt``, "torch7" for ``.t7``, ``.cpu``, ``.th``,
+        ``.net`` (Torch7's format has no signature), "unknown" otherwise.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
 
     Examples
     --------
-    >>> from skdeepsea.pretrained import looks_like_weights_file
-    >>> looks_like_weights_file("deepsea.cpu"), looks_like_weights_file("model.skdeepsea")
-    (True, False)
+    >>> import os, tempfile
+    >>> from skdeepsea.pretrained import model_file_kind
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.hdf5")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("text")
+    >>> model_file_kind(path)
+    'unknown'
     """
-    name = os.path.basename(os.fspath(path)).lower()
-    return name in KNOWN_FILES or name.endswith(_PTH_SUFFIXES + _TORCH7_SUFFIXES
-                                                 + _KERAS02_SUFFIXES)
+    import h5py
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such model file: {path}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a folder, not a model file.")
+    with open(path, "rb") as f:
+        start = f.read(4)
+    if start == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            return "skdeepsea"  # damaged: load_estimator says so, naming the file
+        torch = any(name == "data.pkl" or name.endswith("/data.pkl") for name in names)
+        return "pth" if torch and "estimator.json" not in names else "skdeepsea"
+    if start[:1] == b"\x80":  # a pickle: PyTorch's format before its zip archives
+        return "pth"
+    if h5py.is_hdf5(path):
+        return "danq"
+    name = os.path.basename(path).lower()
+    if name.endswith(_PTH_SUFFIXES):  # not PyTorch's either: torch.load says what is wrong
+        return "pth"
+    if name.endswith(_TORCH7_SUFFIXES):
+        return "torch7"
+    return "unknown"
 
 
 def is_danq_file(path):
-    """Whether ``path`` names DanQ's published Keras 0.2 file (read by :func:`load_danq`).
+    """Whether ``path`` holds DanQ's Keras 0.2 weights (read by :func:`load_danq`).
 
     Parameters
     ----------
     path : str or path-like
-        A file name.
+        An existing file.
 
     Returns
     -------
     danq : bool
-        True for the ``.hdf5`` suffix.
-
-    Examples
-    --------
-    >>> from skdeepsea.pretrained import is_danq_file
-    >>> is_danq_file("DanQ_bestmodel.hdf5"), is_danq_file("deepsea.beluga.pth")
-    (True, False)
+        True for an HDF5 file (:func:`model_file_kind` "danq"), whatever its
+        name.
     """
-    return os.fspath(path).lower().endswith(_KERAS02_SUFFIXES)
+    return model_file_kind(path) == "danq"
 
 
 def load_model_file(path):
     """Load a fitted :class:`DeepSEAClassifier` from a ``.skdeepsea`` file or published weights.
 
-    What :func:`skdeepsea.load` and every command taking a model read: the
-    published DeepSEA weights (``.pth``, ``.t7``, ``deepsea.cpu``, see
-    :func:`looks_like_weights_file`) are imported with :func:`load_deepsea`
-    and its defaults (the file verified, 1000 bp, the ``predictor.names``
-    file beside it if there is one), DanQ's (``.hdf5``) with
-    :func:`load_danq` and its defaults; any other file is read as a
-    ``.skdeepsea`` file (:func:`skdeepsea.persistence.load_estimator`).
+    What :func:`skdeepsea.load` and every command taking a model read. The
+    file is told by its content (:func:`model_file_kind`), not its name, so
+    a model saved under any name loads back: published DeepSEA and Beluga
+    weights (PyTorch, Torch7) are imported with :func:`load_deepsea` and its
+    defaults (the file verified, 1000 bp, the ``predictor.names`` file beside
+    it if there is one), DanQ's (HDF5) with :func:`load_danq` and its
+    defaults; any other file is read as a ``.skdeepsea`` file
+    (:func:`skdeepsea.persistence.load_estimator`).
 
     Parameters
     ----------
@@ -981,8 +1054,9 @@ def load_model_file(path):
     from .classifier import DeepSEAClassifier
     from .persistence import load_estimator
 
-    if looks_like_weights_file(path):
-        if is_danq_file(path):
-            return load_danq(path)
+    kind = model_file_kind(path)
+    if kind == "danq":
+        return load_danq(path)
+    if kind in ("pth", "torch7"):
         return load_deepsea(path)
     return load_estimator(DeepSEAClassifier, path)

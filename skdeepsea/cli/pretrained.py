@@ -52,11 +52,11 @@ def register(commands):
         help="input length of the network (default: 1000 for DeepSEA and DanQ, 2000 for Beluga)"
     )
     parser.add_argument(
-        "--pool-size", type=POSITIVE_INT, default=13,
+        "--pool-size", type=POSITIVE_INT, default=None,
         help="DanQ (.hdf5) only: its max pooling width, not stored in the file (default 13)",
     )
     parser.add_argument(
-        "--backward-direction", choices=("forward", "reversed"), default="forward",
+        "--backward-direction", choices=("forward", "reversed"), default=None,
         help="DanQ (.hdf5) only: how its second LSTM reads the sequence; 'forward' as seya's "
              "published Bidirectional computed it (default), 'reversed' a true backward LSTM",
     )
@@ -87,15 +87,27 @@ def run_import_weights(args, out=None):
 
     out = sys.stdout if out is None else out
     check_output_path(args.out, {"SRC": args.src, "--names": args.names})
-    if is_danq_file(args.src):  # no checksum is published, no ReLU option
+    danq = is_danq_file(args.src)  # told by its content (HDF5), not its name
+    if danq:
+        misplaced = ["--relu"] if args.relu else []
+        kind, src = "DeepSEA and Beluga weights", f"{args.src} is DanQ's (an HDF5 file)"
+    else:
+        misplaced = [option for option, value in (("--pool-size", args.pool_size),
+                                                  ("--backward-direction",
+                                                   args.backward_direction))
+                     if value is not None]
+        kind, src = "DanQ's weights (an HDF5 file)", f"{args.src} is not DanQ's"
+    if misplaced:
+        raise ValueError(f"{misplaced[0]} is for {kind} only; {src}.")
+    if danq:  # no checksum is published, no ReLU option
         clf = load_danq(
             args.src,
             args.names,
             alphabet=args.alphabet,
             average_strands=bool(args.average_strands),
             sequence_length=args.sequence_length or 1000,
-            pool_size=args.pool_size,
-            backward_direction=args.backward_direction,
+            pool_size=args.pool_size or 13,
+            backward_direction=args.backward_direction or "forward",
         )
     else:
         clf = load_deepsea(
