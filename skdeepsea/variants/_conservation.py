@@ -12,6 +12,7 @@ bgzip-compressed, tabix-indexed TSVs of chrom, pos and value columns
 
 import os
 import threading
+from importlib import import_module
 
 import numpy as np
 
@@ -143,9 +144,10 @@ class _Source:
         # costs a block's decompression (some hundred lines' reading), so a long stretch of
         # lines without a position asked for ends the stream and the next position is fetched.
         i, count = int(np.searchsorted(positions, 1)), len(positions)
+        positions = positions.tolist()  # Python ints: NumPy scalars would double the cost per line
         while i < count:
             skipped = 0
-            for line in handle.fetch(name, int(positions[i]) - 1):  # lines at or after it
+            for line in handle.fetch(name, positions[i] - 1):  # lines at or after it
                 fields = line.split("\t", 2)
                 pos = self._position(fields, name)
                 while i < count and positions[i] < pos:
@@ -216,8 +218,6 @@ class _Source:
 
 def _import(module, kind):
     try:
-        from importlib import import_module
-
         return import_module(module)
     except ImportError as error:  # pragma: no cover - depends on the installation
         raise ImportError(
