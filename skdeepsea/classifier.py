@@ -177,7 +177,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         network (and, when kept, its optimizer state) for ``epochs`` more
         epochs instead of starting anew, as scikit-learn's neural networks
         do. The data must have the same sequence length, targets and base
-        order. A checkpoint in ``checkpoint_dir`` takes precedence.
+        order, and the network's parameters (sizes, architecture; the
+        optimizer's when its state is kept) must be those it was fitted
+        with: a changed one raises ValueError naming it (docs/training.md).
+        A checkpoint in ``checkpoint_dir`` takes precedence.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, dropout, shuffling and the early
         stopping split; an int makes ``fit`` reproducible on the CPU for a
@@ -385,9 +388,20 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _warm_network(self, data):
-        """The fitted network to continue training (warm_start), checked against the data."""
+        """The fitted network to continue training (warm_start), checked against the data.
+
+        Its parameters too: a network built with other sizes, architecture or
+        (when its optimizer state is kept) optimizer parameters than the
+        estimator's now is refused, naming the changed one, as continuing it
+        would train one network while ``get_params`` describes another.
+        """
+        from ._engine.params import check_warm_start, resolve_params
+
         if not self.warm_start or not hasattr(self, "model_"):
             return None
+        if hasattr(self, "_network_params"):
+            check_warm_start(self._network_params, resolve_params(self.get_params()),
+                             keeps_optimizer=getattr(self.model_, "optimizer", None) is not None)
         fitted = (self.sequence_length_, self.target_type_, self.alphabet_,
                   list(map(str, self.classes_)))
         given = (data.sequence_length, data.encoder.target_type, data.alphabet,
@@ -479,11 +493,15 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
         if devices is None:
             return contextlib.nullcontext()
-        return keras.distribution.DataParallel(devices=devices).scope()
+        # The batch sources feed each process its own share (auto-sharding is for tf.data only).
+        return keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False).scope()
 
     def _set_fitted(self, network, data, state):
         """Every fitted attribute, set in one place once training has succeeded."""
+        from ._engine.params import network_record
+
         self.model_ = network
+        self._network_params = network_record(self.get_params())  # what warm_start checks
         self.alphabet_ = data.alphabet
         self.sequence_length_ = data.sequence_length
         self.n_features_in_ = data.sequence_length * self.input_channels

@@ -50,6 +50,13 @@ def check_params(params):
     ----------
     params : dict
         The estimator's parameters (``get_params()``).
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter.
+    NotADirectoryError
+        If ``checkpoint_dir`` is an existing file.
     """
     check_network_params(sequence_length=None, **_network_params(params))
     if params["optimizer"] not in OPTIMIZERS:
@@ -84,6 +91,12 @@ def check_params(params):
         raise ValueError(
             f"checkpoint_dir must be a directory path or None, got {checkpoint_dir!r}."
         )
+    if checkpoint_dir is not None and os.path.exists(checkpoint_dir) \
+            and not os.path.isdir(checkpoint_dir):
+        raise NotADirectoryError(
+            f"checkpoint_dir {os.fspath(checkpoint_dir)} is a file; give the path of a folder "
+            "(created when missing)."
+        )
     if params["input_channels"] != 4 and (params["average_strands"]
                                           or params["add_reverse_complement"]):
         raise ValueError(
@@ -110,6 +123,66 @@ def check_threshold(threshold):
     if not (np.isfinite(values).all() and ((values >= 0) & (values <= 1)).all()):
         raise ValueError(f"threshold must hold numbers from 0 to 1, got {threshold!r}.")
     return values
+
+
+# What a fitted network holds and a warm start keeps: these cannot change between fits.
+WARM_START_FIXED = ("architecture", *SIZE_PARAMS, "max_kernel_norm", "mixed_precision",
+                    "input_channels")
+# What a kept optimizer state holds (its class, rate, schedule and momentum).
+WARM_START_OPTIMIZER = ("optimizer", "learning_rate", "momentum", "learning_rate_decay")
+
+
+def _plain(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else value
+
+
+def network_record(params):
+    """The parameters a fitted network was built with, as a warm start compares them.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters (``get_params()``) at the fit (or load,
+        or import) that made the network.
+
+    Returns
+    -------
+    record : dict
+        ``WARM_START_FIXED`` and ``WARM_START_OPTIMIZER``, sizes resolved.
+    """
+    resolved = resolve_params(params)
+    return {name: _plain(resolved[name]) for name in WARM_START_FIXED + WARM_START_OPTIMIZER}
+
+
+def check_warm_start(record, params, keeps_optimizer):
+    """Refuse a warm start whose parameters differ from those the fitted network holds.
+
+    Parameters
+    ----------
+    record : dict
+        :func:`network_record` of the fitted network.
+    params : dict
+        The estimator's parameters now, sizes resolved.
+    keeps_optimizer : bool
+        The network continues with its optimizer state (its optimizer
+        parameters then cannot change either).
+
+    Raises
+    ------
+    ValueError
+        Naming the first changed parameter, its two values and
+        ``warm_start=False``.
+    """
+    names = WARM_START_FIXED + (WARM_START_OPTIMIZER if keeps_optimizer else ())
+    for name in names:
+        if _plain(params[name]) != record[name]:
+            held = "its optimizer state" if name in WARM_START_OPTIMIZER else "the network"
+            raise ValueError(
+                f"warm_start=True continues the fitted network, but {name}={params[name]!r} "
+                f"differs from the {record[name]!r} it was fitted with, which {held} keeps. "
+                f"Set warm_start=False to train a new network with {name}={params[name]!r}, "
+                f"or set {name} back to continue."
+            )
 
 
 def check_geometry(params, sequence_length):

@@ -1,5 +1,6 @@
 """The ``variant-effects`` and ``predict`` commands (registration only; work in ``run``)."""
 
+import os
 import sys
 
 from ._common import NON_NEGATIVE_INT, POSITIVE_INT, check_output_path, existing_file
@@ -54,8 +55,38 @@ def register(commands):
                          help="longer indels are reported, not scored (default: 100)")
     effects.add_argument("--skip-malformed", action="store_true",
                          help="skip and count malformed lines instead of stopping")
-    effects.add_argument("--background", metavar="VCF", type=existing_file,
-                         help="background variants (e.g. common SNPs): adds e-values")
+    evidence = effects.add_mutually_exclusive_group()
+    evidence.add_argument("--background", metavar="VCF", type=existing_file,
+                          help="background variants (e.g. common SNPs): adds e-values")
+    evidence.add_argument("--deepsea-resources", metavar="FOLDER",
+                          help="DeepSEA v0.94's package folder (its resources/ and logistic/): "
+                               "adds e-values against its 1000 Genomes background, the "
+                               "functional significance score (funsig) and the eQTL, GWAS "
+                               "and HGMD probabilities; needs a model of DeepSEA's 919 "
+                               "targets, all scored, --strand mean")
+    effects.add_argument("--deepsea-background", choices=["1000g", "1000g-af", "1000g-af0.1"],
+                         default="1000g",
+                         help="with --deepsea-resources: the background of the e-values "
+                              "(default 1000g, as DeepSEA; -af: by allele frequency)")
+    conservation = effects.add_argument_group(
+        "conservation scores (with --deepsea-resources; default: DeepSEA's files under "
+        "FOLDER/resources if there, else the functional significance score is computed from "
+        "the chromatin e-values alone)")
+    conservation.add_argument("--phastcons", metavar="FILE", type=existing_file,
+                              help="phastCons: bigWig, or tabix-indexed TSV (chrom, pos, "
+                                   "value)")
+    conservation.add_argument("--phylop", metavar="FILE", type=existing_file,
+                              help="phyloP: bigWig, or tabix-indexed TSV (chrom, pos, value)")
+    conservation.add_argument("--gerp", metavar="FILE", type=existing_file,
+                              help="GERP as DeepSEA's gerp_scores.tsv.gz: tabix-indexed TSV "
+                                   "of chrom, pos, neutral rate, RS score")
+    conservation.add_argument("--gerp-rs", metavar="FILE", type=existing_file,
+                              help="GERP RS score alone: bigWig, or tabix-indexed TSV (chrom, "
+                                   "pos, value)")
+    effects.add_argument("--significance-out", metavar="FILE",
+                         help="with --deepsea-resources: also write the variants sorted by "
+                              "funsig, with the classifier probabilities, to this TSV (as "
+                              "DeepSEA's .funsig)")
     effects.add_argument("--chunk-size", type=POSITIVE_INT, default=2000,
                          help="variants scored at a time (bounds memory; default 2000)")
     effects.add_argument("--batch-size", type=POSITIVE_INT, help="sequences per forward pass")
@@ -90,8 +121,12 @@ def _run_variant_effects(args):
     from ..genome import Genome
     from ..variants import EValueTransformer, score_variants, write_variant_scores
 
-    check_output_path(args.out, {"--model": args.model, "--vcf": args.vcf,
-                                 "--genome": args.genome, "--background": args.background})
+    inputs = {"--model": args.model, "--vcf": args.vcf, "--genome": args.genome,
+              "--background": args.background}
+    check_output_path(args.out, inputs)
+    if args.significance_out:
+        check_output_path(args.significance_out, dict(inputs, **{"--out": args.out}))
+    significance = _significance(args)
     # On a cluster each worker loads the model from its file; here it is needed for the
     # background only.
     model = load(args.model) if args.background or not args.scheduler else args.model
@@ -115,6 +150,7 @@ def _run_variant_effects(args):
         summary = write_variant_scores(
             variants=args.vcf, genome=genome, out=args.out, format=args.format,
             targets=targets, scores=tuple(_split(args.scores)), evalues=evalues,
+            significance=significance, significance_out=args.significance_out,
             progress=not args.no_progress, **cluster, **options,
         )
     print(f"Wrote {args.out}: {summary['variants']} variant(s), {summary['scored']} scored, "
@@ -126,7 +162,47 @@ def _run_variant_effects(args):
         print(f"  not scored ({count}): {reason}", file=sys.stderr)
     if summary["malformed_skipped"]:
         print(f"  skipped {summary['malformed_skipped']} malformed line(s)", file=sys.stderr)
+    if significance is not None:
+        # DeepSEA's .out.summary, and what the score was computed from.
+        print(f"Functional significance score (from {summary['functional_significance']}):",
+              file=sys.stderr)
+        for threshold, count in summary["funsig_below"].items():
+            print(f"  Number of variants with functional significance score<{threshold}: "
+                  f"{count}", file=sys.stderr)
     return 0
+
+
+def _significance(args):
+    """The VariantSignificance of --deepsea-resources and the conservation files, or None."""
+    from ..variants import ConservationScores, VariantSignificance
+
+    files = {"phastCons": args.phastcons, "phyloP": args.phylop, "GERP_RS": args.gerp_rs}
+    if args.gerp:
+        files.update(GERP_neutral=(args.gerp, 3), GERP_RS=(args.gerp, 4))
+    given = {name: spec for name, spec in files.items() if spec}
+    if args.deepsea_resources is None:
+        named = [option for option, value in (
+            ("--phastcons", args.phastcons), ("--phylop", args.phylop), ("--gerp", args.gerp),
+            ("--gerp-rs", args.gerp_rs), ("--significance-out", args.significance_out))
+            if value]
+        if named:
+            raise ValueError(f"{named[0]} needs --deepsea-resources (the backgrounds and "
+                             "classifiers of the functional significance score).")
+        return None
+    if args.gerp and args.gerp_rs:
+        raise ValueError("--gerp holds GERP's RS score already (column 4): give --gerp or "
+                         "--gerp-rs, not both.")
+    if given:
+        conservation = ConservationScores(given)
+    elif any(os.path.exists(os.path.join(args.deepsea_resources, "resources", folder))
+             for folder in ("phastCons", "phyloP", "Gerp")):
+        # DeepSEA's evo_scores.tar.gz extracted in its folder: all its files are needed.
+        conservation = ConservationScores.from_deepsea(args.deepsea_resources)
+    else:
+        conservation = None
+    return VariantSignificance.from_deepsea(args.deepsea_resources,
+                                            background=args.deepsea_background,
+                                            conservation=conservation)
 
 
 def _run_predict(args):

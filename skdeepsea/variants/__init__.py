@@ -3,7 +3,10 @@
 From a VCF (or a table) and a reference genome to DeepSEA's scores per
 variant and target: :func:`score_variants` (a DataFrame),
 :func:`write_variant_scores` (streamed to TSV, HDF5 or Parquet) and
-:class:`EValueTransformer` (e-values against background variants); both
+:class:`EValueTransformer` (e-values against background variants, or against
+DeepSEA's published backgrounds with ``EValueTransformer.from_deepsea``), and
+DeepSEA's eQTL / GWAS / HGMD classifiers as scikit-learn Pipelines
+(:func:`load_deepsea_classifiers`); both
 scoring functions run on a Dask cluster with ``client=``. Also plain
 prediction on FASTA sequences or BED regions, and in silico saturation
 mutagenesis with its heatmap. Reading VCF and FASTA files needs pysam (the
@@ -12,14 +15,23 @@ needs pyarrow (``parquet``) and a cluster Dask (``distributed``).
 """
 
 __all__ = [
+    "CLASSIFIERS",
+    "DEEPSEA_CONSERVATION",
+    "DEEPSEA_CONSERVATION_IMPUTED",
     "ConservationScores",
     "EValueTransformer",
     "MalformedVariantError",
     "MutagenesisResult",
     "ReadReport",
+    "VariantFeatures",
+    "VariantSignificance",
+    "deepsea_feature_names",
+    "deepsea_target_names",
     "effect_scores",
+    "functional_significance",
     "in_silico_mutagenesis",
     "iter_variant_scores",
+    "load_deepsea_classifiers",
     "plot_mutagenesis",
     "predict_bed",
     "predict_fasta",
@@ -33,8 +45,17 @@ __all__ = [
 # Submodules are imported when a name is first used, so that ``import skdeepsea.variants``
 # does not import pandas and pysam.
 _HOMES = {
+    "CLASSIFIERS": "_deepsea",
+    "DEEPSEA_CONSERVATION": "_deepsea",
+    "DEEPSEA_CONSERVATION_IMPUTED": "_deepsea",
+    "deepsea_feature_names": "_deepsea",
+    "deepsea_target_names": "_deepsea",
+    "load_deepsea_classifiers": "_deepsea",
     "ConservationScores": "_conservation",
     "EValueTransformer": "_evalues",
+    "VariantFeatures": "_features",
+    "VariantSignificance": "_significance",
+    "functional_significance": "_significance",
     "MalformedVariantError": "_io",
     "ReadReport": "_io",
     "read_variants": "_io",

@@ -13,6 +13,7 @@ from .._atomic import atomic_path
 from ._distributed import score_on_cluster, write_on_cluster
 from ._io import ReadReport
 from ._output import (
+    SignificanceTable,
     _format_of,
     add_counts,
     file_attributes,
@@ -26,14 +27,15 @@ from ._scoring import (
     ModelTargets,
     column_name,
     iter_variant_scores,
+    output_scores,
 )
 
 
 def score_variants(model, variants, genome, *, targets=None, strand="mean",
                    max_indel_length=100, ref_mismatch="skip", on_malformed="error",
                    chunk_size=2000, batch_size=None, epsilon=None, scores=SCORES,
-                   evalues=None, report=None, client=None, partition_size=20_000,
-                   contig_ends="skip", method="auto"):
+                   evalues=None, significance=None, report=None, client=None,
+                   partition_size=20_000, contig_ends="skip", method="auto"):
     """DeepSEA scores of noncoding variants, as a DataFrame.
 
     Each variant (each ALT allele of a multi-allelic record) is placed in
@@ -88,6 +90,13 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
         Scores to output.
     evalues : EValueTransformer or None, default=None
         If fitted on background scores, adds ``evalue:<target>`` columns.
+    significance : VariantSignificance or None, default=None
+        DeepSEA's disease step (e.g. ``VariantSignificance.from_deepsea``):
+        adds ``evalue:<target>`` columns against its background, then the
+        per-variant columns of ``significance.columns`` (conservation scores
+        and their e-values, ``funsig``, classifier probabilities). Needs all
+        of its targets (``targets=None``, a model of those targets) and
+        ``strand="mean"``; not with ``evalues``.
     report : ReadReport or None, default=None
         Receives the count of skipped malformed lines.
     client : str, distributed.Client or None, default=None
@@ -122,7 +131,8 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
         One row per ALT allele: chrom, pos, id, ref, alt, line (of the input),
         ref_match (NA when unknown), padded (with ``contig_ends="pad"``: a
         window ran past a contig end and holds N there), scored, reason (why not scored), then one column
-        ``"<score>:<target>"`` per score and target (NaN if not scored).
+        ``"<score>:<target>"`` per score and target (NaN if not scored), and
+        with ``significance`` its per-variant columns.
 
     See Also
     --------
@@ -134,22 +144,26 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
                    contig_ends=contig_ends, method=method)
     if client is not None:
         chunks = score_on_cluster(model, variants, genome, client=client, evalues=evalues,
-                                  report=report, partition_size=partition_size, **options)
+                                  significance=significance, report=report,
+                                  partition_size=partition_size, **options)
     else:
         chunks = list(iter_variant_scores(model, variants, genome, evalues=evalues,
-                                          report=report, **options))
+                                          significance=significance, report=report,
+                                          **options))
     if not chunks:
         empty = pd.DataFrame(columns=INFO_COLUMNS)
         names = ModelTargets(model, targets).names
-        extra = list(scores) + (["evalue"] if evalues is not None else [])
-        return empty.reindex(columns=INFO_COLUMNS + [column_name(s, t) for s in extra
-                                                     for t in names])
+        per_variant = significance.columns if significance is not None else []
+        return empty.reindex(columns=INFO_COLUMNS + [
+            column_name(s, t) for s in output_scores(scores, evalues, significance)
+            for t in names] + per_variant)
     return pd.concat(chunks, ignore_index=True)
 
 
 def write_variant_scores(model, variants, genome, out, *, format=None, progress=False,
-                         evalues=None, scores=SCORES, targets=None, client=None,
-                         partition_size=20_000, **options):
+                         evalues=None, significance=None, significance_out=None,
+                         scores=SCORES, targets=None, client=None, partition_size=20_000,
+                         **options):
     """Score variants and stream the scores to a TSV, HDF5 or Parquet file.
 
     Variants are read, scored and written ``chunk_size`` at a time, so memory
@@ -183,6 +197,15 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
         Show a tqdm progress bar over the variants.
     evalues : EValueTransformer or None, default=None
         Adds e-values (stored as the score ``evalue``).
+    significance : VariantSignificance or None, default=None
+        Adds DeepSEA's e-values, functional significance score and variant
+        classes (see :func:`score_variants`); the summary then counts the
+        variants below DeepSEA's thresholds.
+    significance_out : str, path-like or None, default=None
+        With ``significance``: also write the scored variants sorted by
+        ``funsig`` (ascending; chrom, pos, id, ref, alt, ``funsig`` and the
+        classifier probabilities) to this TSV, as DeepSEA's ``.funsig``
+        output.
     scores : tuple of str, default=all six
         Scores to write.
     targets : list or None, default=None
@@ -206,7 +229,10 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
         ``variants`` (ALT alleles read), ``scored``, ``not_scored`` (a dict
         from reason to count), ``padded`` and ``malformed_skipped``; with
         ``client`` also ``partitions`` and ``partitions_reused`` (finished by
-        an earlier, interrupted run).
+        an earlier, interrupted run); with ``significance`` also
+        ``funsig_below`` (a dict from DeepSEA's thresholds 0.05 and 0.01 to
+        the number of variants whose ``funsig`` is below it) and
+        ``functional_significance`` (what the score was computed from).
 
     Raises
     ------
@@ -219,15 +245,18 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     The HDF5 file holds ``/variants/<column>`` (chrom, pos, id, ref, alt,
     line, ref_match as 1/0/-1 for unknown, padded, scored, reason) and
     ``/scores/<score>`` of shape ``(n_variants, n_targets)`` (float32), with
-    the target names in the file attribute ``target_names``. The Parquet
+    the target names in the file attribute ``target_names``, and
+    ``/significance/<column>`` (float64) for the columns of ``significance``
+    (listed, in order, by the attribute ``significance_columns``). The Parquet
     file has the columns of :func:`score_variants` (scores as float32), one
     row group per chunk, and the target names, scores, window length and
     strand as JSON under the key ``skdeepsea`` of its metadata; it needs
     pyarrow (the ``parquet`` extra) and is read by ``pandas.read_parquet``,
     polars or DuckDB. Read any format back with :func:`read_variant_scores`.
     """
-    from tqdm.auto import tqdm
-
+    if significance_out is not None and significance is None:
+        raise ValueError("significance_out needs significance: the functional significance "
+                         "scores it sorts the variants by.")
     if isinstance(model, (str, os.PathLike)):
         from ..pretrained import load_model_file
 
@@ -235,27 +264,80 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     else:
         model_file = None
     if client is not None:
-        return write_on_cluster(model, variants, genome, out, client=client,
-                                model_file=model_file, format=format, progress=progress,
-                                evalues=evalues, scores=scores, targets=targets,
-                                partition_size=partition_size, **options)
-    path = os.fspath(out)
+        summary = write_on_cluster(model, variants, genome, out, client=client,
+                                   model_file=model_file, format=format, progress=progress,
+                                   evalues=evalues, significance=significance,
+                                   significance_out=significance_out, scores=scores,
+                                   targets=targets, partition_size=partition_size, **options)
+    else:
+        summary = _write_in_process(model, variants, genome, os.fspath(out), format=format,
+                                    progress=progress, evalues=evalues,
+                                    significance=significance,
+                                    significance_out=significance_out, scores=scores,
+                                    targets=targets, options=options)
+    if significance is not None:
+        summary["functional_significance"] = significance.describe()
+    return summary
+
+
+def _write_in_process(model, variants, genome, path, *, format, progress, evalues,
+                      significance, significance_out, scores, targets, options):
+    """:func:`write_variant_scores` in this process, a chunk at a time."""
+    from tqdm.auto import tqdm
+
     fmt = _format_of(path, format)
     names = ModelTargets(model, targets).names
-    written_scores = tuple(scores) + (("evalue",) if evalues is not None else ())
+    written_scores = output_scores(scores, evalues, significance)
+    per_variant = significance.columns if significance is not None else []
+    table = SignificanceTable(per_variant) if significance_out is not None else None
     report = ReadReport()
-    summary = new_summary()
+    summary = new_summary(significance is not None)
     with tqdm(unit=" variants", desc="Scoring variants", disable=not progress) as bar, \
             atomic_path(path) as temporary:
         writer = open_writer(fmt, temporary, path, names, written_scores,
-                             file_attributes(model, options))
+                             file_attributes(model, options, significance), extra=per_variant)
         with contextlib.closing(writer):
             for chunk in iter_variant_scores(model, variants, genome, targets=targets,
-                                             scores=scores, evalues=evalues, report=report,
+                                             scores=scores, evalues=evalues,
+                                             significance=significance, report=report,
                                              progress=bar, **options):
                 writer.write(chunk, names, written_scores)
                 add_counts(summary, chunk)
+                if table is not None:
+                    table.add(chunk)
             if summary["variants"] == 0 and fmt == "tsv":
-                write_empty_tsv_header(writer, names, written_scores)
+                write_empty_tsv_header(writer, names, written_scores, per_variant)
+        # Before the scores are committed: an error here leaves neither file.
+        if table is not None:
+            table.write(significance_out)
     summary["malformed_skipped"] = report.malformed
+    return summary
+    path = os.fspath(out)
+    fmt = _format_of(path, format)
+    names = ModelTargets(model, targets).names
+    written_scores = output_scores(scores, evalues, significance)
+    per_variant = significance.columns if significance is not None else []
+    table = SignificanceTable(per_variant) if significance_out is not None else None
+    report = ReadReport()
+    summary = new_summary(significance is not None)
+    with tqdm(unit=" variants", desc="Scoring variants", disable=not progress) as bar, \
+            atomic_path(path) as temporary:
+        writer = open_writer(fmt, temporary, path, names, written_scores,
+                             file_attributes(model, options, significance), extra=per_variant)
+        with contextlib.closing(writer):
+            for chunk in iter_variant_scores(model, variants, genome, targets=targets,
+                                             scores=scores, evalues=evalues,
+                                             significance=significance, report=report,
+                                             progress=bar, **options):
+                writer.write(chunk, names, written_scores)
+                add_counts(summary, chunk)
+                if table is not None:
+                    table.add(chunk)
+            if summary["variants"] == 0 and fmt == "tsv":
+                write_empty_tsv_header(writer, names, written_scores, per_variant)
+        if table is not None:
+            table.write(significance_out)
+    summary["malformed_skipped"] = report.malformed
+    if significance is not None:
+        summary["functional_significance"] = significance.describe()
     return summary

@@ -28,6 +28,7 @@ from .._atomic import TEMPORARY_PREFIX, atomic_open, atomic_path
 from .._version import __version__
 from ._io import ReadReport, VariantPart, _is_bgzip, _is_vcf, _open_binary, read_variant_part
 from ._output import (
+    SignificanceTable,
     _format_of,
     add_counts,
     file_attributes,
@@ -36,7 +37,7 @@ from ._output import (
     pyarrow_modules,
     write_empty_tsv_header,
 )
-from ._scoring import SCORES, ModelTargets, iter_variant_scores
+from ._scoring import SCORES, ModelTargets, iter_variant_scores, output_scores
 
 WORK_SUFFIX = ".parts"
 _SUMMARY_KEY = b"skdeepsea-summary"
@@ -196,22 +197,23 @@ def _share(dask_client, obj):
 _WORKER_LOCK = threading.Lock()
 
 
-def _score_partition(part, *, job, model, evalues):
+def _score_partition(part, *, job, model, evalues, significance=None):
     """Score one partition (runs on a worker).
 
-    ``model`` and ``evalues`` are the objects, or files loaded once per
-    worker process. Writes the partition file when ``job["work"]`` is set;
+    ``model``, ``evalues`` and ``significance`` are the objects, or files
+    loaded once per worker process. Writes the partition file when ``job["work"]`` is set;
     returns the summary of counts and the chunks (None when written).
     """
     with _WORKER_LOCK:
         model, evalues = _worker_object(model), _worker_object(evalues)
+        significance = _worker_object(significance)
         options = job["options"]
         report = ReadReport()
         variants = read_variant_part(job["variants"], part,
                                      on_malformed=options.get("on_malformed", "error"),
                                      report=report)
         lines = variants.pop("line").to_numpy()
-        summary = new_summary()
+        summary = new_summary(significance is not None)
         chunks = []
         writer = None
         with contextlib.ExitStack() as stack:
@@ -222,9 +224,9 @@ def _score_partition(part, *, job, model, evalues):
                 # one a single process writes.
                 writer = stack.enter_context(contextlib.closing(open_writer(
                     "parquet", temporary, temporary, job["names"], job["written_scores"], {},
-                    score_type="float64")))
+                    score_type="float64", extra=job["per_variant"])))
             for chunk in iter_variant_scores(model, variants, job["genome"], evalues=evalues,
-                                             **options):
+                                             significance=significance, **options):
                 # The rows of a DataFrame are numbered from 1: back to the VCF's lines.
                 chunk["line"] = lines[chunk["line"].to_numpy() - 1]
                 add_counts(summary, chunk)
@@ -260,7 +262,7 @@ def _file_identity(path):
     return {"file": path, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
-def _run_partitions(dask_client, parts, job, model, evalues, bar):
+def _run_partitions(dask_client, parts, job, model, evalues, significance, bar):
     """Submit one task per partition; yield (part, result) as each completes, in any order.
 
     On an error (a task's, a ``KilledWorker`` after repeated worker deaths,
@@ -270,10 +272,10 @@ def _run_partitions(dask_client, parts, job, model, evalues, bar):
 
     if not parts:
         return
-    shared = [_share(dask_client, obj) for obj in (model, evalues)]
+    shared = [_share(dask_client, obj) for obj in (model, evalues, significance)]
     run = uuid.uuid4().hex[:8]
     futures = dask_client.map(_score_partition, parts, job=job, model=shared[0],
-                              evalues=shared[1], pure=False,
+                              evalues=shared[1], significance=shared[2], pure=False,
                               key=[f"skdeepsea-part-{p.index:06d}-{run}" for p in parts])
     part_of = {future.key: part for future, part in zip(futures, parts)}
     try:
@@ -313,8 +315,8 @@ def _check_work_folder(work, fingerprint):
 
 
 def write_on_cluster(model, variants, genome, out, *, client, model_file=None, format=None,
-                     progress=False, evalues=None, scores=SCORES, targets=None,
-                     partition_size=20_000, **options):
+                     progress=False, evalues=None, significance=None, significance_out=None,
+                     scores=SCORES, targets=None, partition_size=20_000, **options):
     """:func:`write_variant_scores` on a Dask cluster; see it for the parameters."""
     from tqdm.auto import tqdm
 
@@ -326,16 +328,20 @@ def write_on_cluster(model, variants, genome, out, *, client, model_file=None, f
     variants = _cluster_vcf(variants)
     genome = os.path.abspath(genome.path if isinstance(genome, Genome) else os.fspath(genome))
     names = ModelTargets(model, targets).names
-    written_scores = tuple(scores) + (("evalue",) if evalues is not None else ())
+    written_scores = output_scores(scores, evalues, significance)
+    per_variant = significance.columns if significance is not None else []
+    if significance is not None:  # before any work, as in this process
+        significance.check_targets(names, options.get("strand", "mean"))
     parts = plan_partitions(variants, partition_size, _chunk_size(options))
     job = {"variants": variants, "genome": genome, "work": path + WORK_SUFFIX,
-           "names": names, "written_scores": written_scores,
+           "names": names, "written_scores": written_scores, "per_variant": per_variant,
            "options": dict(options, targets=targets, scores=tuple(scores))}
     fingerprint = {
         "skdeepsea": __version__, "variants": _file_identity(variants),
         "genome": _file_identity(genome), "model": _model_identity(model, model_file),
         "options": repr(sorted(job["options"].items())),
         "evalues": None if evalues is None else joblib.hash(evalues),
+        "significance": None if significance is None else joblib.hash(significance),
         "partitions": [list(p) for p in parts],
     }
     work = job["work"]
@@ -354,48 +360,70 @@ def write_on_cluster(model, variants, genome, out, *, client, model_file=None, f
         model_file = os.path.join(work, "model.skdeepsea")
         if todo and not os.path.exists(model_file):
             model.save(model_file)
-    evalues_file = None
-    if evalues is not None:
-        evalues_file = os.path.join(work, "evalues.joblib")
-        if todo and not os.path.exists(evalues_file):
-            with atomic_path(evalues_file) as temporary:
-                joblib.dump(evalues, temporary)
+    shared_files = [_shared_file(work, name, obj, todo) for name, obj in
+                    (("evalues", evalues), ("significance", significance))]
     dask_client, own_client = _connect(client)
     try:
         with tqdm(total=sum(p.n_lines for p in parts), initial=sum(p.n_lines for p in finished),
                   unit=" lines", desc="Scoring variants", disable=not progress) as bar:
-            for _ in _run_partitions(dask_client, todo, job, model_file, evalues_file, bar):
+            for _ in _run_partitions(dask_client, todo, job, model_file, *shared_files, bar):
                 pass
     finally:
         if own_client:
             dask_client.close()
+    table = SignificanceTable(per_variant) if significance_out is not None else None
     summary = _assemble(parts, work, path, fmt, names, written_scores,
-                        file_attributes(model, options))
+                        file_attributes(model, options, significance), per_variant, table,
+                        significance_out)
     summary.update(partitions=len(parts), partitions_reused=len(finished))
     shutil.rmtree(work)
     return summary
 
 
-def _assemble(parts, work, path, fmt, names, written_scores, attrs):
-    """Copy the partition files, in order, into the output; return the summed counts."""
+def _shared_file(work, name, obj, todo):
+    """``obj`` saved once in the work folder for the workers to load; None for None."""
+    if obj is None:
+        return None
+    path = os.path.join(work, f"{name}.joblib")
+    if todo and not os.path.exists(path):
+        with atomic_path(path) as temporary:
+            joblib.dump(obj, temporary)
+    return path
+
+
+def _assemble(parts, work, path, fmt, names, written_scores, attrs, per_variant=(),
+              table=None, table_path=None):
+    """Copy the partition files, in order, into the output; return the summed counts.
+
+    With ``table`` (a ``SignificanceTable``), also collect the variants into
+    it and write it to ``table_path`` before the output is committed.
+    """
     _, pq = pyarrow_modules()
-    summary = new_summary()
+    summary = new_summary(bool(per_variant))
     summary["malformed_skipped"] = 0
     with atomic_path(path) as temporary:
-        writer = open_writer(fmt, temporary, path, names, written_scores, attrs)
+        writer = open_writer(fmt, temporary, path, names, written_scores, attrs,
+                             extra=per_variant)
         with contextlib.closing(writer):
             for part in parts:
                 with pq.ParquetFile(partition_path(work, part.index)) as source:
                     counts = json.loads(source.metadata.metadata[_SUMMARY_KEY])
                     for group in range(source.num_row_groups):
-                        writer.write(source.read_row_group(group).to_pandas(), names,
-                                     written_scores)
+                        chunk = source.read_row_group(group).to_pandas()
+                        writer.write(chunk, names, written_scores)
+                        if table is not None:
+                            table.add(chunk)
                 for key in ("variants", "scored", "padded", "malformed_skipped"):
                     summary[key] += counts[key]
                 for reason, count in counts["not_scored"].items():
                     summary["not_scored"][reason] = summary["not_scored"].get(reason, 0) + count
+                # JSON made the thresholds strings.
+                for threshold, count in counts.get("funsig_below", {}).items():
+                    summary["funsig_below"][float(threshold)] += count
             if summary["variants"] == 0 and fmt == "tsv":
-                write_empty_tsv_header(writer, names, written_scores)
+                write_empty_tsv_header(writer, names, written_scores, per_variant)
+        if table is not None:
+            table.write(table_path)
     return summary
 
 
@@ -415,7 +443,7 @@ def _cluster_vcf(variants):
 
 
 def score_on_cluster(model, variants, genome, *, client, model_file=None, evalues=None,
-                     report=None, partition_size=20_000, **options):
+                     significance=None, report=None, partition_size=20_000, **options):
     """:func:`score_variants` on a Dask cluster: the chunks of every partition, in order.
 
     Returns
@@ -432,7 +460,7 @@ def score_on_cluster(model, variants, genome, *, client, model_file=None, evalue
     try:
         results = dict(_run_partitions(dask_client, parts, job,
                                        os.path.abspath(model_file) if model_file else model,
-                                       evalues, None))
+                                       evalues, significance, None))
     finally:
         if own_client:
             dask_client.close()

@@ -41,9 +41,10 @@ _STRING_COLUMNS = ("chrom", "id", "ref", "alt", "reason")
 
 
 class _HDF5Writer:
-    """Resizable datasets: /variants/<column> and /scores/<score> of shape (n, T)."""
+    """Resizable datasets: /variants/<column>, /scores/<score> of shape (n, T) and
+    /significance/<column> (the per-variant columns of ``significance``)."""
 
-    def __init__(self, path, names, scores, attrs):
+    def __init__(self, path, names, scores, attrs, extra=()):
         import h5py
 
         self.file = h5py.File(path, "w")
@@ -65,6 +66,9 @@ class _HDF5Writer:
             f"scores/{score}", shape=(0, len(names)), maxshape=(None, len(names)),
             dtype=np.float32, chunks=(max(1, min(4096, 2**18 // T)), T)) for score in scores}
         self.columns = {score: [column_name(score, t) for t in names] for score in scores}
+        self.extra = {column: self.file.create_dataset(
+            f"significance/{column}", shape=(0,), maxshape=(None,), dtype=np.float64,
+            chunks=(4096,)) for column in extra}
 
     def write(self, frame, names, scores):
         k = len(frame)
@@ -82,6 +86,9 @@ class _HDF5Writer:
         for score, dataset in self.datasets.items():
             dataset.resize((self.n, len(names)))
             dataset[start:self.n] = frame[self.columns[score]].to_numpy(dtype=np.float32)
+        for column, dataset in self.extra.items():
+            dataset.resize((self.n,))
+            dataset[start:self.n] = frame[column].to_numpy(dtype=np.float64)
 
     def close(self):
         self.file.close()
@@ -106,12 +113,13 @@ def pyarrow_modules():
 class _ParquetWriter:
     """One Parquet row group per chunk; the attributes as JSON in the file's metadata."""
 
-    def __init__(self, path, names, scores, attrs, score_type="float32"):
+    def __init__(self, path, names, scores, attrs, score_type="float32", extra=()):
         pa, pq = pyarrow_modules()
         fields = [pa.field(c, getattr(pa, _ARROW_TYPES.get(c, "string"))())
                   for c in INFO_COLUMNS]
         fields += [pa.field(column_name(s, t), getattr(pa, score_type)())
                    for s in scores for t in names]
+        fields += [pa.field(column, pa.float64()) for column in extra]
         attrs = dict(attrs, target_names=list(names), scores=list(scores))
         self.schema = pa.schema(fields, metadata={
             PARQUET_METADATA_KEY: json.dumps(attrs).encode()})
@@ -130,18 +138,32 @@ class _ParquetWriter:
         self.file.close()
 
 
-def open_writer(fmt, temporary, path, names, scores, attrs, score_type="float32"):
-    """A writer of chunks of variant scores in format ``fmt``, with ``write`` and ``close``."""
+def open_writer(fmt, temporary, path, names, scores, attrs, score_type="float32", extra=()):
+    """A writer of chunks of variant scores in format ``fmt``, with ``write`` and ``close``.
+
+    ``extra`` names the per-variant float columns after the scores (those of
+    a ``VariantSignificance``), kept as float64.
+    """
     if fmt == "hdf5":
-        return _HDF5Writer(temporary, names, scores, attrs)
+        return _HDF5Writer(temporary, names, scores, attrs, extra)
     if fmt == "parquet":
-        return _ParquetWriter(temporary, names, scores, attrs, score_type)
+        return _ParquetWriter(temporary, names, scores, attrs, score_type, extra)
     return _TSVWriter(temporary, compress=path.lower().endswith(".gz"))
 
 
-def new_summary():
-    """The counts :func:`write_variant_scores` returns, all zero."""
-    return {"variants": 0, "scored": 0, "not_scored": {}, "padded": 0}
+FUNSIG_THRESHOLDS = (0.05, 0.01)
+"""DeepSEA's summary counts the variants whose functional significance is below these."""
+
+
+def new_summary(significance=False):
+    """The counts :func:`write_variant_scores` returns, all zero.
+
+    With ``significance``, also ``funsig_below`` (threshold to count).
+    """
+    summary = {"variants": 0, "scored": 0, "not_scored": {}, "padded": 0}
+    if significance:
+        summary["funsig_below"] = {t: 0 for t in FUNSIG_THRESHOLDS}
+    return summary
 
 
 def add_counts(summary, chunk):
@@ -149,21 +171,63 @@ def add_counts(summary, chunk):
     summary["variants"] += len(chunk)
     summary["scored"] += int(chunk["scored"].sum())
     summary["padded"] += int(chunk["padded"].sum())
+    if "funsig_below" in summary:
+        funsig = chunk["funsig"].to_numpy()
+        for threshold in summary["funsig_below"]:
+            summary["funsig_below"][threshold] += int(np.sum(funsig < threshold))
     not_scored = summary["not_scored"]
     for reason, count in chunk.loc[~chunk["scored"].astype(bool), "reason"].value_counts().items():
         not_scored[reason] = not_scored.get(reason, 0) + int(count)
 
 
-def write_empty_tsv_header(writer, names, scores):
+class SignificanceTable:
+    """The variants sorted by functional significance, as DeepSEA's ``.funsig`` output.
+
+    Collects the scored variants' chrom, pos, id, ref, alt, ``funsig`` and
+    classifier probabilities chunk by chunk (a few numbers per variant) and
+    writes them sorted by ``funsig``, ascending, as a TSV.
+
+    Parameters
+    ----------
+    columns : list of str
+        The per-variant columns of the ``VariantSignificance``.
+    """
+
+    INFO = ["chrom", "pos", "id", "ref", "alt"]
+
+    def __init__(self, columns):
+        self.columns = ["funsig"] + [c for c in columns if c.endswith("_probability")]
+        self.parts = []
+
+    def add(self, chunk):
+        """Keep the scored variants of one chunk of scores."""
+        self.parts.append(chunk.loc[chunk["scored"].astype(bool), self.INFO + self.columns])
+
+    def write(self, path):
+        """Write the table, sorted by ``funsig`` (stable), through the atomic writer."""
+        from .._atomic import atomic_path
+
+        frame = (pd.concat(self.parts, ignore_index=True) if self.parts
+                 else pd.DataFrame(columns=self.INFO + self.columns))
+        frame = frame.sort_values("funsig", kind="stable", na_position="last")
+        with atomic_path(os.fspath(path)) as temporary:
+            frame.to_csv(temporary, sep="\t", index=False, na_rep="NA", float_format="%.4e")
+
+
+def write_empty_tsv_header(writer, names, scores, extra=()):
     """The header line of a TSV of no variants."""
     writer.file.write("\t".join(INFO_COLUMNS + [column_name(s, t) for s in scores
-                                                for t in names]) + "\n")
+                                                for t in names] + list(extra)) + "\n")
 
 
-def file_attributes(model, options):
+def file_attributes(model, options, significance=None):
     """What HDF5 and Parquet files record of the run beside the scores."""
-    return {"sequence_length": int(model.sequence_length_),
-            "strand": options.get("strand", "mean")}
+    attrs = {"sequence_length": int(model.sequence_length_),
+             "strand": options.get("strand", "mean")}
+    if significance is not None:
+        attrs["functional_significance"] = significance.describe()
+        attrs["significance_columns"] = json.dumps(significance.columns)
+    return attrs
 
 
 def read_variant_scores(path):
@@ -212,4 +276,8 @@ def read_variant_scores(path):
         score_names = [s for s in SCORES + ("evalue",) if f"scores/{s}" in f]
         columns = {column_name(s, t): f[f"scores/{s}"][:, j].astype(np.float64)
                    for s in score_names for j, t in enumerate(names)}
+        significance = f.get("significance", {})
+        # In the order they were written (HDF5 lists a group's members by name).
+        for column in json.loads(f.attrs.get("significance_columns", "[]")):
+            columns[column] = significance[column][()]
     return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)

@@ -8,6 +8,7 @@ from ..exceptions import located_sequence_error
 from ..preprocessing import OneHotDNA, complement_channels, reverse_complement
 from ..targets import target_indices
 from ._io import ReadReport, read_variants
+from ._significance import SIGNIFICANCE_SCORES
 from ._substitutions import keras_on_accelerator, substitution_network
 from ._windows import CONTIG_ENDS, variant_index, variant_windows
 
@@ -21,6 +22,15 @@ INFO_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line", "ref_match", "padded
 def column_name(score, target):
     """The output column of one score for one target, e.g. ``"diff:CTCF"``."""
     return f"{score}:{target}"
+
+
+def output_scores(scores, evalues=None, significance=None):
+    """The per-target scores of an output: those asked for, then ``evalue`` if any."""
+    if evalues is not None and significance is not None:
+        raise ValueError("Give evalues or significance, not both: significance computes the "
+                         "e-values against its own background.")
+    return tuple(scores) + (("evalue",) if evalues is not None or significance is not None
+                            else ())
 
 
 class ModelTargets:
@@ -225,7 +235,7 @@ def _use_substitutions(targets, method):
 
 def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=100,
                 ref_mismatch="skip", contig_ends="skip", method="auto", epsilon=None,
-                batch_size=None, scores=SCORES, evalues=None):
+                batch_size=None, scores=SCORES, evalues=None, significance=None):
     """Score one chunk of variants; return the output DataFrame for it."""
     L = targets.sequence_length
     ref_windows, alt_windows, info = variant_windows(
@@ -242,7 +252,8 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
     keep = np.flatnonzero(info["scored"])
     n, T = len(out), len(targets.indices)
     # "effect" is always computed: e-values rank it even when it is not written.
-    values = {s: np.full((n, T), np.nan) for s in set(scores) | {"effect"}}
+    needed = set(scores) | {"effect"} | (set(SIGNIFICANCE_SCORES) if significance else set())
+    values = {s: np.full((n, T), np.nan) for s in needed}
     # uint8 into the network: a quarter of the memory of float32.
     encoder = OneHotDNA(alphabet=targets.alphabet, dtype="uint8").fit(["A"])
     batch_size = batch_size or targets.model.batch_size
@@ -278,14 +289,22 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
         k = full.size
         store(full, [proba[j * k:(j + 1) * k] for j in range(len(proba) // k)])
     blocks, score_names = [values[s] for s in scores], list(scores)
+    per_variant = []
     if evalues is not None:
         blocks.append(evalues.transform(values["effect"], targets=targets.names))
         score_names.append("evalue")
+    if significance is not None:
+        chromatin, columns = significance.annotate(out, values["logfc"], values["diff"],
+                                                   values["effect"])
+        blocks.append(chromatin)
+        score_names.append("evalue")
+        per_variant.append(columns)
     # One 2-D block, score-major: pandas builds a frame from thousands of 1-D columns
     # one column at a time.
     columns = [column_name(s, t) for s in score_names for t in targets.names]
     block = np.stack(blocks, axis=1).reshape(n, len(columns)) if blocks else np.empty((n, 0))
-    return pd.concat([out, pd.DataFrame(block, index=out.index, columns=columns)], axis=1)
+    return pd.concat([out, pd.DataFrame(block, index=out.index, columns=columns)]
+                     + per_variant, axis=1)
 
 
 def _window_error(error, genome, chunk, targets, max_indel_length):
@@ -312,8 +331,8 @@ def _window_error(error, genome, chunk, targets, max_indel_length):
 def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
                         max_indel_length=100, ref_mismatch="skip", on_malformed="error",
                         chunk_size=2000, batch_size=None, epsilon=None, scores=SCORES,
-                        evalues=None, report=None, progress=None, contig_ends="skip",
-                        method="auto"):
+                        evalues=None, significance=None, report=None, progress=None,
+                        contig_ends="skip", method="auto"):
     """Score variants chunk by chunk; see :func:`score_variants` for the parameters.
 
     Yields
@@ -336,7 +355,10 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
         raise ValueError(f"Unknown score(s) {unknown}; choose from {SCORES}.")
     if int(max_indel_length) < 0:
         raise ValueError(f"max_indel_length must be >= 0, got {max_indel_length!r}.")
+    output_scores(scores, evalues, significance)
     model_targets = ModelTargets(model, targets)
+    if significance is not None:
+        significance.check_targets(model_targets.names, strand)
     own_genome = not isinstance(genome, Genome)
     genome = Genome(genome) if own_genome else genome
     try:
@@ -348,6 +370,7 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
                     max_indel_length=max_indel_length, ref_mismatch=ref_mismatch,
                     contig_ends=contig_ends, method=method, epsilon=epsilon,
                     batch_size=batch_size, scores=tuple(scores), evalues=evalues,
+                    significance=significance,
                 )
             except ValueError as error:
                 located = _window_error(error, genome, chunk, model_targets, max_indel_length)
