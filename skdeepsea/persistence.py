@@ -214,6 +214,8 @@ def load_estimator(cls, path):
         )
     if not zipfile.is_zipfile(io.BytesIO(model_bytes)):
         raise damaged(path, "model.keras", "not a Keras archive")
+    from ._engine.params import network_record
+
     defaults = cls().get_params()
     estimator = cls(**{k: _from_json(v, defaults.get(k)) for k, v in meta["params"].items()})
     fitted = meta["fitted"]
@@ -221,6 +223,7 @@ def load_estimator(cls, path):
     for name in _FITTED:
         setattr(estimator, name, _from_json(fitted[name], None))
     estimator.target_names_ = np.array(fitted["target_names_"])
+    estimator._network_params = network_record(estimator.get_params())  # what warm_start checks
     try:
         estimator.model_ = model_from_bytes(model_bytes)
     except (ValueError, TypeError, KeyError, AttributeError, OSError) as e:

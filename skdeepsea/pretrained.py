@@ -485,7 +485,10 @@ def _sequence_length_for(path, architecture, fc_inputs, last_filters, sequence_l
 
 def _as_fitted(clf, model, names, alphabet, sequence_length):
     """``clf`` holding the imported ``model``, with the fitted attributes of a multilabel fit."""
+    from ._engine.params import network_record
+
     clf.model_ = model
+    clf._network_params = network_record(clf.get_params())  # what warm_start checks
     clf.classes_ = np.arange(len(names))
     clf.target_type_ = "multilabel-indicator"
     clf.target_names_ = np.asarray(names)
