@@ -3,6 +3,7 @@
 import gzip
 import itertools
 import pickle
+import sys
 
 import numpy as np
 import pandas as pd
@@ -276,3 +277,11 @@ def test_deepsea_folder_layout(tmp_path, given_folder):
     (resources / "phyloP" / "primates_nohuman.tsv.gz.tbi").unlink()
     with pytest.raises(FileNotFoundError, match=r"phyloP/primates_nohuman\.tsv\.gz' has no tabix index"):
         ConservationScores.from_deepsea(tmp_path)
+
+
+def test_missing_reader_named_in_one_line(tmp_path, monkeypatch):
+    bw = write_bigwig(tmp_path, {"chr1": 10}, {("chr1", 1): 1.0})
+    monkeypatch.setitem(sys.modules, "pyBigWig", None)
+    with pytest.raises(ImportError, match=r"^Reading bigWig conservation scores needs pyBigWig: "
+                                          r"pip install 'skdeepsea\[genomics\]'\.$"):
+        ConservationScores({"phastCons": bw})

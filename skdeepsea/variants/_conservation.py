@@ -95,7 +95,9 @@ class _Source:
             try:
                 handle = pysam.TabixFile(self.path)
             except OSError as error:
-                raise ValueError(f"Cannot open {self.path!r} as a tabix-indexed file: {error}.")
+                raise ValueError(
+                    f"Cannot open {self.path!r} as a tabix-indexed file: {error}."
+                ) from error
             self.contigs = dict.fromkeys(handle.contigs)
         self._aliases = contig_aliases(self.contigs)
         self._handle, self._pid = handle, os.getpid()
@@ -219,7 +221,7 @@ class _Source:
 def _import(module, kind):
     try:
         return import_module(module)
-    except ImportError as error:  # pragma: no cover - depends on the installation
+    except ImportError as error:
         raise ImportError(
             f"Reading {kind} conservation scores needs {module}: pip install 'skdeepsea[genomics]'."
         ) from error
@@ -333,7 +335,8 @@ class ConservationScores:
                 )
             if source.kind == "tabix":
                 column = 3 if column is None else column
-                if isinstance(column, bool) or not isinstance(column, (int, np.integer)) or column < 1:
+                whole = isinstance(column, (int, np.integer)) and not isinstance(column, bool)
+                if not whole or column < 1:
                     raise ValueError(
                         f"{feature}: the column of {path!r} must be a positive integer "
                         f"(1-based), not {column!r}."
@@ -441,7 +444,8 @@ class ConservationScores:
                 source.open()
                 names = [source.contig(c) for c in contigs]
                 if check_contigs and all(name is None for name in names):
-                    shown = ", ".join(list(source.contigs)[:5]) + (", ..." if len(source.contigs) > 5 else "")
+                    shown = ", ".join(list(source.contigs)[:5])
+                    shown += ", ..." if len(source.contigs) > 5 else ""
                     raise KeyError(
                         f"None of the variants' contigs ({', '.join(contigs[:5])}"
                         f"{', ...' if len(contigs) > 5 else ''}) is in {source.path!r} "
