@@ -9,13 +9,15 @@ from sklearn.utils.validation import check_is_fitted
 def _effect_matrix(X, where):
     """(values (n, T), target names or None) from a scores DataFrame or an array."""
     if isinstance(X, pd.DataFrame):
-        columns = [c for c in X.columns if str(c).startswith("effect:")]
+        # By position: DeepSEA repeats some target names, so column names need not be unique.
+        columns = [j for j, c in enumerate(X.columns) if str(c).startswith("effect:")]
         if not columns:
             raise ValueError(
                 f"{where}: the DataFrame has no 'effect:<target>' columns; pass the output of "
                 "score_variants (with the 'effect' score) or an array of effect scores."
             )
-        return X[columns].to_numpy(dtype=np.float64), [c[len("effect:"):] for c in columns]
+        return (X.iloc[:, columns].to_numpy(dtype=np.float64),
+                [str(X.columns[j])[len("effect:"):] for j in columns])
     values = np.asarray(X, dtype=np.float64)
     if values.ndim == 1:
         values = values[:, None]
@@ -35,6 +37,9 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
     unusual effects. An effect beyond every background one gets
     ``zero_evalue`` (DeepSEA's 1e-6) rather than 0.
 
+    Fit it on your own background variants, or import one of DeepSEA's
+    published backgrounds with :meth:`from_deepsea`.
+
     Parameters
     ----------
     min_background : int, default=1
@@ -46,6 +51,15 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
     ----------
     background_ : list of ndarray
         The sorted background effects of each target (NaN dropped).
+    background_cdf_ : list of ndarray
+        Per target, the ECDF after ``k`` background effects, for ``k`` from
+        0 to ``len(background_[j])``: ``k / n`` for a fit; the published
+        ECDF's values for :meth:`from_deepsea`.
+    side_ : {"right", "left"}
+        How an effect equal to a background one counts: ``"right"`` (a fit)
+        counts it as not larger; an imported background keeps its own side.
+        An effect's e-value is ``1 - background_cdf_[j][searchsorted(
+        background_[j], effect, side_)]``.
     target_names_ : ndarray of str
         Target names (from the ``effect:<target>`` columns, or
         ``"target_0"``, ... for an array).
@@ -84,17 +98,81 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
         self : EValueTransformer
         """
         values, names = _effect_matrix(X, "EValueTransformer.fit")
-        self.background_ = [np.sort(column[~np.isnan(column)]) for column in values.T]
-        too_few = [j for j, b in enumerate(self.background_) if len(b) < self.min_background]
-        self.target_names_ = np.array(
-            names if names is not None else [f"target_{j}" for j in range(values.shape[1])]
-        )
+        background = [np.sort(column[~np.isnan(column)]) for column in values.T]
+        names = names if names is not None else [f"target_{j}" for j in range(values.shape[1])]
+        too_few = [j for j, b in enumerate(background) if len(b) < self.min_background]
         if too_few:
             raise ValueError(
-                f"Target {self.target_names_[too_few[0]]!r} has {len(self.background_[too_few[0]])}"
+                f"Target {names[too_few[0]]!r} has {len(background[too_few[0]])}"
                 f" scored background variant(s), fewer than min_background={self.min_background}."
             )
-        self.n_features_in_ = values.shape[1]
+        cdf = [np.arange(len(b) + 1) / len(b) if len(b) else np.array([np.nan]) for b in background]
+        return self._set_background(names, background, cdf, "right")
+
+    @classmethod
+    def from_deepsea(cls, folder, background="1000g"):
+        """DeepSEA v0.94's published background, as a fitted transformer.
+
+        Reads the statsmodels ECDFs of DeepSEA's package folder (old joblib
+        pickles, read by a restricted unpickler: neither statsmodels nor
+        joblib is needed, and a pickle naming any other class is refused
+        before anything of it runs). The e-values are DeepSEA's: ``1 -
+        ECDF(t)`` exactly as statsmodels computes it (``1 - y[searchsorted(x,
+        t, side) - 1]`` with the file's ``x``, ``y`` and ``side``), 0 replaced
+        by ``zero_evalue``; NaN stays NaN (statsmodels gives 0 there), and so
+        does the one other departure: ``t = -inf`` with ``side="left"`` gives
+        1 (statsmodels' index -1 wraps around to the last value).
+
+        Parameters
+        ----------
+        folder : str or path-like
+            DeepSEA v0.94's package folder (a public copy: github
+            henneberger/DeepSEA), holding ``resources/predictor.names`` and
+            ``resources/ecdfs/``.
+        background : {"1000g", "1000g-af", "1000g-af0.1", "conservation"}, \
+                default="1000g"
+            ``"1000g"``: ``ecdf_difflogdiff.rescaled.pkl``, the background of
+            DeepSEA's e-values (``|diff x logfc|`` of 1000 Genomes SNPs, one
+            ECDF per target); ``"1000g-af"`` and ``"1000g-af0.1"``: the
+            ``.af.pkl`` and ``.af0dot1.pkl`` files beside it.
+            ``"conservation"``: entries 0, 3, 6 and 7 of ``allevos_ecdf.pkl``,
+            the distributions of the raw (signed) conservation scores
+            phastCons, phyloP, GERP neutral rate and GERP RS, as
+            ``evoevalues.production.py`` uses them.
+
+        Returns
+        -------
+        evalues : EValueTransformer
+            Fitted; ``target_names_`` are the 919 targets of
+            ``resources/predictor.names`` (or
+            :data:`~skdeepsea.variants.DEEPSEA_CONSERVATION`).
+
+        Raises
+        ------
+        FileNotFoundError
+            If a file is missing (the message names it and the layout).
+        ValueError
+            If the names file lists another number of targets than the
+            file has ECDFs; :class:`~skdeepsea.exceptions.DamagedFileError`
+            if a file is damaged or the pickle names any class but
+            statsmodels' ECDF, joblib's NDArrayWrapper and numpy's ndarray.
+
+        Examples
+        --------
+        >>> ev = EValueTransformer.from_deepsea("DeepSEA-v0.94")  # doctest: +SKIP
+        >>> ev.transform(effects)  # (n, 919): |diff x logfc| per target  # doctest: +SKIP
+        """
+        from ._deepsea import read_background
+
+        names, data, cdf, side = read_background(folder, background)
+        return cls()._set_background(names, data, cdf, side)
+
+    def _set_background(self, names, background, cdf, side):
+        self.background_ = background
+        self.background_cdf_ = cdf
+        self.side_ = side
+        self.target_names_ = np.array(names)
+        self.n_features_in_ = len(background)
         return self
 
     def transform(self, X, targets=None):
@@ -112,9 +190,13 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         evalues : pandas.DataFrame or ndarray of shape (n_variants, n_targets)
-            The fraction of background effects larger than each effect,
-            ``zero_evalue`` where there is none (NaN where the effect is NaN). A DataFrame gives a DataFrame of
-            ``evalue:<target>`` columns with its index.
+            ``1 - ECDF(effect)`` per target (see ``side_``): for a fit, the
+            fraction of background effects larger than each effect;
+            ``zero_evalue`` where it is 0 (NaN where the effect is NaN). A
+            DataFrame gives a DataFrame of ``evalue:<target>`` columns with
+            its index. Columns are matched by name, or by position when they
+            are all the background's targets in its order (DeepSEA repeats
+            some names: a repeated name alone is refused as ambiguous).
         """
         check_is_fitted(self, "background_")
         values, names = _effect_matrix(X, "EValueTransformer.transform")
@@ -124,21 +206,33 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
                 raise ValueError(f"X has {values.shape[1]} target(s), but the background has "
                                  f"{self.n_features_in_}.")
             columns = range(self.n_features_in_)
+        elif len(names) != values.shape[1]:
+            raise ValueError(f"{len(names)} target name(s) for {values.shape[1]} column(s).")
+        elif list(names) == self.target_names_.tolist():
+            columns = range(self.n_features_in_)
         else:
-            known = list(self.target_names_)
+            known, repeated = {}, set()
+            for j, t in enumerate(self.target_names_.tolist()):
+                if t in known:
+                    repeated.add(t)
+                known.setdefault(t, j)
             missing = [t for t in names if t not in known]
             if missing:
                 raise ValueError(f"Target(s) {missing} have no background scores.")
-            if len(names) != values.shape[1]:
-                raise ValueError(f"{len(names)} target name(s) for {values.shape[1]} column(s).")
-            columns = [known.index(t) for t in names]
-        out = np.full(values.shape, np.nan)
+            ambiguous = [t for t in names if t in repeated]
+            if ambiguous:
+                raise ValueError(f"Target {ambiguous[0]!r} names several backgrounds (DeepSEA "
+                                 "repeats some names); pass all targets, in the background's "
+                                 "order.")
+            columns = [known[t] for t in names]
+        effects = np.ascontiguousarray(values.T)  # a target's effects contiguous: faster searches
+        cdf = np.empty(effects.shape)
         for j, column in enumerate(columns):
-            background = self.background_[column]
-            finite = ~np.isnan(values[:, j])
-            at_most = np.searchsorted(background, values[finite, j], side="right")
-            out[finite, j] = 1.0 - at_most / len(background)
+            rank = np.searchsorted(self.background_[column], effects[j], side=self.side_)
+            cdf[j] = self.background_cdf_[column][rank]
+        out = np.subtract(1.0, cdf.T, order="C")
         out[out == 0] = self.zero_evalue
+        out[np.isnan(values)] = np.nan
         if isinstance(X, pd.DataFrame):
             return pd.DataFrame(out, index=X.index, columns=[f"evalue:{t}" for t in names])
         return out
