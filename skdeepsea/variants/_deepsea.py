@@ -367,7 +367,7 @@ def _pipeline(folder, name, feature_names):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    n = len(feature_names)
+    n = len(feature_names)  # the names, for messages
     t = (n - len(DEEPSEA_CONSERVATION)) // 2
     features = f"{t} logfc, {t} diff and {len(DEEPSEA_CONSERVATION)} conservation features"
     model = _numbers(folder, _LOGISTIC / f"final_{name}.model.txt", n + 1,
@@ -383,7 +383,6 @@ def _pipeline(folder, name, feature_names):
     scaler = StandardScaler()
     scaler.mean_, scaler.scale_, scaler.var_ = mean, std, std**2
     scaler.n_features_in_, scaler.n_samples_seen_ = n, 0
-    scaler.feature_names_in_ = feature_names
     logistic = LogisticRegression()
     logistic.coef_, logistic.intercept_ = model[None, 1:], model[:1]
     logistic.classes_, logistic.n_features_in_ = np.array([0, 1]), n
@@ -415,12 +414,13 @@ def load_deepsea_classifiers(folder):
         input is the feature matrix of shape ``(n_variants, 2 * n_targets +
         4)``, already absolute: ``|logfc|`` for the targets in DeepSEA's
         order, ``|diff|`` likewise, then ``|conservation|`` in the order of
-        :data:`DEEPSEA_CONSERVATION` (``DeepSEA`` takes the absolute value
-        itself; the pipelines do not). The scaler's ``feature_names_in_``
-        are :func:`deepsea_feature_names`, so a DataFrame with its columns in
-        another order is refused by scikit-learn (an array is taken as given,
-        with scikit-learn's warning about missing feature names). The files
-        do not say how many variants trained them: ``n_samples_seen_`` is 0.
+        :data:`DEEPSEA_CONSERVATION` (DeepSEA takes the absolute value
+        itself; the pipelines do not): the columns named by
+        :func:`deepsea_feature_names`, which :class:`VariantFeatures`
+        computes. The columns are taken by position (the pipelines have no
+        ``feature_names_in_``), so they must come in DeepSEA's target order.
+        The files do not say how many variants trained them:
+        ``n_samples_seen_`` is 0.
 
     Raises
     ------
@@ -454,12 +454,8 @@ def load_deepsea_classifiers(folder):
     ...     np.savetxt(path + "_scaler.mean.txt", np.zeros(6))
     ...     np.savetxt(path + "_scaler.std.txt", np.ones(6))
     >>> classifiers = load_deepsea_classifiers(folder)
-    >>> pipe = classifiers["eqtl"]
-    >>> pipe.feature_names_in_.tolist()[:2]
-    ['abs_logfc:K562|CTCF|None', 'abs_diff:K562|CTCF|None']
-    >>> import pandas as pd
-    >>> F = pd.DataFrame([[0.0, 2.0, 0.0, 0.0, 0.0, 1.0]], columns=pipe.feature_names_in_)
-    >>> pipe.predict_proba(F)[:, 1].round(4)  # 1 / (1 + exp(-(0.5 - 2 + 2)))
+    >>> F = np.array([[0.0, 2.0, 0.0, 0.0, 0.0, 1.0]])  # |logfc|, |diff|, |conservation| x 4
+    >>> classifiers["eqtl"].predict_proba(F)[:, 1].round(4)  # 1 / (1 + exp(-(0.5 - 2 + 2)))
     array([0.6225])
     """
     feature_names = deepsea_feature_names(deepsea_target_names(folder))

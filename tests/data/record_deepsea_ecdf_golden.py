@@ -37,12 +37,14 @@ for background, (name, n_targets, per_target) in files.items():
         for k in range(per_target):
             kind = (j + k) % 4
             i = rng.integers(len(x) - 1)
-            t = {0: x[i], 1: (x[i] + x[i + 1]) / 2, 2: x[0] - rng.random(), 3: x[-1] + rng.random()}[kind]
+            t = {0: x[i], 1: (x[i] + x[i + 1]) / 2,  # at a data point, between two,
+                 2: x[0] - rng.random(), 3: x[-1] + rng.random()}[kind]  # below, above all
             rows_t.append(t)
             rows_j.append(j)
     t = np.array(rows_t)
     j = np.array(rows_j, dtype=np.int16)
     value = np.array([1 - ecdfs[jj](tt) for jj, tt in zip(j, t)])
-    record[f"{background}:target"], record[f"{background}:t"], record[f"{background}:evalue"] = j, t, value
+    record.update({f"{background}:target": j, f"{background}:t": t,
+                   f"{background}:evalue": value})
     print(background, len(t), "zero e-values", int((value == 0).sum()))
 np.savez_compressed(out, **record)
