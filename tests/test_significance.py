@@ -312,3 +312,81 @@ def test_a_grid_search_scores_each_variant_once(genome_path, model, monkeypatch)
     uncached = VariantFeatures(model, genome_path, cache=False).fit(table)
     uncached.transform(table)
     assert sum(scored) == 2 * len(table)
+
+
+# ------------------------------------------------------------------------------- the command
+
+def test_variant_effects_with_deepsea_resources(tmp_path, genome_path, model, capsys,
+                                                conservation_file):
+    import copy
+
+    from skdeepsea.cli import main
+    from skdeepsea.variants import deepsea_target_names
+
+    from .test_deepsea_resources import write_folder
+
+    folder, _ = write_folder(tmp_path / "DeepSEA", n_targets=2)
+    deepsea_like = copy.deepcopy(model)
+    deepsea_like.target_names_ = np.array(deepsea_target_names(folder))
+    deepsea_like.save(tmp_path / "deepsea.skdeepsea")
+    table = variants_table()
+    vcf = tmp_path / "variants.tsv"
+    table.to_csv(vcf, sep="\t", index=False)
+    base = ["variant-effects", "--model", str(tmp_path / "deepsea.skdeepsea"), "--vcf", str(vcf),
+            "--genome", genome_path, "--no-progress"]
+    status = main(base + ["--out", str(tmp_path / "out.h5"), "--deepsea-resources", str(folder),
+                          "--phylop", conservation_file["phyloP"],
+                          "--significance-out", str(tmp_path / "funsig.tsv")])
+    assert status == 0
+    err = capsys.readouterr().err
+    significance = VariantSignificance.from_deepsea(
+        folder, conservation=ConservationScores({"phyloP": conservation_file["phyloP"]}))
+    expected = score_variants(deepsea_like, table, genome_path, significance=significance)
+    written = read_variant_scores(tmp_path / "out.h5")
+    for column in significance.columns:
+        np.testing.assert_allclose(written[column], expected[column], rtol=1e-12)
+    funsig = expected["funsig"]
+    assert ("from chromatin and conservation e-values" in err
+            and f"score<0.05: {int((funsig < 0.05).sum())}" in err)
+    ranked = pd.read_csv(tmp_path / "funsig.tsv", sep="\t")
+    np.testing.assert_allclose(ranked["funsig"], np.sort(funsig[expected["scored"]]), rtol=1e-4)
+    # Without conservation files (and none in the folder): chromatin e-values only.
+    assert main(base + ["--out", str(tmp_path / "plain.tsv"),
+                        "--deepsea-resources", str(folder)]) == 0
+    assert "chromatin e-values only (no conservation files)" in capsys.readouterr().err
+    plain = read_variant_scores(tmp_path / "plain.tsv")
+    assert "conservation:phyloP" not in plain.columns and plain["funsig"].notna().sum() == 6
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--phylop", "{bw}"], "--phylop needs --deepsea-resources"),
+    (["--significance-out", "{tmp}/f.tsv"], "--significance-out needs --deepsea-resources"),
+    (["--deepsea-resources", "{folder}"], "target 0 of the model is 'gata', where it expects "
+                                          "'8988T|DNase|None'"),
+    (["--deepsea-resources", "{folder}", "--strand", "forward"], "strand='mean'"),
+    (["--deepsea-resources", "{tmp}/nowhere"], "nowhere"),
+    (["--deepsea-resources", "{folder}", "--gerp", "{bw}", "--gerp-rs", "{bw}"],
+     "--gerp or --gerp-rs, not both"),
+    (["--deepsea-resources", "{folder}", "--significance-out", "{vcf}"], "--vcf"),
+])
+def test_variant_effects_significance_errors(tmp_path, genome_path, model, capsys, options,
+                                             message, conservation_file):
+    from skdeepsea.cli import main
+
+    from .test_deepsea_resources import write_folder
+
+    folder, _ = write_folder(tmp_path / "DeepSEA", n_targets=2)
+    model.save(tmp_path / "model.skdeepsea")
+    vcf = tmp_path / "variants.tsv"
+    variants_table().to_csv(vcf, sep="\t", index=False)
+    values = {"bw": conservation_file["phyloP"], "tmp": str(tmp_path), "folder": str(folder),
+              "vcf": str(vcf)}
+    before = sorted(os.listdir(tmp_path))
+    status = main(["variant-effects", "--model", str(tmp_path / "model.skdeepsea"), "--vcf",
+                   str(vcf), "--genome", genome_path, "--out", str(tmp_path / "out.tsv"),
+                   "--no-progress"] + [o.format(**values) for o in options])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and len(err) == 1 and err[0].startswith("skdeepsea variant-effects: error:")
+    assert message in err[0]
+    # Nothing written (but the genome's index, which pysam makes on opening it).
+    assert set(os.listdir(tmp_path)) - set(before) <= {"genome.fa.fai"}

@@ -10,7 +10,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._scoring import INFO_COLUMNS, METHODS, ModelTargets, column_name
-from ._significance import feature_matrix, feature_names, imputed_conservation
+from ._deepsea import deepsea_feature_names
+from ._significance import feature_matrix, imputed_conservation
 
 _KEY_COLUMNS = ["chrom", "pos", "ref", "alt"]
 
@@ -65,7 +66,8 @@ class VariantFeatures(TransformerMixin, BaseEstimator):
     feature_names_out_ : ndarray of str
         ``abs_logfc:<target>`` for each target, ``abs_diff:<target>``, then
         ``abs_conservation:<feature>`` for phastCons, phyloP, GERP_neutral
-        and GERP_RS.
+        and GERP_RS (:func:`deepsea_feature_names`: a repeated target name
+        gets ``.1``, ``.2``, ... as pandas names repeated columns).
     n_features_out_ : int
         ``2 * n_targets + 4`` (1,842 for DeepSEA's 919 targets).
 
@@ -148,7 +150,7 @@ class VariantFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(f"cache must be True or False, got {self.cache!r}.")
         names = ModelTargets(self._fitted_model()).names
         self.target_names_ = np.array(names, dtype=object)
-        self.feature_names_out_ = feature_names(names)
+        self.feature_names_out_ = deepsea_feature_names(names)
         self.n_features_out_ = len(self.feature_names_out_)
         return self
 

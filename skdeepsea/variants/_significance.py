@@ -59,26 +59,6 @@ def functional_significance(chromatin_evalues, conservation_evalues=None):
     return np.exp(log_score)
 
 
-def feature_names(target_names):
-    """The columns of DeepSEA's classifier features: ``|[logfc, diff, conservation]|``.
-
-    Parameters
-    ----------
-    target_names : sequence of str
-        The model's targets, in its output order.
-
-    Returns
-    -------
-    names : ndarray of str
-        ``abs_logfc:<target>`` for each target, then ``abs_diff:<target>``,
-        then ``abs_conservation:<feature>`` for DeepSEA's four conservation
-        scores.
-    """
-    return np.array([f"abs_logfc:{t}" for t in target_names]
-                    + [f"abs_diff:{t}" for t in target_names]
-                    + [f"abs_conservation:{k}" for k in CONSERVATION_FEATURES], dtype=object)
-
-
 def feature_matrix(logfc, diff, conservation):
     """DeepSEA's classifier features ``|[logfc, diff, conservation]|`` as one float64 array."""
     return np.abs(np.hstack([np.asarray(logfc, dtype=np.float64),
