@@ -58,6 +58,7 @@ import keras
 import numpy as np
 
 from ._engine.batches import pad_rows
+from ._validation import check_number
 from .preprocessing import OneHotDNA, check_alphabet, complement_channels
 
 __all__ = [
@@ -206,7 +207,7 @@ def dinucleotide_shuffle(X, n_shuffles=20, *, random_state=None):
         raise ValueError(f"X must have shape (n_sequences, length, n_channels), got {X.shape}.")
     if not (isinstance(n_shuffles, numbers.Integral) and n_shuffles >= 1):
         raise ValueError(f"n_shuffles must be a positive integer, got {n_shuffles!r}.")
-    rng = np.random.default_rng(random_state)
+    rng = _generator(random_state)
     n, length, channels = X.shape
     letters = np.where(X.any(axis=2), X.argmax(axis=2), channels)
     table = np.concatenate([np.eye(channels, dtype=X.dtype), np.zeros((1, channels), X.dtype)])
@@ -215,6 +216,13 @@ def dinucleotide_shuffle(X, n_shuffles=20, *, random_state=None):
         for j in range(n_shuffles):
             out[i, j] = table[_euler_shuffle(letters[i], channels + 1, rng)]
     return out
+
+
+def _generator(random_state):
+    """numpy's Generator of a seed (an int, None) or a Generator; a ValueError naming it else."""
+    if not (random_state is None or isinstance(random_state, np.random.Generator)):
+        check_number("random_state", random_state, low=0, integer=True)
+    return np.random.default_rng(random_state)
 
 
 def _euler_shuffle(letters, n_letters, rng):
@@ -289,7 +297,7 @@ default="deep_lift_shap"
         ``alphabet_``. None for a Keras model: "ATGC", DeepSEA's.
     batch_size : int, default=64
         Sequence-reference pairs (or path points) per gradient evaluation.
-    random_state : int or None, default=0
+    random_state : int, numpy Generator or None, default=0
         Seed of the shuffles.
 
     Returns
@@ -301,9 +309,18 @@ default="deep_lift_shap"
     Raises
     ------
     ValueError
-        For an unknown option, sequences of the wrong shape or length (naming
-        the sequence), references of the wrong shape, or DeepLIFT/SHAP on the
-        probability of a softmax output.
+        For an unknown option, a ``hypothetical`` or ``sum_targets`` that is
+        not a bool, a ``random_state`` that is not a seed, sequences of the
+        wrong shape or length (naming the sequence), an empty ``targets``,
+        references of the wrong shape, or DeepLIFT/SHAP on the probability of
+        a softmax output.
+
+    Warns
+    -----
+    UserWarning
+        For sequences that hold no base (all N): their scores are zeros, as
+        every score of a position without a base is; the warning names the
+        first.
 
     Examples
     --------
@@ -325,8 +342,18 @@ default="deep_lift_shap"
                         ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    for name, value in (("hypothetical", hypothetical), ("sum_targets", sum_targets)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {value!r}.")
+    rng = _generator(random_state)
     network, alphabet, names, indices = _model_parts(model, alphabet, targets)
     X = _one_hot(X, network, alphabet)
+    empty = np.flatnonzero(~X.any(axis=(1, 2)))
+    if len(empty):
+        warnings.warn(
+            f"{len(empty)} sequence(s) hold no base (all N, or all-zero rows), the first "
+            f"sequence {empty[0]}: their contribution scores are all zero; nothing there "
+            "contributes to the outputs.", UserWarning, stacklevel=2)
     if method == "gradient_x_input":
         if references is not None:
             raise ValueError("gradient_x_input takes no references; got references="
@@ -339,7 +366,6 @@ default="deep_lift_shap"
     plain = _explained_model(network, output, weights, deep_lift=False)
     paired = _explained_model(network, output, weights, deep_lift=True) \
         if method == "deep_lift_shap" else None
-    rng = np.random.default_rng(random_state)
     flip = complement_channels(alphabet) if strands == "both" else None
 
     # Sequences per chunk: their references and multipliers (targets x references x L x C
@@ -431,7 +457,8 @@ def write_attributions(attributions, path, *, format=None):
     path : str or path-like
         Destination; ``.npz``, ``.h5`` or ``.hdf5``.
     format : {"npz", "hdf5"}, default=None
-        Override the format the suffix implies.
+        Override the format the suffix implies (:func:`read_attributions`
+        tells the format from the content, whatever the name).
 
     Returns
     -------
@@ -441,11 +468,14 @@ def write_attributions(attributions, path, *, format=None):
     Raises
     ------
     ValueError
-        If the format is neither given nor implied by the suffix.
+        If the format is neither "npz" nor "hdf5", nor given and implied by
+        the suffix.
     """
     from ._atomic import atomic_open, atomic_path
 
     path = os.fspath(path)
+    if format is not None:
+        _check_choice("format", format, ("npz", "hdf5"))
     format = format or _format_of(path)
     arrays, attrs = _to_arrays(attributions)
     if format == "npz":
@@ -473,17 +503,42 @@ def read_attributions(path):
     Returns
     -------
     attributions : Attributions
-    """
-    path = os.fspath(path)
-    if _format_of(path) == "npz":
-        with np.load(path, allow_pickle=False) as f:
-            values = {k: f[k] for k in f.files}
-    else:
-        import h5py
 
-        with h5py.File(path, "r") as f:
-            values = {k: f[k][()] for k in f}
-            values.update({k: f.attrs[k] for k in f.attrs})
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is neither NPZ nor HDF5 (told by its content, not its
+        name), lacks a field, or holds scores, sequences, outputs and targets
+        of shapes that do not agree; the message names the file.
+    skdeepsea.exceptions.DamagedFileError
+        If the file is damaged or truncated.
+    """
+    import zipfile
+
+    import h5py
+
+    from .exceptions import damaged
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such file of contribution scores: {path}")
+    with open(path, "rb") as f:
+        start = f.read(4)
+    try:
+        if start == b"PK\x03\x04":
+            with np.load(path, allow_pickle=False) as f:
+                values = {k: f[k] for k in f.files}
+        elif h5py.is_hdf5(path):
+            with h5py.File(path, "r") as f:
+                values = {k: f[k][()] for k in f}
+                values.update({k: f.attrs[k] for k in f.attrs})
+        else:
+            raise ValueError(f"{path} is not a file of contribution scores: neither an NPZ "
+                             "(zip) nor an HDF5 file.")
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise damaged(path, "NPZ" if start == b"PK\x03\x04" else "HDF5", error) from error
     return _from_arrays(values, path)
 
 
@@ -502,8 +557,9 @@ def _from_arrays(values, path):
     missing = [k for k in ("scores", "sequences", "outputs", "targets", *_ATTRS)
                if k not in values]
     if missing:
-        raise ValueError(f"{path!r} is not a file of contribution scores: no "
+        raise ValueError(f"{path} is not a file of contribution scores: no "
                          f"{', '.join(missing)}.")
+    _check_agreement(values, path)
     fields = {k: np.asarray(values[k]) for k in ("scores", "sequences", "outputs")}
     fields["reference_outputs"] = values.get("reference_outputs")
     fields["targets"] = [t.decode() if isinstance(t, bytes) else str(t)
@@ -513,6 +569,30 @@ def _from_arrays(values, path):
         fields[k] = value.decode() if isinstance(value, bytes) else value
     fields["hypothetical"] = bool(fields["hypothetical"])
     return Attributions(**fields)
+
+
+def _check_agreement(values, path):
+    """Scores, sequences, outputs and targets of one (n, K, L, C) geometry, or a ValueError."""
+    scores = np.asarray(values["scores"])
+    if scores.ndim != 4:
+        raise ValueError(f"{path}: scores must have shape (n_sequences, n_targets, length, "
+                         f"n_channels), got {scores.shape}.")
+    n, k, length, channels = scores.shape
+    n_targets = np.asarray(values["targets"]).size
+    expected = {"sequences": (n, length, channels), "outputs": (n, k),
+                "reference_outputs": (n, k)}
+    for name, shape in expected.items():
+        if values.get(name) is not None and np.shape(values[name]) != shape:
+            raise ValueError(f"{path}: {name} has shape {np.shape(values[name])}, but scores "
+                             f"{scores.shape} make it {shape}: the file's arrays disagree.")
+    if n_targets != k:
+        raise ValueError(f"{path}: {n_targets} target name(s) for the {k} target(s) of "
+                         f"scores {scores.shape}: the file's arrays disagree.")
+    for name, choices in (("method", METHODS), ("output", _OUTPUTS), ("strands", _STRANDS)):
+        value = np.asarray(values[name]).item()
+        value = value.decode() if isinstance(value, bytes) else value
+        if value not in choices:
+            raise ValueError(f"{path}: {name} is {value!r}, not one of {', '.join(choices)}.")
 
 
 def _format_of(path):
@@ -552,9 +632,9 @@ def _model_parts(model, alphabet, targets):
 
 def _one_hot(X, network, alphabet):
     """``X`` as a float32 one-hot array of the network's input shape."""
-    from ._engine.inputs import check_predict_alphabet
+    from ._engine.inputs import check_predict_alphabet, declared_alphabet
 
-    check_predict_alphabet(alphabet, getattr(X, "alphabet", None))
+    check_predict_alphabet(alphabet, declared_alphabet(X))
     length, channels = (int(d) for d in network.inputs[0].shape[1:])
     if isinstance(X, str):
         X = [X]

@@ -254,9 +254,9 @@ def target_indices(target_names, keys=None, *, what="target"):
     Raises
     ------
     ValueError
-        If a name is not among ``target_names`` (the message suggests the
-        closest names), an index is out of range, or a key is neither a
-        string nor an integer.
+        If ``keys`` is empty, a name is not among ``target_names`` (the
+        message suggests the closest names), an index is out of range, or a
+        key is neither a string nor an integer.
 
     Examples
     --------
@@ -277,6 +277,10 @@ def target_indices(target_names, keys=None, *, what="target"):
         return list(range(n))
     if isinstance(keys, (str, numbers.Integral)):
         keys = [keys]
+    keys = list(keys)
+    if not keys:
+        raise ValueError(f"No {what}s chosen (an empty list): give at least one name or index, "
+                         f"or None for all {n}.")
     first = {}
     for i, name in enumerate(names):
         first.setdefault(name, i)

@@ -121,7 +121,7 @@ unique_names = st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=12
 @given(names=unique_names, data=st.data())
 def test_target_indices_names_and_indices_agree(names, data):
     n = len(names)
-    chosen = data.draw(st.lists(st.integers(0, n - 1), max_size=8))
+    chosen = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=8))
     # By name, by index, by negative index, or mixed: the same positions.
     assert target_indices(names, [names[i] for i in chosen]) == chosen
     assert target_indices(names, chosen) == chosen
@@ -130,6 +130,8 @@ def test_target_indices_names_and_indices_agree(names, data):
     assert target_indices(names, mixed) == chosen
     assert target_indices(names) == list(range(n))
     assert target_indices(np.array(names, dtype=object), None) == list(range(n))
+    with pytest.raises(ValueError, match="No targets chosen"):
+        target_indices(names, [])
 
 
 @settings(max_examples=60, deadline=None)

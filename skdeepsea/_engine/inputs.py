@@ -73,7 +73,7 @@ def check_X(X, channels, *, sequence_length=None, n_features=None, alphabet=None
     input_alphabet : str or None
         The base order X declares.
     """
-    input_alphabet = alphabet or getattr(X, "alphabet", None)
+    input_alphabet = alphabet or declared_alphabet(X, channels)
     X = _check_lazy(X, channels) if streamed(X) else _check_in_memory(X, channels, n_features,
                                                                         sequence_length)
     if sequence_length is not None and X.shape[1] != sequence_length:
@@ -82,6 +82,34 @@ def check_X(X, channels, *, sequence_length=None, n_features=None, alphabet=None
             f"on length {sequence_length}."
         )
     return X, input_alphabet
+
+
+def declared_alphabet(X, channels=4):
+    """The base order ``X`` declares: its ``alphabet``, or its column names.
+
+    A flattened DataFrame of :class:`skdeepsea.OneHotDNA` names its columns
+    ``pos0_A``, ``pos0_T``, ...: the first position's names give the order.
+
+    Parameters
+    ----------
+    X : object
+        Inputs as given.
+    channels : int, default=4
+        Values per position (column names are read for one-hot DNA only).
+
+    Returns
+    -------
+    alphabet : str or None
+        None when ``X`` declares none.
+    """
+    alphabet = getattr(X, "alphabet", None)
+    columns = getattr(X, "columns", None)
+    if alphabet is not None or columns is None or channels != 4 or len(columns) < 4:
+        return alphabet
+    first = [str(name) for name in columns[:4]]
+    if not all(name.startswith("pos0_") and len(name) == 6 for name in first):
+        return None
+    return "".join(name[-1] for name in first)
 
 
 def _check_lazy(X, channels):

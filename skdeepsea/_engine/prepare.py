@@ -17,6 +17,7 @@ from .batches import OrderedBatches, TrainBatches
 from .inputs import check_X, fit_alphabet, streamed, unpack_dataset
 from .params import check_geometry
 from .targets import TargetEncoder
+from ..preprocessing import check_alphabet
 
 
 @dataclass
@@ -129,20 +130,28 @@ def check_finite_targets(y, where):
         raise ValueError(f"{where_in} is {values[first]}; targets must be finite labels.")
 
 
-def _validation_pair(validation_data, channels, sequence_length, encoder):
+def _validation_pair(validation_data, channels, sequence_length, encoder, train_alphabet):
+    """The validation set checked against the training data: length, base order, targets."""
+    where = "validation_data"
     if is_dataset(validation_data):
-        X_val, y_val, alphabet, _ = unpack_dataset(validation_data, None, "validation_data")
+        X_val, y_val, alphabet, names = unpack_dataset(validation_data, None, where)
+        if getattr(validation_data, "path", None) is not None:
+            where = f"validation_data ({validation_data.path})"
     elif isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
         (X_val, y_val), alphabet = validation_data, None
+        names = getattr(y_val, "columns", None)
     else:
         raise ValueError(
             "validation_data must be a tuple (X_val, y_val) or a data set object, got "
             f"{type(validation_data).__name__}."
         )
-    X_val, _ = check_X(X_val, channels, sequence_length=sequence_length, alphabet=alphabet)
+    X_val, declared = check_X(X_val, channels, sequence_length=sequence_length, alphabet=alphabet)
+    if train_alphabet and declared and check_alphabet(declared) != train_alphabet:
+        raise ValueError(f"{where} is encoded in alphabet {declared!r}, but the training data "
+                         f"in {train_alphabet!r}.")
     if not is_lazy(y_val):
-        check_finite_targets(y_val, "validation_data's y")
-    y_val = encoder.transform(y_val)
+        check_finite_targets(y_val, f"{where}'s y")
+    y_val = encoder.transform(y_val, f"{where}'s y", names=names)
     if len(y_val) != len(X_val):
         raise ValueError(f"validation_data has {len(X_val)} samples in X but {len(y_val)} in y.")
     return X_val, y_val

@@ -80,6 +80,7 @@ class TargetEncoder:
     def _set_multilabel(self, n_targets, names):
         self.target_type = "multilabel-indicator"
         self.classes = np.arange(n_targets)
+        self.named = names is not None
         self.target_names = np.array(
             [str(n) for n in names] if names is not None
             else [f"target_{i}" for i in range(n_targets)]
@@ -103,7 +104,7 @@ class TargetEncoder:
         self._set_multilabel(y.shape[1], names)
         return y
 
-    def transform(self, y, where="validation_data's y"):
+    def transform(self, y, where="validation_data's y", names=None):
         """Encode targets (validation data) as the training targets were.
 
         Parameters
@@ -112,18 +113,30 @@ class TargetEncoder:
             Targets of the same kind as in ``fit_transform``.
         where : str
             How to name ``y`` in errors.
+        names : list of str or None, default=None
+            The names ``y`` gives its targets (a data set's, a DataFrame's
+            columns); checked against the training targets' when both are
+            named.
 
         Returns
         -------
         targets : ndarray or lazy array
         """
         if self.target_type == "multilabel-indicator":
-            if is_lazy(y):
-                return y
-            y = np.asarray(y)
-            if y.ndim != 2 or y.shape[1] != len(self.classes):
-                raise ValueError(f"{where} must have shape (n, {len(self.classes)}), got {y.shape}.")
-            return y.astype(np.float32)
+            n_targets = len(self.classes)
+            shape = tuple(y.shape) if is_lazy(y) else np.shape(y)
+            if len(shape) != 2 or shape[1] != n_targets:
+                raise ValueError(f"{where} must have shape (n, {n_targets}) (the training data's "
+                                 f"{n_targets} targets), got {shape}.")
+            if names is not None and self.named:
+                names = [str(name) for name in names]
+                for t, (given, trained) in enumerate(zip(names, self.target_names)):
+                    if given != trained:
+                        raise ValueError(
+                            f"{where} names target {t} {given!r}, but the training data name "
+                            f"it {str(trained)!r}: the two hold other targets, or another order."
+                        )
+            return y if is_lazy(y) else np.asarray(y).astype(np.float32)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
@@ -164,6 +177,8 @@ class TargetEncoder:
             negatives = len(targets) - positives
             return np.where(positives > 0, negatives / np.maximum(positives, 1), 1.0)
         keys = list(class_weight)
+        if not keys:  # an empty dict: every target weighs 1
+            return None
         try:
             indices = target_indices(self.target_names, keys)
         except (ValueError, IndexError, TypeError) as e:
