@@ -99,7 +99,7 @@ def prepare_training_data(params, X, y, sample_weight, validation_data):
         sample_weight = class_weights if sample_weight is None else sample_weight * class_weights
     validation = None
     if validation_data is not None:
-        validation = _validation_pair(validation_data, channels, X.shape[1], encoder)
+        validation = _validation_pair(validation_data, channels, X.shape[1], encoder, alphabet)
     positive_weights = encoder.positive_weights(targets, params["class_weight"])
     return TrainingData(X, targets, sample_weight, encoder, alphabet, validation,
                         positive_weights)
