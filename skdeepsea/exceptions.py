@@ -7,6 +7,7 @@ parameter, the sample, the file and line). The ``skdeepsea`` command prints
 these as one line.
 """
 
+import contextlib
 import re
 
 __all__ = ["DamagedFileError"]
@@ -52,6 +53,41 @@ def damaged(path, kind, error):
     """
     detail = " ".join(str(error).split()) or type(error).__name__
     return DamagedFileError(f"{path} is damaged or truncated ({kind}: {detail}).")
+
+
+@contextlib.contextmanager
+def reading_text(path, what):
+    """Read a text file inside this block: a byte that is not UTF-8 becomes one clear error.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file being read.
+    what : str
+        What the file should hold ("target names", ...).
+
+    Raises
+    ------
+    ValueError
+        Instead of :class:`UnicodeDecodeError` (whose message names neither
+        the file nor what it should be): the file, the byte and its offset.
+
+    Examples
+    --------
+    >>> from skdeepsea.exceptions import reading_text
+    >>> with reading_text("names.txt", "target names"):
+    ...     _ = b"\\x89PNG".decode("utf-8")
+    Traceback (most recent call last):
+    ...
+    ValueError: names.txt is not a text file of target names: byte 0x89 at offset 0 is not UTF-8 (a binary file?).
+    """
+    try:
+        yield
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is not a text file of {what}: byte {error.object[error.start]:#04x} at "
+            f"offset {error.start} is not UTF-8 (a binary file?)."
+        ) from None
 
 
 _SEQUENCE_ERROR = re.compile(r"^sequence (\d+) has (.*) at position (\d+)\.$", re.DOTALL)

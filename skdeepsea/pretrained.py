@@ -58,6 +58,7 @@ import numpy as np
 
 from ._architectures import PUBLISHED_SEQUENCE_LENGTH, default_dropout, feature_length
 from ._validation import check_number
+from .exceptions import reading_text
 from .network import build_architecture, build_danq, torch_threshold
 from .preprocessing import channel_order, check_alphabet
 from .targets import read_target_names
@@ -426,11 +427,11 @@ def _read_names(path):
     Kipoi's Beluga names (``predictor_names.txt``) join the fields with
     underscores; a file whose first line has no ``|`` is read line by line.
     """
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f, reading_text(path, "target names"):
         first = f.readline()
     if "|" in first:
         return read_target_names(path)
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f, reading_text(path, "target names"):
         names = [line.rstrip("\r\n") for line in f]
     while names and not names[-1]:
         names.pop()

@@ -18,6 +18,8 @@ import re
 
 import numpy as np
 
+from .exceptions import reading_text
+
 __all__ = [
     "CLASS_RANGES",
     "N_TARGETS",
@@ -62,8 +64,9 @@ def read_target_names(path):
     ------
     ValueError
         If a line is empty (before the end of the file) or does not have
-        exactly three ``|``-separated fields with a non-empty Feature; the
-        message names the file and the line number.
+        exactly three ``|``-separated fields with a non-empty Feature, or the
+        file is not UTF-8 text; the message names the file and the line
+        number (the byte offset).
 
     Examples
     --------
@@ -77,7 +80,7 @@ def read_target_names(path):
     """
     path = os.fspath(path)
     names, blank = [], None
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(path, newline="", encoding="utf-8") as f, reading_text(path, "target names"):
         reader = csv.reader(f, delimiter="|", quoting=csv.QUOTE_NONE, strict=True)
         for fields in reader:
             line = reader.line_num

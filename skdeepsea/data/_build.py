@@ -14,7 +14,7 @@ import numpy as np
 
 from .._atomic import atomic_files, check_output_path
 from .._validation import check_number
-from ..exceptions import located_sequence_error
+from ..exceptions import located_sequence_error, reading_text
 from ..preprocessing import ALPHABET_DEFAULT, OneHotDNA, check_alphabet
 from ._stream import DEFAULT_CHUNK_ROWS, StreamWriter
 
@@ -60,28 +60,37 @@ def read_peak_table(path):
     Raises
     ------
     ValueError
-        If the file is not a table of two tab-separated columns.
+        If the file is not a table of two tab-separated columns, or a name
+        is empty or repeated (the file and line named).
     FileNotFoundError
         If a BED file does not exist (naming the table and the profile).
     """
-    import pandas as pd
-
     path = os.fspath(path)
-    try:
-        table = pd.read_csv(path, sep="\t", header=None, dtype=str, comment="#",
-                            keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise ValueError(f"{path}: not a table of two tab-separated columns, name and BED "
-                         f"path ({' '.join(str(error).split())}).") from None
-    if table.shape[1] < 2:
-        raise ValueError(f"{path}: expected two tab-separated columns, name and BED path.")
     folder = os.path.dirname(os.path.abspath(path))
-    profiles = {}
-    for name, bed in zip(table[0], table[1]):
-        bed_path = os.path.join(folder, bed)
-        if not os.path.isfile(bed_path):
-            raise FileNotFoundError(f"{path}, profile {name!r}: no such BED file: {bed_path}")
-        profiles[name] = bed_path
+    profiles, first_line = {}, {}
+    with open(path, encoding="utf-8") as f, reading_text(path, "profiles"):
+        for number, line in enumerate(f, start=1):
+            line = line.split("#", 1)[0].rstrip("\r\n")
+            if not line.strip():
+                continue
+            fields = line.split("\t")
+            if len(fields) < 2:
+                raise ValueError(f"{path}, line {number}: expected two tab-separated columns, "
+                                 f"name and BED path, got {line!r}.")
+            name, bed = fields[0], fields[1]
+            if not name.strip():
+                raise ValueError(f"{path}, line {number}: the profile's name is empty.")
+            if name in first_line:
+                raise ValueError(f"{path}, line {number}: profile {name!r} again (first on line "
+                                 f"{first_line[name]}); each profile needs a name of its own.")
+            bed_path = os.path.join(folder, bed)
+            if not os.path.isfile(bed_path):
+                raise FileNotFoundError(f"{path}, profile {name!r} (line {number}): no such BED "
+                                        f"file: {bed_path}")
+            first_line[name], profiles[name] = number, bed_path
+    if not profiles:
+        raise ValueError(f"{path} lists no profiles: expected two tab-separated columns, name "
+                         "and BED path.")
     return profiles
 
 
@@ -244,6 +253,10 @@ def _as_profiles(peaks):
         profiles = [(profile_name(path), os.fspath(path)) for path in peaks]
     if not profiles:
         raise ValueError("No peak files given: at least one profile is needed.")
+    for name, path in profiles:
+        if not name.strip():
+            raise ValueError(f"The profile of {path} has an empty name; give each profile a "
+                             "name (peaks as a mapping name -> BED file).")
     names = [name for name, _ in profiles]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
