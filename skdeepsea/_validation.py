@@ -1,4 +1,5 @@
-"""Checks shared by several modules: hyperparameters, label and score arrays, motif matrices.
+"""Checks shared by several modules: hyperparameters, label and score arrays, motif matrices,
+columns of tables read back, a Dask client.
 
 Imports nothing of the package at module level, so any module may use it.
 """
@@ -166,3 +167,63 @@ def check_pfm(motif):
     if pfm.ndim != 2 or pfm.shape[1] != 4 or len(pfm) == 0:
         raise ValueError(f"A PFM must have shape (width, 4) with columns A, C, G, T, got {pfm.shape}.")
     return pfm
+
+
+def check_columns(columns, required, where, what):
+    """Raise ValueError unless ``columns`` holds every name of ``required``.
+
+    For tables read back (a Parquet or TSV file the package did not write):
+    one error naming the file and the missing columns, not a KeyError.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        The columns found.
+    required : iterable of str
+        The columns needed.
+    where : str
+        The file (or table) that was read.
+    what : str
+        What it should be ("a variant score file written by skdeepsea").
+
+    Examples
+    --------
+    >>> from skdeepsea._validation import check_columns
+    >>> check_columns(["a", "b"], ["a", "c"], "t.parquet", "a score file")
+    Traceback (most recent call last):
+    ...
+    ValueError: t.parquet is not a score file: it lacks the column(s) 'c'.
+    """
+    found = {str(column) for column in columns}
+    missing = [name for name in required if name not in found]
+    if missing:
+        listed = ", ".join(map(repr, missing[:5])) + (", ..." if len(missing) > 5 else "")
+        raise ValueError(f"{where} is not {what}: it lacks the column(s) {listed}.")
+
+
+def check_client(client):
+    """Raise ValueError unless ``client`` is a Dask scheduler address, a client or None.
+
+    Parameters
+    ----------
+    client : object
+        What was given as ``client``: a ``str`` (a scheduler address), an
+        object with a client's ``submit``, ``map`` and ``cancel`` methods
+        (``distributed.Client``), or None.
+
+    Examples
+    --------
+    >>> from skdeepsea._validation import check_client
+    >>> check_client(None), check_client("tcp://scheduler:8786")
+    (None, None)
+    >>> check_client(42)
+    Traceback (most recent call last):
+    ...
+    ValueError: client must be a Dask scheduler address (a str), a distributed.Client or None, got 42.
+    """
+    if client is None or (isinstance(client, str) and client.strip()):
+        return
+    if isinstance(client, str) or not all(callable(getattr(client, name, None))
+                                          for name in ("submit", "map", "cancel")):
+        raise ValueError("client must be a Dask scheduler address (a str), a distributed.Client "
+                         f"or None, got {client!r}.")
