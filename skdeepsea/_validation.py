@@ -89,12 +89,20 @@ def conv_output_length(sequence_length, n_convs=3, kernel_size=8, pool_size=4):
     length : int
         Positions left after the last convolution (0 or less: too short).
 
+    Raises
+    ------
+    ValueError
+        If an argument is not a positive integer (naming it).
+
     Examples
     --------
     >>> from skdeepsea.network import conv_output_length
     >>> conv_output_length(1000)
     53
     """
+    for name, value in (("sequence_length", sequence_length), ("n_convs", n_convs),
+                        ("kernel_size", kernel_size), ("pool_size", pool_size)):
+        check_number(name, value, low=1, integer=True)
     length = sequence_length
     for i in range(n_convs):
         length = length - kernel_size + 1
