@@ -16,7 +16,13 @@ One run measures, on the backend named by ``KERAS_BACKEND``:
    in its own subprocess (peak RSS, ``VmHWM`` of /proc/self/status), and the
    RSS before scoring (imports, model, compiled predict). Streaming keeps
    memory bounded by ``--chunk-size``, so the two peaks should be about equal.
-3. **Mutagenesis.** ``in_silico_mutagenesis`` of ``--ism-positions`` positions
+3. **DeepSEA's disease step.** The same full-size run with ``significance=``
+   (e-values against 919 backgrounds of 15,789 points, the functional
+   significance score, three logistic regressions on 1,842 features: DeepSEA's
+   published files with ``--deepsea-resources``, else random numbers of their
+   sizes) against the run without it, interleaved: the ratio is the time
+   without over the time with (1.0: free; the goal is at least 0.95).
+4. **Mutagenesis.** ``in_silico_mutagenesis`` of ``--ism-positions`` positions
    (default: all 1000, 3,000 mutants) of a 1000 bp sequence, forward strand,
    with the full-size DeepSEA network (untrained weights: the cost does not
    depend on them), a small 32/48/96-filter network and a tiny 8/8/8 one:
@@ -206,6 +212,61 @@ def full_size_throughput(n_variants, repeats, folder):
             "seconds": times, "cpu_seconds": cpu}
 
 
+def deepsea_sized_significance(model, folder=None, seed=0):
+    """DeepSEA's disease step for ``model``: from DeepSEA's folder (its targets given to the
+    model), or of DeepSEA's sizes (919 backgrounds of 15,789 points, three classifiers of
+    1,842 coefficients; random numbers: the cost does not depend on them)."""
+    from skdeepsea.variants import EValueTransformer, VariantSignificance, deepsea_target_names
+
+    if folder is not None:
+        model.target_names_ = np.array(deepsea_target_names(folder))
+        return VariantSignificance.from_deepsea(folder)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(seed)
+    names = [str(t) for t in model.target_names_]
+    evalues = EValueTransformer().fit(rng.exponential(0.01, (15_788, len(names))))
+    classifiers = {}
+    for name in ("eqtl", "gwas", "hgmd"):
+        scaler = StandardScaler().fit(rng.normal(size=(10, 2 * len(names) + 4)))
+        logistic = LogisticRegression().fit(scaler.transform(rng.normal(
+            size=(10, 2 * len(names) + 4))), np.arange(10) % 2)
+        classifiers[name] = make_pipeline(scaler, logistic)
+    return VariantSignificance(evalues, classifiers=classifiers)
+
+
+def significance_cost(n_variants, repeats, folder, resources=None):
+    """What DeepSEA's disease step (e-values, funsig, three classifiers) adds to
+    ``write_variant_scores`` with the full-size network: the ratio of the run without it to
+    the run with it, interleaved (1.0: free)."""
+    from skdeepsea.variants import write_variant_scores
+
+    model = full_size_model()
+    significance = deepsea_sized_significance(model, resources)
+    genome = os.path.join(folder, "genome.fa")
+    vcf = os.path.join(folder, f"variants_{n_variants}.vcf")
+    out = os.path.join(folder, "significance.h5")
+    runs = {"plain": {}, "significance": {"significance": significance}}
+    for options in runs.values():
+        write_variant_scores(model, vcf, genome, out, **options)  # compile
+    times = {name: [] for name in runs}
+    cpu = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, options in runs.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            write_variant_scores(model, vcf, genome, out, **options)
+            times[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {"n_variants": n_variants, "published_resources": resources is not None,
+            "ratio": min(times["plain"]) / min(times["significance"]),
+            "paired_ratio": float(np.median(np.array(times["plain"])
+                                            / np.array(times["significance"]))),
+            "cpu_ratio": float(np.median(cpu["plain"]) / np.median(cpu["significance"])),
+            "seconds": times, "cpu_seconds": cpu}
+
+
 def mutagenesis(positions, naive_positions, repeats, geometry=None):
     """Mutants per second, fast and naive, on a 1000 bp sequence (forward strand)."""
     from skdeepsea.variants import in_silico_mutagenesis
@@ -262,9 +323,12 @@ def main(argv=None):
     parser.add_argument("--ism-naive-positions", type=int, default=100,
                         help="positions for the naive rate of the full-size network")
     parser.add_argument("--only", nargs="*",
-                        choices=["throughput", "full-size", "memory", "ism", "ism-small",
-                                 "ism-tiny"],
+                        choices=["throughput", "full-size", "significance", "memory", "ism",
+                                 "ism-small", "ism-tiny"],
                         help="run only these parts (default: all)")
+    parser.add_argument("--deepsea-resources", metavar="FOLDER",
+                        help="DeepSEA v0.94's folder for the significance part (default: "
+                             "random numbers of DeepSEA's sizes)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
@@ -285,8 +349,8 @@ def main(argv=None):
         print(f"backend {results['backend']}, {results['cores']} cores, load "
               f"{results['load_before']:.1f}", flush=True)
 
-        parts = set(args.only or ["throughput", "full-size", "memory", "ism", "ism-small",
-                                  "ism-tiny"])
+        parts = set(args.only or ["throughput", "full-size", "significance", "memory", "ism",
+                                  "ism-small", "ism-tiny"])
         if "throughput" in parts:
             t = throughput(args.n_variants, args.chunk_size, args.repeats, folder)
             results["throughput"] = t
@@ -304,6 +368,13 @@ def main(argv=None):
                   f"CPU-time ratio (medians) {f['cpu_ratio']:.2f} (naive "
                   f"{f['cpu_naive_ratio']:.2f}); max |difference| {f['max_abs_difference']:.1e}",
                   flush=True)
+
+        if args.n_full_size and "significance" in parts:
+            c = significance_cost(args.n_full_size, args.repeats, folder, args.deepsea_resources)
+            results["significance"] = c
+            print(f"DeepSEA's disease step (e-values, funsig, 3 classifiers), full-size network: "
+                  f"time without / with {c['ratio']:.3f} (best of {args.repeats}), paired "
+                  f"{c['paired_ratio']:.3f}, CPU time {c['cpu_ratio']:.3f}", flush=True)
 
         results["memory"] = []
         for n in args.memory_sizes if "memory" in parts else []:

@@ -295,3 +295,32 @@ def test_a_rerun_scores_only_the_unfinished_partitions(files, client, tmp_path):
                          chunk_size=CHUNK)
     assert out.read_text() == (tmp_path / "local.tsv").read_text()
     assert not os.path.exists(work)
+
+
+def test_significance_on_a_cluster_equals_a_single_process_run(files, client, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from skdeepsea.variants import EValueTransformer, VariantSignificance
+
+    model = files["model"]
+    background = score_variants(model, files["vcf"], files["genome"], scores=("effect",))
+    rng = np.random.default_rng(0)
+    n_features = 2 * len(model.target_names_) + 4
+    classifier = LogisticRegression().fit(rng.normal(size=(20, n_features)), np.arange(20) % 2)
+    significance = VariantSignificance(EValueTransformer().fit(background),
+                                       classifiers={"mine": classifier})
+    paths = {where: (tmp_path / f"{where}.parquet", tmp_path / f"{where}.funsig.tsv")
+             for where in ("local", "cluster")}
+    summaries = {
+        where: write_variant_scores(model, files["bgzip"], files["genome"], out,
+                                    significance=significance, significance_out=ranked,
+                                    chunk_size=CHUNK, method="fast",
+                                    **({"client": client, "partition_size": PART}
+                                       if where == "cluster" else {}))
+        for where, (out, ranked) in paths.items()}
+    local, cluster = (read_variant_scores(paths[w][0]) for w in ("local", "cluster"))
+    pd.testing.assert_frame_equal(cluster, local)
+    assert {"funsig", "mine_probability"} <= set(local.columns)
+    assert Path(paths["cluster"][1]).read_text() == Path(paths["local"][1]).read_text()
+    assert summaries["cluster"]["funsig_below"] == summaries["local"]["funsig_below"]
+    assert summaries["cluster"]["partitions"] > 2
