@@ -233,6 +233,44 @@ def class_order(classes):
     return [c for c in TARGET_CLASSES if c in present] + sorted(present - set(TARGET_CLASSES))
 
 
+def unique_target_names(target_names):
+    """Target names made unique the way pandas names repeated columns.
+
+    DeepSEA's ``predictor.names`` repeats 54 names (129 targets: one feature
+    in one cell profiled by several labs). A name's second occurrence
+    becomes ``<name>.1``, its third ``<name>.2``, and so on (skipping any
+    suffix that is itself a target's name), so that every output column of
+    a target is named once; the first occurrence keeps its name.
+
+    Parameters
+    ----------
+    target_names : sequence of str
+        Target names, in output order.
+
+    Returns
+    -------
+    names : list of str
+        As many names, all different.
+
+    Examples
+    --------
+    >>> from skdeepsea.targets import unique_target_names
+    >>> unique_target_names(["K562|CTCF|None", "HeLa|CTCF|None", "K562|CTCF|None"])
+    ['K562|CTCF|None', 'HeLa|CTCF|None', 'K562|CTCF|None.1']
+    """
+    names = [str(name) for name in target_names]
+    taken, unique = set(names), []
+    seen = set()
+    for name in names:
+        candidate, k = name, 0
+        while candidate in seen or (k and candidate in taken):
+            k += 1
+            candidate = f"{name}.{k}"
+        seen.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
 def target_indices(target_names, keys=None, *, what="target"):
     """Positions of targets chosen by name or by index.
 

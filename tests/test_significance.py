@@ -390,3 +390,32 @@ def test_variant_effects_significance_errors(tmp_path, genome_path, model, capsy
     assert message in err[0]
     # Nothing written (but the genome's index, which pysam makes on opening it).
     assert set(os.listdir(tmp_path)) - set(before) <= {"genome.fa.fai"}
+
+
+def test_repeated_target_names_get_one_column_each(tmp_path, genome_path, model, disease):
+    import copy
+
+    repeated = copy.deepcopy(model)
+    repeated.target_names_ = np.array(["K562|CTCF|None", "K562|CTCF|None"])
+    table = variants_table()
+    names = ["K562|CTCF|None", "K562|CTCF|None.1"]
+    evalues = EValueTransformer().fit(disease["background"])
+    evalues.target_names_ = np.array(repeated.target_names_)
+    significance = VariantSignificance(evalues)
+    expected = score_variants(repeated, table, genome_path, significance=significance)
+    assert [c for c in expected.columns if c.startswith("diff:")] == [f"diff:{n}" for n in names]
+    plain = score_variants(model, table, genome_path)
+    np.testing.assert_array_equal(expected[[f"diff:{n}" for n in names]],
+                                  plain[["diff:gata", "diff:ap1"]])
+    for name in ("s.tsv", "s.h5", "s.parquet"):
+        write_variant_scores(repeated, table, genome_path, tmp_path / name,
+                             significance=significance)
+        back = read_variant_scores(tmp_path / name)
+        assert list(back.columns) == list(expected.columns), name
+        np.testing.assert_allclose(back[[f"evalue:{n}" for n in names] + ["funsig"]],
+                                   expected[[f"evalue:{n}" for n in names] + ["funsig"]],
+                                   rtol=1e-6)
+    features = VariantFeatures(repeated, genome_path).fit(table)
+    assert list(features.get_feature_names_out()[:4]) == [
+        "abs_logfc:K562|CTCF|None", "abs_logfc:K562|CTCF|None.1",
+        "abs_diff:K562|CTCF|None", "abs_diff:K562|CTCF|None.1"]

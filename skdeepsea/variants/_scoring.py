@@ -6,7 +6,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import located_sequence_error
 from ..preprocessing import OneHotDNA, complement_channels, reverse_complement
-from ..targets import target_indices
+from ..targets import target_indices, unique_target_names
 from ._io import ReadReport, read_variants
 from ._significance import SIGNIFICANCE_SCORES
 from ._substitutions import keras_on_accelerator, substitution_network
@@ -55,6 +55,8 @@ class ModelTargets:
             names = names[1:]  # the single sigmoid output is the second class
         if len(names) != n_outputs:
             names = [f"target_{i}" for i in range(n_outputs)]
+        # One output column per target: DeepSEA's names repeat (its 919 hold 54 twice or more).
+        names = unique_target_names(names)
         self.indices = np.array(target_indices(names, targets), dtype=int)
         self.names = [names[i] for i in self.indices]
         self.sequence_length = int(model.sequence_length_)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from ..targets import unique_target_names
 from ._conservation import CONSERVATION_FEATURES, CONSERVATION_IMPUTED, ConservationScores
 
 SIGNIFICANCE_SCORES = ("logfc", "diff", "effect")
@@ -204,7 +205,7 @@ class VariantSignificance:
         self.conservation = conservation
         self.conservation_evalues = conservation_evalues
         self.classifiers = classifiers
-        self.target_names = [str(t) for t in evalues.target_names_]
+        self.target_names = unique_target_names(evalues.target_names_)
         # Until a chunk has found its contigs in the conservation files: none found in any
         # file is a naming mistake (ConservationScores.at); later chunks may lack them.
         self._check_contigs = True
