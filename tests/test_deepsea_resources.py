@@ -277,22 +277,23 @@ def test_constants_and_names(folder):
 
 
 def test_repeated_target_names(folder):
-    """DeepSEA's predictor.names repeats 54 names: e-values by position, feature names get .1."""
+    """DeepSEA's predictor.names repeats 54 names: named .1, .2 as the score columns are."""
     root, arrays = folder
     names = [TARGETS[1], TARGETS[0], TARGETS[1]]
     (root / "resources" / "predictor.names").write_text("\n".join(names) + "\n")
+    assert deepsea_target_names(root).tolist() == names  # the file, verbatim
     ev = EValueTransformer.from_deepsea(root)
+    unique = [TARGETS[1], TARGETS[0], f"{TARGETS[1]}.1"]
+    assert ev.target_names_.tolist() == unique
     effects = np.random.default_rng(6).exponential(size=(50, 3))
-    frame = pd.DataFrame(effects, columns=[f"effect:{t}" for t in names])
+    frame = pd.DataFrame(effects, columns=[f"effect:{t}" for t in unique])
     expected = np.column_stack([deepsea_evalue(x, y, "right", effects[:, j])
                                 for j, (x, y) in enumerate(arrays[MAIN])])
     np.testing.assert_allclose(ev.transform(frame).to_numpy(), expected, rtol=0, atol=1e-12)
-    with pytest.raises(ValueError, match=r"Target 'GM12878\|CTCF\|None' names several backgr"):
-        ev.transform(frame.iloc[:, [2]])
-    np.testing.assert_array_equal(ev.transform(frame.iloc[:, [1]]).to_numpy(), expected[:, [1]])
+    np.testing.assert_array_equal(ev.transform(frame.iloc[:, [2, 0]]).to_numpy(),
+                                  expected[:, [2, 0]])
     assert deepsea_feature_names(deepsea_target_names(root)).tolist()[:6] == [
-        f"abs_logfc:{TARGETS[1]}", f"abs_logfc:{TARGETS[0]}", f"abs_logfc:{TARGETS[1]}.1",
-        f"abs_diff:{TARGETS[1]}", f"abs_diff:{TARGETS[0]}", f"abs_diff:{TARGETS[1]}.1"]
+        f"abs_logfc:{t}" for t in unique] + [f"abs_diff:{t}" for t in unique]
 
 
 # ---------------------------------------------------------------------------- bad input

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import DamagedFileError, damaged
+from ..targets import read_target_names, unique_target_names
 
 __all__ = [
     "CLASSIFIERS",
@@ -106,8 +107,6 @@ def deepsea_target_names(folder):
     >>> deepsea_target_names(folder).tolist()
     ['8988T|DNase|None', 'GM12878|CTCF|None']
     """
-    from ..targets import read_target_names
-
     return read_target_names(_resource(folder, _NAMES))
 
 
@@ -119,8 +118,8 @@ def deepsea_feature_names(target_names):
     :data:`DEEPSEA_CONSERVATION`: the ``|[logfc, diff, conservation]|``
     that ``3_h5ToOutput.py`` standardises. DeepSEA's ``predictor.names``
     repeats 54 names (129 targets: profiles of one feature in one cell from
-    several labs); scikit-learn needs unique column names, so a repeated
-    target is named as pandas names repeated columns: ``<target>.1``,
+    several labs); a repeated target is named as the score columns name it
+    (:func:`skdeepsea.targets.unique_target_names`): ``<target>.1``,
     ``<target>.2``, ... after its first occurrence.
 
     Parameters
@@ -142,14 +141,7 @@ def deepsea_feature_names(target_names):
      'abs_diff:K562|CTCF|None.1', 'abs_conservation:phastCons', 'abs_conservation:phyloP',
      'abs_conservation:GERP_neutral', 'abs_conservation:GERP_RS']
     """
-    targets, used = [], set(map(str, target_names))
-    for name in map(str, target_names):
-        unique, k = name, 0
-        while unique in targets or (k and unique in used):
-            k += 1
-            unique = f"{name}.{k}"
-        targets.append(unique)
-        used.add(unique)
+    targets = unique_target_names(target_names)
     return np.array([f"abs_logfc:{t}" for t in targets] + [f"abs_diff:{t}" for t in targets]
                     + [f"abs_conservation:{k}" for k in DEEPSEA_CONSERVATION], dtype=object)
 

@@ -5,6 +5,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..targets import unique_target_names
+
 
 def _effect_matrix(X, where):
     """(values (n, T), target names or None) from a scores DataFrame or an array."""
@@ -62,7 +64,9 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
         background_[j], effect, side_)]``.
     target_names_ : ndarray of str
         Target names (from the ``effect:<target>`` columns, or
-        ``"target_0"``, ... for an array).
+        ``"target_0"``, ... for an array), unique as in the scores' columns:
+        a repeated name's later occurrences get ``.1``, ``.2``, ...
+        (:func:`skdeepsea.targets.unique_target_names`).
     n_features_in_ : int
         Number of targets.
 
@@ -144,7 +148,8 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
         -------
         evalues : EValueTransformer
             Fitted; ``target_names_`` are the 919 targets of
-            ``resources/predictor.names`` (or
+            ``resources/predictor.names``, made unique as the score columns
+            are (or
             :data:`~skdeepsea.variants.DEEPSEA_CONSERVATION`).
 
         Raises
@@ -171,7 +176,7 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
         self.background_ = background
         self.background_cdf_ = cdf
         self.side_ = side
-        self.target_names_ = np.array(names)
+        self.target_names_ = np.array(unique_target_names(names))
         self.n_features_in_ = len(background)
         return self
 
@@ -194,9 +199,7 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
             fraction of background effects larger than each effect;
             ``zero_evalue`` where it is 0 (NaN where the effect is NaN). A
             DataFrame gives a DataFrame of ``evalue:<target>`` columns with
-            its index. Columns are matched by name, or by position when they
-            are all the background's targets in its order (DeepSEA repeats
-            some names: a repeated name alone is refused as ambiguous).
+            its index.
         """
         check_is_fitted(self, "background_")
         values, names = _effect_matrix(X, "EValueTransformer.transform")
@@ -206,24 +209,13 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
                 raise ValueError(f"X has {values.shape[1]} target(s), but the background has "
                                  f"{self.n_features_in_}.")
             columns = range(self.n_features_in_)
-        elif len(names) != values.shape[1]:
-            raise ValueError(f"{len(names)} target name(s) for {values.shape[1]} column(s).")
-        elif list(names) == self.target_names_.tolist():
-            columns = range(self.n_features_in_)
         else:
-            known, repeated = {}, set()
-            for j, t in enumerate(self.target_names_.tolist()):
-                if t in known:
-                    repeated.add(t)
-                known.setdefault(t, j)
+            known = {t: j for j, t in enumerate(self.target_names_.tolist())}
             missing = [t for t in names if t not in known]
             if missing:
                 raise ValueError(f"Target(s) {missing} have no background scores.")
-            ambiguous = [t for t in names if t in repeated]
-            if ambiguous:
-                raise ValueError(f"Target {ambiguous[0]!r} names several backgrounds (DeepSEA "
-                                 "repeats some names); pass all targets, in the background's "
-                                 "order.")
+            if len(names) != values.shape[1]:
+                raise ValueError(f"{len(names)} target name(s) for {values.shape[1]} column(s).")
             columns = [known[t] for t in names]
         effects = np.ascontiguousarray(values.T)  # a target's effects contiguous: faster searches
         cdf = np.empty(effects.shape)
