@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from skdeepsea.exceptions import DamagedFileError
 from skdeepsea.variants import (
     CLASSIFIERS,
-    DEEPSEA_CONSERVATION,
-    DEEPSEA_CONSERVATION_IMPUTED,
+    CONSERVATION_FEATURES,
+    CONSERVATION_IMPUTED,
     EValueTransformer,
     deepsea_feature_names,
     deepsea_target_names,
@@ -125,7 +125,7 @@ def write_folder(root, n_targets=3, seed=0, side="right", conservation_side="lef
     write_ecdfs(root / "resources" / "ecdfs" / "allevos_ecdf.pkl", arrays["allevos_ecdf.pkl"],
                 conservation_side)
     (root / "logistic").mkdir(exist_ok=True)
-    n_features = 2 * n_targets + len(DEEPSEA_CONSERVATION)
+    n_features = 2 * n_targets + len(CONSERVATION_FEATURES)
     for name in CLASSIFIERS:
         stem = root / "logistic" / f"final_{name}"
         np.savetxt(f"{stem}.model.txt", rng.normal(size=n_features + 1))
@@ -194,7 +194,7 @@ def test_imported_evalues_are_deepseas(tmp_path, side, background, filename):
 def test_conservation_evalues_are_entries_0_3_6_7(folder):
     root, arrays = folder
     ev = EValueTransformer.from_deepsea(root, "conservation")
-    assert ev.target_names_.tolist() == list(DEEPSEA_CONSERVATION) and ev.side_ == "left"
+    assert ev.target_names_.tolist() == list(CONSERVATION_FEATURES) and ev.side_ == "left"
     rng = np.random.default_rng(2)
     entries = [arrays["allevos_ecdf.pkl"][i] for i in (0, 3, 6, 7)]
     # evoevalues.production.py: evos_e[:, k] = 1 - allevos_ecdf[(0, 3, 6, 7)[k]](raw value).
@@ -266,8 +266,8 @@ def test_classifiers_are_deepseas_formula(folder):
 
 
 def test_constants_and_names(folder):
-    assert DEEPSEA_CONSERVATION == ("phastCons", "phyloP", "GERP_neutral", "GERP_RS")
-    assert DEEPSEA_CONSERVATION_IMPUTED == (0.115, -0.033, 1.909, -0.200)
+    assert CONSERVATION_FEATURES == ("phastCons", "phyloP", "GERP_neutral", "GERP_RS")
+    assert CONSERVATION_IMPUTED == (0.115, -0.033, 1.909, -0.200)
     assert CLASSIFIERS == ("eqtl", "gwas", "hgmd")
     assert deepsea_target_names(folder[0]).tolist() == TARGETS
     assert deepsea_feature_names(TARGETS).tolist() == (

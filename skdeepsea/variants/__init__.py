@@ -16,8 +16,8 @@ needs pyarrow (``parquet``) and a cluster Dask (``distributed``).
 
 __all__ = [
     "CLASSIFIERS",
-    "DEEPSEA_CONSERVATION",
-    "DEEPSEA_CONSERVATION_IMPUTED",
+    "CONSERVATION_FEATURES",
+    "CONSERVATION_IMPUTED",
     "ConservationScores",
     "EValueTransformer",
     "MalformedVariantError",
@@ -46,8 +46,8 @@ __all__ = [
 # does not import pandas and pysam.
 _HOMES = {
     "CLASSIFIERS": "_deepsea",
-    "DEEPSEA_CONSERVATION": "_deepsea",
-    "DEEPSEA_CONSERVATION_IMPUTED": "_deepsea",
+    "CONSERVATION_FEATURES": "_conservation",
+    "CONSERVATION_IMPUTED": "_conservation",
     "deepsea_feature_names": "_deepsea",
     "deepsea_target_names": "_deepsea",
     "load_deepsea_classifiers": "_deepsea",

@@ -25,24 +25,14 @@ import numpy as np
 
 from ..exceptions import DamagedFileError, damaged
 from ..targets import read_target_names, unique_target_names
+from ._conservation import CONSERVATION_FEATURES
 
 __all__ = [
     "CLASSIFIERS",
-    "DEEPSEA_CONSERVATION",
-    "DEEPSEA_CONSERVATION_IMPUTED",
     "deepsea_feature_names",
     "deepsea_target_names",
     "load_deepsea_classifiers",
 ]
-
-#: DeepSEA's four conservation scores, in the order of its features and of its classifiers'
-#: last four coefficients: ``evoevalues.production.py`` reads phastCons (``.evo1``), phyloP
-#: (``.evo2``) and GERP's neutral rate and RS score (the two columns of ``.evo3``).
-DEEPSEA_CONSERVATION = ("phastCons", "phyloP", "GERP_neutral", "GERP_RS")
-
-#: The values DeepSEA v0.94 puts in place of a missing conservation score, in the order of
-#: :data:`DEEPSEA_CONSERVATION` (``evoevalues.production.py``, ``3_h5ToOutput.py``).
-DEEPSEA_CONSERVATION_IMPUTED = (0.115, -0.033, 1.909, -0.200)
 
 #: DeepSEA's variant classifiers, as ``logistic/final_<name>.model.txt`` names them.
 CLASSIFIERS = ("eqtl", "gwas", "hgmd")
@@ -115,7 +105,7 @@ def deepsea_feature_names(target_names):
 
     ``abs_logfc:<target>`` for every target, then ``abs_diff:<target>``,
     then ``abs_conservation:<score>`` for the four scores of
-    :data:`DEEPSEA_CONSERVATION`: the ``|[logfc, diff, conservation]|``
+    :data:`CONSERVATION_FEATURES`: the ``|[logfc, diff, conservation]|``
     that ``3_h5ToOutput.py`` standardises. DeepSEA's ``predictor.names``
     repeats 54 names (129 targets: profiles of one feature in one cell from
     several labs); a repeated target is named as the score columns name it
@@ -143,7 +133,7 @@ def deepsea_feature_names(target_names):
     """
     targets = unique_target_names(target_names)
     return np.array([f"abs_logfc:{t}" for t in targets] + [f"abs_diff:{t}" for t in targets]
-                    + [f"abs_conservation:{k}" for k in DEEPSEA_CONSERVATION], dtype=object)
+                    + [f"abs_conservation:{k}" for k in CONSERVATION_FEATURES], dtype=object)
 
 
 # ---------------------------------------------------------------------------- the ECDF pickles
@@ -308,7 +298,7 @@ def read_background(folder, background):
     -------
     names : ndarray of str
         The targets (``resources/predictor.names``), or
-        :data:`DEEPSEA_CONSERVATION`.
+        :data:`CONSERVATION_FEATURES`.
     data, y : list of ndarray
         Per name, the ECDF's sorted data and its values (one longer).
     side : {"left", "right"}
@@ -329,7 +319,7 @@ def read_background(folder, background):
         if len(ecdfs) <= max(entries):
             raise DamagedFileError(f"{path} holds {len(ecdfs)} ECDFs; DeepSEA uses its entries "
                                    f"{', '.join(map(str, entries))}.")
-        names, ecdfs = np.array(DEEPSEA_CONSERVATION), [ecdfs[i] for i in entries]
+        names, ecdfs = np.array(CONSERVATION_FEATURES), [ecdfs[i] for i in entries]
     sides = {side for _, _, side in ecdfs}
     if len(sides) > 1:
         raise DamagedFileError(f"{path}: its ECDFs mix the sides 'left' and 'right'.")
@@ -360,8 +350,8 @@ def _pipeline(folder, name, feature_names):
     from sklearn.preprocessing import StandardScaler
 
     n = len(feature_names)  # the names, for messages
-    t = (n - len(DEEPSEA_CONSERVATION)) // 2
-    features = f"{t} logfc, {t} diff and {len(DEEPSEA_CONSERVATION)} conservation features"
+    t = (n - len(CONSERVATION_FEATURES)) // 2
+    features = f"{t} logfc, {t} diff and {len(CONSERVATION_FEATURES)} conservation features"
     model = _numbers(folder, _LOGISTIC / f"final_{name}.model.txt", n + 1,
                      f"the intercept, then one coefficient per feature: {features}")
     mean = _numbers(folder, _LOGISTIC / f"final_{name}_scaler.mean.txt", n, features)
@@ -406,7 +396,7 @@ def load_deepsea_classifiers(folder):
         input is the feature matrix of shape ``(n_variants, 2 * n_targets +
         4)``, already absolute: ``|logfc|`` for the targets in DeepSEA's
         order, ``|diff|`` likewise, then ``|conservation|`` in the order of
-        :data:`DEEPSEA_CONSERVATION` (DeepSEA takes the absolute value
+        :data:`CONSERVATION_FEATURES` (DeepSEA takes the absolute value
         itself; the pipelines do not): the columns named by
         :func:`deepsea_feature_names`, which :class:`VariantFeatures`
         computes. The columns are taken by position (the pipelines have no

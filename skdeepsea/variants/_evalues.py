@@ -150,7 +150,7 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
             Fitted; ``target_names_`` are the 919 targets of
             ``resources/predictor.names``, made unique as the score columns
             are (or
-            :data:`~skdeepsea.variants.DEEPSEA_CONSERVATION`).
+            :data:`~skdeepsea.variants.CONSERVATION_FEATURES`).
 
         Raises
         ------

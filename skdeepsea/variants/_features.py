@@ -137,8 +137,10 @@ class VariantFeatures(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ignored
-        y : ignored
+        X : object, default=None
+            Ignored: the features need no fitting.
+        y : object, default=None
+            Ignored.
 
         Returns
         -------
@@ -159,7 +161,8 @@ class VariantFeatures(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        input_features : ignored
+        input_features : object, default=None
+            Ignored: the names come from the model's targets.
 
         Returns
         -------
@@ -179,7 +182,7 @@ class VariantFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_variants, n_features_out_)
+        features : ndarray of shape (n_variants, 2 * n_targets + 4)
             ``|[logfc, diff, conservation]|``, float64; NaN rows for
             variants that could not be scored.
         """
