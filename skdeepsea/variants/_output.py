@@ -7,6 +7,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from .._validation import check_columns
+from ..exceptions import damaged
 from ._scoring import INFO_COLUMNS, SCORES, column_name
 
 FORMATS = ("tsv", "hdf5", "parquet")
@@ -230,6 +232,9 @@ def file_attributes(model, options, significance=None):
     return attrs
 
 
+_WRITTEN_BY_US = "a variant score file written by skdeepsea"
+
+
 def read_variant_scores(path):
     """Read a file written by :func:`write_variant_scores` into a DataFrame.
 
@@ -243,11 +248,24 @@ def read_variant_scores(path):
     -------
     scores : pandas.DataFrame
         The columns of :func:`score_variants` (scores as float64).
+
+    Raises
+    ------
+    ValueError
+        If the file lacks the columns (or HDF5 datasets) the package writes,
+        naming them; ``DamagedFileError`` (a ``ValueError``) if it cannot be
+        read as its format.
     """
     path = os.fspath(path)
     fmt = _format_of(path, None)
     if fmt == "parquet":
-        frame = pd.read_parquet(path)
+        import pyarrow
+
+        try:
+            frame = pd.read_parquet(path)
+        except (pyarrow.ArrowException, OSError) as error:
+            raise damaged(path, "Parquet", error) from error
+        check_columns(frame.columns, INFO_COLUMNS, path, _WRITTEN_BY_US)
         frame["ref_match"] = frame["ref_match"].astype("boolean")
         scores = frame.columns[len(INFO_COLUMNS):]
         frame[scores] = frame[scores].astype(np.float64)
@@ -256,13 +274,21 @@ def read_variant_scores(path):
         frame = pd.read_csv(path, sep="\t", dtype={"chrom": str, "id": str, "ref": str,
                                                    "alt": str, "reason": str},
                             keep_default_na=False, na_values=["NA"])
+        check_columns(frame.columns, INFO_COLUMNS, path, _WRITTEN_BY_US)
         frame["reason"] = frame["reason"].fillna("")
         frame["ref_match"] = frame["ref_match"].map(
             {True: True, False: False, "True": True, "False": False}).astype("boolean")
         return frame
     import h5py
 
-    with h5py.File(path, "r") as f:
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise damaged(path, "HDF5", error) from error
+    with handle as f:
+        check_columns([f"variants/{c}" for c in f.get("variants", {})] + list(f.attrs),
+                      [f"variants/{c}" for c in INFO_COLUMNS] + ["target_names"], path,
+                      _WRITTEN_BY_US)
         names = [n.decode() if isinstance(n, bytes) else str(n) for n in f.attrs["target_names"]]
         data = {}
         for column in INFO_COLUMNS:
