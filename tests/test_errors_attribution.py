@@ -93,7 +93,7 @@ def test_a_sequence_without_bases_warns_and_scores_zero(network, sequences, sequ
 
 def test_sequences_with_bases_do_not_warn(network, sequences):
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", UserWarning)
         attribute(network, ["N" * 10 + sequences[0][10:]], method="gradient_x_input")
 
 
