@@ -17,7 +17,6 @@ classes these files name; any other global is refused before anything runs. Neit
 nor joblib is needed.
 """
 
-import os
 import pickle
 from pathlib import Path
 
