@@ -160,7 +160,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         across devices. JAX backend only; ``batch_size`` must be a multiple
         of the device count. The last batch of the validation set drops up to
         ``n_devices - 1`` samples so that it splits evenly (training batches
-        are padded to full size). See docs/training-at-scale.md.
+        are padded to full size). In a multi-process job
+        (:func:`skdeepsea.distributed.initialize`) it is required: each
+        process reads its share of every batch, process 0 writes the
+        checkpoints. See docs/training-at-scale.md.
     checkpoint_dir : str, path-like or None, default=None
         Directory for training checkpoints. Every ``checkpoint_every`` steps
         and at each epoch's end, ``checkpoint.npz`` there is replaced
@@ -423,10 +426,15 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         from ._engine.loop import TrainingState, fit_loop, training_fingerprint
         from ._engine.model import penalties_from
         from ._engine.prepare import training_batches
+        from ._engine.processes import barrier, broadcast_seed, process_share
 
         enable_compilation_cache()
+        share = process_share(devices)  # this process's slice of every batch
+        multi = share.count > 1
         rng = check_random_state(params["random_state"])
         seed = None if params["random_state"] is None else int(rng.randint(2**31 - 1))
+        if seed is None and multi:  # every process must build the same weights: process 0's seed
+            seed = broadcast_seed(np.random.SeedSequence().entropy % (2**31 - 1))
         if seed is not None:
             keras.utils.set_random_seed(seed)
         checkpoint = None
@@ -434,14 +442,19 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             checkpoint = read_checkpoint(params["checkpoint_dir"])
         if checkpoint is not None:
             shuffle_seed = checkpoint[0]["shuffle_seed"]
-        elif seed is not None:
+        elif params["random_state"] is not None:
             shuffle_seed = int(rng.randint(2**31 - 1))
         else:
             shuffle_seed = int(np.random.SeedSequence().entropy % (2**31 - 1))
+            if multi:
+                shuffle_seed = broadcast_seed(shuffle_seed)
         batches, validation = training_batches(params, data, shuffle_seed=shuffle_seed,
-                                               multiple=len(devices or [None]))
+                                               multiple=len(devices or [None]), share=share)
         fingerprint = training_fingerprint(params, data, batches, validation)
         try:
+            if multi:
+                _check_processes_agree(params, data, fingerprint, checkpoint, warm_network,
+                                       (seed, shuffle_seed))
             with self._distribution_scope(devices):
                 network, train_model = self._initialize(params, data, seed, warm_network)
                 state = TrainingState(
@@ -450,15 +463,20 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
                     checkpoint_dir=params["checkpoint_dir"],
                     checkpoint_every=params["checkpoint_every"],
                     meta={"fingerprint": fingerprint, "shuffle_seed": shuffle_seed},
+                    writer=share.writer, barrier=barrier if multi else None,
                 )
                 state.set_model(train_model)
                 if checkpoint is not None:
                     state.resume(checkpoint, params["checkpoint_dir"])
                 with penalties_from(network, train_model.get_layer("penalty_constants")):
                     fit_loop(train_model, batches, validation, state, params["epochs"],
-                             params["verbose"])
+                             params["verbose"] if share.writer else 0)
         finally:
             batches.close()  # the read-ahead threads
+        if multi:
+            from ._engine.processes import localized
+
+            network = localized(network)  # an ordinary model of this process
         return network, state
 
     def _initialize(self, params, data, seed, warm_network):
@@ -767,6 +785,26 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(state.get("model_"), bytes):
             state["model_"] = persistence.model_from_bytes(state["model_"])
         super().__setstate__(state)
+
+
+def _check_processes_agree(params, data, fingerprint, checkpoint, warm_network, seeds):
+    """Refuse a multi-process fit whose processes differ in parameters, data or checkpoint."""
+    from ._engine.processes import check_agreement, data_digest
+
+    validation = data.validation or (None, None)
+    record = dict(
+        fingerprint, seeds=list(seeds), random_state=repr(params["random_state"]),
+        **{name: params[name] for name in ("epochs", "early_stopping", "n_iter_no_change",
+                                           "checkpoint_every", "warm_start")},
+        checkpoint_dir=params["checkpoint_dir"] is not None,
+        checkpoint_step=None if checkpoint is None else checkpoint[0]["step"],
+        X=data_digest(data.X), y=data_digest(data.targets),
+        sample_weight=data_digest(data.sample_weight),
+        validation_X=data_digest(validation[0]), validation_y=data_digest(validation[1]),
+        warm_network=None if warm_network is None else data_digest(
+            np.concatenate([np.ravel(w) for w in warm_network.get_weights()])[:, None]),
+    )
+    check_agreement(record)
 
 
 def load(path):

@@ -117,16 +117,22 @@ class TrainBatches(keras.utils.PyDataset):
         Batches per Keras epoch; None: one pass over the data.
     target_dtype : str, default="float32"
         Type of the targets handed to Keras ("int32" for class codes).
+    share : Share or None, default=None
+        In a multi-process job, this process's slice of every batch
+        (:class:`~skdeepsea._engine.processes.Share`): the order and the
+        padding are those of the global batch, of which only the slice is
+        read and handed to Keras. None: the whole batch.
     """
 
     def __init__(self, X, targets, sample_weight, blocks, *, batch_size, shuffle_buffer, seed,
-                 augment, steps_per_epoch=None, target_dtype="float32"):
+                 augment, steps_per_epoch=None, target_dtype="float32", share=None):
         # Keras reads these batches in order, in its own thread: its worker pool would read
         # ahead across epochs with a stale ``begin``. The next batch is made ahead here.
         super().__init__(workers=1, use_multiprocessing=False)
         self.X, self.targets, self.sample_weight = X, targets, sample_weight
         self.blocks = np.asarray(blocks, dtype=np.int64)
         self.batch_size = int(batch_size)
+        self.part = (0, self.batch_size) if share is None else share.part(self.batch_size)
         self.seed = int(seed)
         self.augment = bool(augment)
         self.copies = 2 if augment else 1
@@ -212,37 +218,41 @@ class TrainBatches(keras.utils.PyDataset):
         """The batch of global step ``step``: (x, y, sample_weight), always full size.
 
         ``x`` is the uint8 (or float32) sequences, or with augmentation a dict
-        of them and the per-sample ``reverse`` flags (uint8).
+        of them and the per-sample ``reverse`` flags (uint8). In a
+        multi-process job, this process's slice of the global batch.
         """
         p, b = divmod(int(step), self.steps_per_pass)
-        begin = b * self.batch_size
-        end = min(begin + self.batch_size, self.n_virtual)
+        first = b * self.batch_size
+        last = min(first + self.batch_size, self.n_virtual)
+        n_real = last - first  # real samples of the global batch
+        begin, end = min(first + self.part[0], last), min(first + self.part[1], last)
         with self._lock:
             _, bounds = self._pass_layout(p)
         xs, ys, ws, flags = [], [], [], []
-        k = int(np.searchsorted(bounds, begin, side="right")) - 1
+        # A slice past the real samples (all padding) still takes its types from a buffer.
+        k = int(np.searchsorted(bounds, min(begin, last - 1), side="right")) - 1
         position = begin
-        while position < end:
+        while position < end or not xs:
             X, y, w, order = self._buffer(p, k)
             stop = min(end, int(bounds[k + 1]))
-            virtual = order[position - bounds[k]:stop - bounds[k]]
+            virtual = order[position - bounds[k]:max(position, stop) - bounds[k]]
             rows = virtual % len(X)
             xs.append(X[rows])
             ys.append(y[rows])
             flags.append(virtual // len(X))
             if w is not None:
                 ws.append(w[rows])
-            position, k = stop, k + 1
-        n_real = end - begin
-        x = pad_rows(transport_dtype(np.concatenate(xs)), self.batch_size)
-        y = pad_rows(np.concatenate(ys).astype(self.target_dtype), self.batch_size)
-        weight = (np.ones(n_real, dtype=np.float32) if self.sample_weight is None
+            position, k = max(position, stop), k + 1
+        size = self.part[1] - self.part[0]
+        x = pad_rows(transport_dtype(np.concatenate(xs)), size)
+        y = pad_rows(np.concatenate(ys).astype(self.target_dtype), size)
+        weight = (np.ones(end - begin, dtype=np.float32) if self.sample_weight is None
                   else np.concatenate(ws).astype(np.float32))
         # Keras divides the summed loss by the batch size: scaling the real
         # samples' weights makes the padded batch's loss their mean.
-        weight = pad_rows(weight * np.float32(self.batch_size / n_real), self.batch_size)
+        weight = pad_rows(weight * np.float32(self.batch_size / n_real), size)
         if self.augment:
-            reverse = pad_rows(np.concatenate(flags).astype(np.uint8), self.batch_size)
+            reverse = pad_rows(np.concatenate(flags).astype(np.uint8), size)
             x = {"sequence": x, "reverse": reverse}
         return x, y, weight
 
@@ -283,10 +293,15 @@ class OrderedBatches(keras.utils.PyDataset):
         Read batches ahead in Keras' worker threads (lazy arrays). Starting
         the threads costs about 0.1 s a call: not worth it for slices of
         arrays in memory.
+    share : Share or None, default=None
+        In a multi-process job, this process's slice of every batch
+        (validation: each sample is evaluated once, by one process; the
+        batches' sizes must split evenly, see ``multiple``). None: all.
     """
 
     def __init__(self, X, batch_size, *, targets=None, target_dtype="float32", start=None,
-                 stop=None, pad=True, multiple=1, training_inputs=False, read_ahead=True):
+                 stop=None, pad=True, multiple=1, training_inputs=False, read_ahead=True,
+                 share=None):
         super().__init__(workers=_WORKERS if read_ahead else 1, use_multiprocessing=False)
         self.X, self.targets, self.target_dtype = X, targets, target_dtype
         self.batch_size, self.pad = int(batch_size), bool(pad)
@@ -295,6 +310,7 @@ class OrderedBatches(keras.utils.PyDataset):
         n = stop - self.start
         self.stop = stop if pad else stop - (n % self.batch_size) % int(multiple)
         self.training_inputs = training_inputs
+        self.share = share
 
     def __len__(self):
         return math.ceil((self.stop - self.start) / self.batch_size)
@@ -302,6 +318,8 @@ class OrderedBatches(keras.utils.PyDataset):
     def __getitem__(self, index):
         begin = self.start + index * self.batch_size
         end = min(begin + self.batch_size, self.stop)
+        if self.share is not None:
+            begin, end = (begin + offset for offset in self.share.part(end - begin))
         x = read_rows(self.X, begin, end)
         check_finite_rows(x, np.arange(begin, end))
         x = transport_dtype(x)

@@ -32,15 +32,22 @@ class TrainingState(keras.callbacks.Callback):
         Steps between checkpoints (also written at every epoch end).
     meta : dict
         Fixed entries of every checkpoint (fingerprint, seed).
+    writer : bool, default=True
+        Whether this process writes the checkpoints (in a multi-process job,
+        process 0 only).
+    barrier : callable or None, default=None
+        In a multi-process job, ``barrier(name)`` waits for every process:
+        the others wait after each checkpoint until process 0 has written it.
     """
 
     def __init__(self, batches, *, early_stopping, patience, checkpoint_dir, checkpoint_every,
-                 meta):
+                 meta, writer=True, barrier=None):
         super().__init__()
         self.batches, self.steps_per_epoch = batches, batches.steps_per_epoch
         self.early_stopping, self.patience = early_stopping, patience
         self.checkpoint_dir, self.checkpoint_every = checkpoint_dir, checkpoint_every
         self.meta = meta
+        self.writer, self.barrier = writer, barrier
         self.step, self.epochs_done, self.wait, self.best = 0, 0, 0, None
         self.best_weights, self.stopped, self.history = None, False, {}
 
@@ -76,15 +83,18 @@ class TrainingState(keras.callbacks.Callback):
         """Write a checkpoint of the current state (when there is a checkpoint directory)."""
         if self.checkpoint_dir is None:
             return
-        self._sync()
-        meta = dict(self.meta, step=self.step, epochs_done=self.epochs_done, wait=self.wait,
-                    best=self.best, stopped=self.stopped, history=self.history,
-                    finished=finished)
-        write_checkpoint(self.checkpoint_dir, meta, {
-            "model": variable_values(self.model.variables),
-            "optimizer": variable_values(self.model.optimizer.variables),
-            "best": list(self.best_weights or []),
-        })
+        if self.writer:
+            self._sync()
+            meta = dict(self.meta, step=self.step, epochs_done=self.epochs_done, wait=self.wait,
+                        best=self.best, stopped=self.stopped, history=self.history,
+                        finished=finished)
+            write_checkpoint(self.checkpoint_dir, meta, {
+                "model": variable_values(self.model.variables),
+                "optimizer": variable_values(self.model.optimizer.variables),
+                "best": list(self.best_weights or []),
+            })
+        if self.barrier is not None:
+            self.barrier(f"checkpoint {self.step}")
 
     # Keras hooks ------------------------------------------------------------
 

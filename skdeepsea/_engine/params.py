@@ -191,11 +191,24 @@ def check_geometry(params, sequence_length):
 
 
 def check_distribution(params):
-    """The devices of data-parallel training (None without), checked against the batch size."""
-    if not params["data_parallel"]:
-        return None
+    """The devices of data-parallel training (None without), checked against the batch size.
+
+    In a multi-process JAX job (:func:`skdeepsea.distributed.initialize`) the
+    devices are those of every process, and ``data_parallel`` is required.
+    """
     import keras
 
+    from .processes import process_count
+
+    processes = process_count()
+    if not params["data_parallel"]:
+        if processes > 1:
+            raise ValueError(
+                f"This process is one of the {processes} processes of a multi-process JAX job: "
+                "train with data_parallel=True (each process then feeds its share of every "
+                "batch), or start one process alone."
+            )
+        return None
     if keras.backend.backend() != "jax":
         raise ValueError(
             "data_parallel=True uses Keras' distribution API, which needs the JAX backend; "
@@ -203,8 +216,10 @@ def check_distribution(params):
         )
     devices = keras.distribution.list_devices()
     if params["batch_size"] % len(devices):
+        over = (f"{len(devices)} devices" if processes == 1 else
+                f"{len(devices)} devices ({processes} processes of {len(devices) // processes})")
         raise ValueError(
-            f"data_parallel=True splits each batch over {len(devices)} devices: batch_size="
+            f"data_parallel=True splits each batch over {over}: batch_size="
             f"{params['batch_size']} must be a multiple of {len(devices)}."
         )
     return devices

@@ -157,7 +157,7 @@ def _validation_pair(validation_data, channels, sequence_length, encoder, train_
     return X_val, y_val
 
 
-def training_batches(params, data, *, shuffle_seed, multiple):
+def training_batches(params, data, *, shuffle_seed, multiple, share=None):
     """The training and validation batch sources of a fit.
 
     In memory, the whole array is one block (a full shuffle every pass) and
@@ -174,6 +174,8 @@ def training_batches(params, data, *, shuffle_seed, multiple):
         Seed of the shuffling and of the validation split.
     multiple : int
         Device count of data-parallel training (validation batches split evenly).
+    share : Share or None, default=None
+        This process's slice of every batch, in a multi-process job.
 
     Returns
     -------
@@ -195,13 +197,14 @@ def training_batches(params, data, *, shuffle_seed, multiple):
     train = TrainBatches(
         X, targets, weight, blocks, batch_size=params["batch_size"],
         shuffle_buffer=params["shuffle_buffer"], seed=shuffle_seed, augment=augment,
-        steps_per_epoch=params["steps_per_epoch"], target_dtype=data.encoder.dtype,
+        steps_per_epoch=params["steps_per_epoch"], target_dtype=data.encoder.dtype, share=share,
     )
     validation = None
     if val is not None:
         validation = OrderedBatches(
             val[0], params["batch_size"], targets=val[1], target_dtype=data.encoder.dtype,
             pad=False, multiple=multiple, training_inputs=augment, read_ahead=streamed(val[0]),
+            share=share,
         )
     return train, validation
 

@@ -2,6 +2,7 @@
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 import time
@@ -21,7 +22,8 @@ def _deepsea_learning_rate_decay():
 # The command's own options; every other option is a DeepSEAClassifier parameter of the
 # same name, passed on only when given (argument_default=SUPPRESS), so the estimator's
 # defaults stay the defaults.
-_COMMAND_OPTIONS = ("data", "valid", "out", "target_names", "include_optimizer")
+_COMMAND_OPTIONS = ("data", "valid", "out", "target_names", "include_optimizer", "multiprocess",
+                    "coordinator", "num_processes", "process_id", "coordinator_timeout")
 
 
 def register(commands):
@@ -134,6 +136,28 @@ def register(commands):
     hardware.add_argument("--include-optimizer", action="store_true", default=False,
                           help="keep the optimizer's state in --out, to continue training it "
                                "with warm_start (a larger file: Adam's doubles it twice over)")
+
+    processes = train.add_argument_group(
+        "several processes (JAX backend)",
+        "one process per host (or per GPU), all started with the same arguments; each reads its "
+        "share of every batch from the same files, process 0 writes the checkpoints and --out. "
+        "The process id, count and coordinator come from these options or from the variables "
+        "torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) or srun (SLURM_PROCID, "
+        "SLURM_NTASKS, SLURM_STEP_NODELIST) set. Implies --data-parallel.")
+    processes.add_argument("--multiprocess", action="store_true", default=False,
+                           help="join a multi-process job described by the launcher's variables")
+    processes.add_argument("--coordinator", metavar="HOST:PORT", default=None,
+                           help="address of process 0, where the processes meet (implies "
+                                "--multiprocess)")
+    processes.add_argument("--num-processes", metavar="N", type=POSITIVE_INT, default=None,
+                           help="processes in the job (implies --multiprocess)")
+    processes.add_argument("--process-id", metavar="I", type=number(integer=True, low=0),
+                           default=None, help="this process's id, 0 to N-1 (implies "
+                                              "--multiprocess)")
+    processes.add_argument("--coordinator-timeout", metavar="SECONDS",
+                           type=number(low=0, strict=True), default=300,
+                           help="seconds to wait for the coordinator and the other processes "
+                                "(default 300)")
     train.set_defaults(run=run_train)
 
 
@@ -178,6 +202,9 @@ def run_train(args, out=None):
     from ..targets import read_target_names
 
     out = sys.stdout if out is None else out
+    writer, multiprocess = _join_processes(args)
+    if not writer:  # process 0 reports and writes --out; the others train quietly
+        out = io.StringIO()
     checkpoint_dir = getattr(args, "checkpoint_dir", None)
     check_output_path(args.out, {
         "data": args.data, "--valid": args.valid, "--target-names": args.target_names,
@@ -208,9 +235,29 @@ def run_train(args, out=None):
         start = time.perf_counter()
         estimator.fit(train, validation_data=valid)
     elapsed = time.perf_counter() - start
-    estimator.save(args.out, include_optimizer=args.include_optimizer)
-    _print_summary(estimator, elapsed, args.out, out)
+    if writer:
+        estimator.save(args.out, include_optimizer=args.include_optimizer)
+        _print_summary(estimator, elapsed, args.out, out)
+    if multiprocess:
+        from .._engine.processes import barrier
+
+        barrier("saved")  # the others end once process 0 has written --out
     return 0
+
+
+def _join_processes(args):
+    """Join the job the options or the launcher describe: (this one writes, several processes)."""
+    if not (args.multiprocess or any(getattr(args, name) is not None
+                                     for name in ("coordinator", "num_processes", "process_id"))):
+        return True, False
+    from ..distributed import initialize, is_main_process
+
+    cluster = initialize(args.coordinator, args.num_processes, args.process_id,
+                         timeout=args.coordinator_timeout)
+    if cluster["num_processes"] == 1:
+        return True, False
+    args.data_parallel = True
+    return is_main_process(), True
 
 
 def _print_summary(estimator, elapsed, path, out):
