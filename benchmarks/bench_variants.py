@@ -29,7 +29,10 @@ One run measures, on the backend named by ``KERAS_BACKEND``:
    ``method="fast"`` against ``method="naive"``, their largest difference,
    and the method ``"auto"`` picks. The naive rate of the full-size network
    is measured on ``--ism-naive-positions`` positions: its cost per mutant
-   (one full pass) does not depend on how many there are.
+   (one full pass) does not depend on how many there are. The fast method
+   runs twice: with its differences in one thread per core (the default)
+   and in one thread, for the threads' same-run speed-up; each method's
+   cores used are its CPU time / wall time (medians).
 
 Timings are the best of ``--repeats`` (the usual estimate of undisturbed speed
 on a shared machine), with the bound and the pipeline interleaved; the ratios
@@ -268,28 +271,41 @@ def significance_cost(n_variants, repeats, folder, resources=None):
 
 
 def mutagenesis(positions, naive_positions, repeats, geometry=None):
-    """Mutants per second, fast and naive, on a 1000 bp sequence (forward strand)."""
-    from skdeepsea.variants import in_silico_mutagenesis
-    from skdeepsea.variants._substitutions import substitution_network
+    """Mutants per second, fast and naive, on a 1000 bp sequence (forward strand).
+
+    ``fast`` propagates the differences in one thread per core (the default);
+    ``fast_1`` in one thread (as before that), for the same-run speed-up of the
+    threads. Each method's cores used: its CPU time / wall time (medians).
+    """
+    from skdeepsea.variants import _mutagenesis, in_silico_mutagenesis
+    from skdeepsea.variants._substitutions import available_cores, substitution_network
 
     model = full_size_model(**(geometry or {}))
     sequence = "".join(np.random.default_rng(2).choice(list("ACGT"), 1000))
     start = 500 - positions // 2
     naive_start = 500 - naive_positions // 2
-    window = {"fast": (start, start + positions),
+    window = {"fast": (start, start + positions), "fast_1": (start, start + positions),
               "naive": (naive_start, naive_start + naive_positions)}
-    times = {"naive": [], "fast": []}
-    cpu = {"naive": [], "fast": []}
+    methods = ("naive", "fast", "fast_1")
+    times = {m: [] for m in methods}
+    cpu = {m: [] for m in methods}
     results = {}
-    for method in ("naive", "fast"):  # compile each once
-        in_silico_mutagenesis(model, sequence, start=start, end=start + 2, method=method,
-                              strand="forward")
+
+    def run(method, first, last):
+        if method == "fast_1":  # one thread for the differences
+            _mutagenesis.available_cores = lambda: 1
+        try:
+            return in_silico_mutagenesis(model, sequence, start=first, end=last,
+                                         method=method.split("_")[0], strand="forward")
+        finally:
+            _mutagenesis.available_cores = available_cores
+
+    for method in methods:  # compile each once
+        run(method, start, start + 2)
     for _ in range(repeats):
-        for method in ("naive", "fast"):
+        for method in methods:
             t, t_cpu = time.perf_counter(), time.process_time()
-            results[method] = in_silico_mutagenesis(
-                model, sequence, start=window[method][0], end=window[method][1],
-                method=method, strand="forward")
+            results[method] = run(method, *window[method])
             times[method].append(time.perf_counter() - t)
             cpu[method].append(time.process_time() - t_cpu)
     # The naive mutants are a subset of the fast ones when it ran on fewer positions.
@@ -297,14 +313,23 @@ def mutagenesis(positions, naive_positions, repeats, geometry=None):
     fast_part = results["fast"].proba[offset:offset + naive_positions]
     difference = float(np.abs(results["naive"].proba - fast_part).max())
     network = substitution_network(model.model_, 1000)
+    rate = {m: (3 * naive_positions if m == "naive" else 3 * positions) / min(times[m])
+            for m in methods}
+    cores = {m: float(np.median(np.array(cpu[m]) / np.array(times[m]))) for m in methods}
     return {"positions": positions, "mutants": 3 * positions,
-            "naive_mutants": 3 * naive_positions,
-            "naive_mutants_per_s": 3 * naive_positions / min(times["naive"]),
-            "fast_mutants_per_s": 3 * positions / min(times["fast"]),
-            "speedup": (3 * positions / min(times["fast"]))
-            / (3 * naive_positions / min(times["naive"])),
+            "naive_mutants": 3 * naive_positions, "threads": available_cores(),
+            "naive_mutants_per_s": rate["naive"], "fast_mutants_per_s": rate["fast"],
+            "fast_one_thread_mutants_per_s": rate["fast_1"],
+            "speedup": rate["fast"] / rate["naive"],
+            "one_thread_speedup": rate["fast_1"] / rate["naive"],
+            "threads_speedup_paired": float(np.median(np.array(times["fast_1"])
+                                                      / np.array(times["fast"]))),
             "cpu_speedup": float((3 * positions / np.median(cpu["fast"]))
                                  / (3 * naive_positions / np.median(cpu["naive"]))),
+            "cpu_per_wall": cores["fast"], "one_thread_cpu_per_wall": cores["fast_1"],
+            "naive_cpu_per_wall": cores["naive"],
+            "fast_equals_one_thread": bool(np.array_equal(results["fast"].proba,
+                                                          results["fast_1"].proba)),
             "auto_method": "fast" if network.faster(np.arange(1000)) else "naive",
             "max_abs_difference": difference, "seconds": times, "cpu_seconds": cpu}
 
@@ -402,9 +427,14 @@ def main(argv=None):
             print(f"mutagenesis ({name}, {ism['mutants']} mutants; naive on "
                   f"{ism['naive_mutants']}): naive {ism['naive_mutants_per_s']:.1f}/s, fast "
                   f"{ism['fast_mutants_per_s']:.1f}/s, speed-up {ism['speedup']:.2f}x (CPU time "
-                  f"{ism['cpu_speedup']:.2f}x), auto "
-                  f"picks {ism['auto_method']}, max |difference| "
-                  f"{ism['max_abs_difference']:.1e}", flush=True)
+                  f"{ism['cpu_speedup']:.2f}x); CPU/wall fast {ism['cpu_per_wall']:.2f} "
+                  f"(naive {ism['naive_cpu_per_wall']:.2f}); fast in one thread "
+                  f"{ism['fast_one_thread_mutants_per_s']:.1f}/s (speed-up "
+                  f"{ism['one_thread_speedup']:.2f}x, CPU/wall "
+                  f"{ism['one_thread_cpu_per_wall']:.2f}; {ism['threads']} threads / one: "
+                  f"{ism['threads_speedup_paired']:.2f}x paired, same result: "
+                  f"{ism['fast_equals_one_thread']}), auto picks {ism['auto_method']}, "
+                  f"max |difference| {ism['max_abs_difference']:.1e}", flush=True)
     results["load_after"] = os.getloadavg()[0]
     if args.json:
         with open(args.json, "w") as f:

@@ -246,6 +246,69 @@ def test_cluster_output_equals_a_single_process_run(files, client, tmp_path):
     pd.testing.assert_frame_equal(frame, score_variants(model, files["vcf"], files["genome"]))
 
 
+def test_worker_threads_are_set_inside_the_task(files, client):
+    """A worker starts with its BLAS and OpenMP threads at 1 and glibc's malloc
+    trimming at 64 KiB (the nanny's pre-spawn-environ); a partition runs with
+    ``worker_threads`` threads (and PyTorch's, on torch), or by default with the
+    worker's share of its machine's cores (two workers here), and glibc's usual
+    thresholds; the worker's own settings are put back after it."""
+    import keras
+
+    from skdeepsea.variants._distributed import _glibc, _job_threads, _run_partitions
+    from skdeepsea.variants._substitutions import available_cores
+
+    def trimmed_by_dask():
+        return os.environ.get("MALLOC_TRIM_THRESHOLD_") is not None and _glibc() is not None
+
+    def blas_threads():
+        from threadpoolctl import threadpool_info
+
+        return sorted({lib["num_threads"] for lib in threadpool_info()
+                       if lib["user_api"] == "blas"})
+
+    parts = plan_partitions(files["vcf"], 100)
+    assert len(parts) == 1
+    share = {max(1, cores // 2) for cores in client.run(available_cores).values()}
+    before = client.run(blas_threads)
+    for worker_threads, expected in ((2, {2}), (None, share)):
+        job = {"variants": files["vcf"], "genome": files["genome"], "work": None,
+               "options": {"chunk_size": CHUNK},
+               "threads": _job_threads(client, worker_threads)}
+        [(_, (summary, chunks))] = list(_run_partitions(client, parts, job,
+                                                        files["model_file"], None, None, None))
+        used = summary["threads"]
+        assert used["requested"] in expected
+        assert used["blas"] == [used["requested"]]
+        assert used["openmp"] in ([], [used["requested"]])
+        torch_backend = keras.backend.backend() == "torch"
+        assert used["torch"] == (used["requested"] if torch_backend else None)
+        assert {used["malloc_thresholds_lifted"]} == set(client.run(trimmed_by_dask).values())
+        assert sum(len(chunk) for chunk in chunks) == summary["variants"] > 0
+    assert client.run(blas_threads) == before
+    # Through the API: the scores are those of one process.
+    frame = score_variants(files["model"], files["vcf"], files["genome"], client=client,
+                           partition_size=PART, chunk_size=CHUNK, worker_threads=2)
+    pd.testing.assert_frame_equal(frame, score_variants(files["model"], files["vcf"],
+                                                        files["genome"], chunk_size=CHUNK))
+
+
+def test_worker_threads_needs_a_cluster_and_a_positive_count(files, tmp_path):
+    with pytest.raises(ValueError, match="worker_threads .*needs client"):
+        write_variant_scores(files["model"], files["vcf"], files["genome"],
+                             tmp_path / "out.tsv", worker_threads=2)
+    with pytest.raises(ValueError, match="worker_threads .*needs client"):
+        score_variants(files["model"], files["vcf"], files["genome"], worker_threads=2)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="worker_threads must be a positive int"):
+            write_variant_scores(files["model"], files["vcf"], files["genome"],
+                                 tmp_path / "out.tsv", client="tcp://127.0.0.1:1",
+                                 worker_threads=bad)
+    assert main(["variant-effects", "--model", files["model_file"], "--vcf", files["vcf"],
+                 "--genome", files["genome"], "--out", str(tmp_path / "out.tsv"),
+                 "--worker-threads", "2", "--no-progress"]) != 0
+    assert not (tmp_path / "out.tsv").exists()
+
+
 def test_a_killed_worker_is_survived(files, client, tmp_path):
     model = files["model"]
     marker = tmp_path / "exited"

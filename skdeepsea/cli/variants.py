@@ -97,6 +97,10 @@ def register(commands):
                               "and output folder under the same paths")
     effects.add_argument("--partition-size", type=POSITIVE_INT, default=20_000,
                          help="with --scheduler: VCF lines per task (default 20000)")
+    effects.add_argument("--worker-threads", type=POSITIVE_INT, metavar="N",
+                         help="with --scheduler: threads each worker computes a partition "
+                              "with (NumPy's BLAS, OpenMP, PyTorch; default: its share of its "
+                              "machine's cores)")
     effects.set_defaults(run=_run_variant_effects)
 
     predict = commands.add_parser(
@@ -126,6 +130,9 @@ def _run_variant_effects(args):
     check_output_path(args.out, inputs)
     if args.significance_out:
         check_output_path(args.significance_out, dict(inputs, **{"--out": args.out}))
+    if args.worker_threads is not None and not args.scheduler:
+        raise ValueError("--worker-threads sets the threads of a Dask cluster's workers; it "
+                         "needs --scheduler.")
     significance = _significance(args)
     # On a cluster each worker loads the model from its file; here it is needed for the
     # background only.
@@ -146,7 +153,8 @@ def _run_variant_effects(args):
             print(f"Background: {int(background['scored'].sum())} scored variants.",
                   file=sys.stderr)
         cluster = ({"client": args.scheduler, "partition_size": args.partition_size,
-                    "model": args.model} if args.scheduler else {"model": model})
+                    "worker_threads": args.worker_threads, "model": args.model}
+                   if args.scheduler else {"model": model})
         summary = write_variant_scores(
             variants=args.vcf, genome=genome, out=args.out, format=args.format,
             targets=targets, scores=tuple(_split(args.scores)), evalues=evalues,

@@ -35,7 +35,8 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
                    max_indel_length=100, ref_mismatch="skip", on_malformed="error",
                    chunk_size=2000, batch_size=None, epsilon=None, scores=SCORES,
                    evalues=None, significance=None, report=None, client=None,
-                   partition_size=20_000, contig_ends="skip", method="auto"):
+                   partition_size=20_000, contig_ends="skip", method="auto",
+                   worker_threads=None):
     """DeepSEA scores of noncoding variants, as a DataFrame.
 
     Each variant (each ALT allele of a multi-allelic record) is placed in
@@ -107,6 +108,15 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
         than memory, use :func:`write_variant_scores` with ``client``.
     partition_size : int, default=20_000
         With ``client``: VCF data lines per task.
+    worker_threads : int or None, default=None
+        With ``client``: the threads each worker computes a partition with
+        (NumPy's BLAS and OpenMP and, on the torch backend, PyTorch's CPU
+        threads, set inside the task: a Dask worker starts with them at 1).
+        None: the worker's share of its machine's cores (the cores it may run
+        on divided by the cluster's worker processes on that machine when the
+        run starts). JAX's and TensorFlow's CPU threads are fixed when a
+        worker starts (the user guide's "Genome-wide scoring on a Dask
+        cluster" says how to set them).
     contig_ends : {"skip", "pad"}, default="skip"
         A variant whose ``L + 100`` fetched bases (``pos - 549 .. pos + 550``
         for 1000 bp) leave the contig is not scored ("skip", as DeepSEA; its
@@ -142,10 +152,12 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
                    ref_mismatch=ref_mismatch, on_malformed=on_malformed, chunk_size=chunk_size,
                    batch_size=batch_size, epsilon=epsilon, scores=scores,
                    contig_ends=contig_ends, method=method)
+    _check_cluster_option(client, worker_threads)
     if client is not None:
         chunks = score_on_cluster(model, variants, genome, client=client, evalues=evalues,
                                   significance=significance, report=report,
-                                  partition_size=partition_size, **options)
+                                  partition_size=partition_size, worker_threads=worker_threads,
+                                  **options)
     else:
         chunks = list(iter_variant_scores(model, variants, genome, evalues=evalues,
                                           significance=significance, report=report,
@@ -163,7 +175,7 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
 def write_variant_scores(model, variants, genome, out, *, format=None, progress=False,
                          evalues=None, significance=None, significance_out=None,
                          scores=SCORES, targets=None, client=None, partition_size=20_000,
-                         **options):
+                         worker_threads=None, **options):
     """Score variants and stream the scores to a TSV, HDF5 or Parquet file.
 
     Variants are read, scored and written ``chunk_size`` at a time, so memory
@@ -217,6 +229,15 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
         under the same paths (a shared file system).
     partition_size : int, default=20_000
         With ``client``: VCF data lines per partition (one task each).
+    worker_threads : int or None, default=None
+        With ``client``: the threads each worker computes a partition with
+        (NumPy's BLAS and OpenMP and, on the torch backend, PyTorch's CPU
+        threads, set inside the task: a Dask worker starts with them at 1).
+        None: the worker's share of its machine's cores (the cores it may run
+        on divided by the cluster's worker processes on that machine when the
+        run starts). JAX's and TensorFlow's CPU threads are fixed when a
+        worker starts (the user guide's "Genome-wide scoring on a Dask
+        cluster" says how to set them).
     **options
         Further keyword arguments of :func:`score_variants` (``strand``,
         ``max_indel_length``, ``ref_mismatch``, ``on_malformed``,
@@ -257,6 +278,7 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     if significance_out is not None and significance is None:
         raise ValueError("significance_out needs significance: the functional significance "
                          "scores it sorts the variants by.")
+    _check_cluster_option(client, worker_threads)
     if isinstance(model, (str, os.PathLike)):
         from ..pretrained import load_model_file
 
@@ -268,7 +290,8 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
                                    model_file=model_file, format=format, progress=progress,
                                    evalues=evalues, significance=significance,
                                    significance_out=significance_out, scores=scores,
-                                   targets=targets, partition_size=partition_size, **options)
+                                   targets=targets, partition_size=partition_size,
+                                   worker_threads=worker_threads, **options)
     else:
         summary = _write_in_process(model, variants, genome, os.fspath(out), format=format,
                                     progress=progress, evalues=evalues,
@@ -278,6 +301,13 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     if significance is not None:
         summary["functional_significance"] = significance.describe()
     return summary
+
+
+def _check_cluster_option(client, worker_threads):
+    """``worker_threads`` is for a cluster's workers: refused without ``client``."""
+    if worker_threads is not None and client is None:
+        raise ValueError("worker_threads sets the threads of a Dask cluster's workers; "
+                         "it needs client (in this process the backend uses every core).")
 
 
 def _write_in_process(model, variants, genome, path, *, format, progress, evalues,

@@ -12,6 +12,7 @@ interrupted run and scores only the others, after checking from
 """
 
 import contextlib
+import functools
 import inspect
 import json
 import os
@@ -197,47 +198,181 @@ def _share(dask_client, obj):
 _WORKER_LOCK = threading.Lock()
 
 
+def check_worker_threads(worker_threads):
+    """``worker_threads`` as an int of at least 1, or None."""
+    if worker_threads is None:
+        return None
+    if isinstance(worker_threads, bool) or not isinstance(worker_threads, (int, np.integer)) \
+            or worker_threads < 1:
+        raise ValueError(f"worker_threads must be a positive int or None, got "
+                         f"{worker_threads!r}.")
+    return int(worker_threads)
+
+
+def _job_threads(dask_client, worker_threads):
+    """``job["threads"]``: ``worker_threads``, or (None) the number of worker processes
+    on each host of the cluster now, from which each task takes its share of its
+    host's cores (:func:`_threads_here`)."""
+    if worker_threads is not None:
+        return worker_threads
+    per_host = {}
+    for worker in dask_client.scheduler_info(n_workers=-1)["workers"].values():
+        per_host[worker["host"]] = per_host.get(worker["host"], 0) + 1
+    return {"per_host": per_host}
+
+
+def _threads_here(threads):
+    """The threads this worker's task computes with: ``threads`` (an int), or from
+    ``{"per_host": {host: worker processes}}`` its share of the host's cores (the
+    cores it may run on divided by the workers on its host; the worker's own
+    ``nthreads`` on a host the client did not see)."""
+    from ._substitutions import available_cores
+
+    if isinstance(threads, int):
+        return threads
+    from distributed import get_worker
+    from distributed.comm import get_address_host
+
+    worker = get_worker()
+    workers = threads["per_host"].get(get_address_host(worker.address))
+    if workers is None:
+        return max(1, int(worker.state.nthreads))
+    return max(1, available_cores() // workers)
+
+
+@contextlib.contextmanager
+def _using_threads(threads):
+    """NumPy's BLAS, OpenMP and (torch backend) PyTorch's CPU threads set to ``threads``
+    for a task; yields what is set (``blas``, ``openmp``: the libraries' thread counts;
+    ``torch``).
+
+    A Dask worker process starts with OMP_NUM_THREADS, MKL_NUM_THREADS and
+    OPENBLAS_NUM_THREADS at 1 (``distributed.nanny.pre-spawn-environ``), which
+    NumPy's OpenBLAS and PyTorch's intra-op pool read at their start: both are
+    set here, at run time. JAX's and TensorFlow's CPU thread pools are sized when
+    they start, from the cores, and are not changed here.
+    """
+    import keras
+
+    from ._substitutions import _blas_controller
+
+    torch = None
+    if keras.backend.backend() == "torch":
+        import torch
+    before = torch.get_num_threads() if torch is not None else None
+    controller = _blas_controller()
+    with controller.limit(limits=threads):  # blas and openmp
+        if torch is not None:
+            # Per calling thread under OpenMP: the task's thread, which runs the model.
+            torch.set_num_threads(threads)
+        try:
+            yield {**{api: sorted({lib.num_threads for lib in controller.lib_controllers
+                                   if lib.user_api == api}) for api in ("blas", "openmp")},
+                   "torch": torch.get_num_threads() if torch is not None else None}
+        finally:
+            if torch is not None:
+                torch.set_num_threads(before)
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+_MMAP_THRESHOLD_MAX = 32 << 20  # glibc's cap on 64-bit; its dynamic trim threshold is twice it
+
+
+@functools.cache
+def _glibc():
+    """glibc through ctypes, or None (another C library or system)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.gnu_get_libc_version  # noqa: B018 (glibc, not another libc.so.6)
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+@contextlib.contextmanager
+def _scoring_malloc():
+    """glibc's malloc thresholds of a process of its own while a task scores; yields
+    whether they were changed.
+
+    Dask's nanny starts each worker with ``MALLOC_TRIM_THRESHOLD_=65536``
+    (``distributed.nanny.pre-spawn-environ``), so that freed memory goes back to the
+    OS. Setting it also fixes glibc's mmap threshold at 128 KiB, which otherwise
+    grows to the size of the arrays freed: every larger array (the windows, the
+    activations) is then mapped, faulted in page by page and unmapped anew. Measured
+    on 2,000 SNVs with a small network: 0.8 s of system time in a 1.6 s run, 1.5 to
+    2x its time. While a task scores, the thresholds are those glibc reaches by
+    itself with large arrays (mmap 32 MiB, trim twice that); then Dask's are put
+    back and the free memory returned (``malloc_trim``).
+    """
+    libc, trim = _glibc(), os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    if libc is None or trim is None or not trim.isdigit():
+        yield False
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX)
+    libc.mallopt(_M_TRIM_THRESHOLD, 2 * _MMAP_THRESHOLD_MAX)
+    try:
+        yield True
+    finally:
+        libc.mallopt(_M_TRIM_THRESHOLD, int(trim))
+        libc.mallopt(_M_MMAP_THRESHOLD, 128 << 10)  # glibc's default, fixed by Dask's setting
+        libc.malloc_trim(0)
+
+
 def _score_partition(part, *, job, model, evalues, significance=None):
     """Score one partition (runs on a worker).
 
     ``model``, ``evalues`` and ``significance`` are the objects, or files
     loaded once per worker process. Writes the partition file when ``job["work"]`` is set;
-    returns the summary of counts and the chunks (None when written).
+    returns the summary of counts and the chunks (None when written). The returned
+    summary's ``threads`` says what the task computed with: ``requested`` (from
+    ``job["threads"]``, see :func:`_threads_here`), what :func:`_using_threads` set,
+    and ``malloc_thresholds_lifted`` (:func:`_scoring_malloc`).
     """
     with _WORKER_LOCK:
         model, evalues = _worker_object(model), _worker_object(evalues)
         significance = _worker_object(significance)
-        options = job["options"]
-        report = ReadReport()
-        variants = read_variant_part(job["variants"], part,
-                                     on_malformed=options.get("on_malformed", "error"),
-                                     report=report)
-        lines = variants.pop("line").to_numpy()
-        summary = new_summary(significance is not None)
-        chunks = []
-        writer = None
-        with contextlib.ExitStack() as stack:
-            if job["work"] is not None:
-                temporary = stack.enter_context(
-                    atomic_path(partition_path(job["work"], part.index)))
-                # float64, as the scoring returns them: the assembled output is then the
-                # one a single process writes.
-                writer = stack.enter_context(contextlib.closing(open_writer(
-                    "parquet", temporary, temporary, job["names"], job["written_scores"], {},
-                    score_type="float64", extra=job["per_variant"])))
-            for chunk in iter_variant_scores(model, variants, job["genome"], evalues=evalues,
-                                             significance=significance, **options):
-                # The rows of a DataFrame are numbered from 1: back to the VCF's lines.
-                chunk["line"] = lines[chunk["line"].to_numpy() - 1]
-                add_counts(summary, chunk)
-                if writer is None:
-                    chunks.append(chunk)
-                else:
-                    writer.write(chunk, job["names"], job["written_scores"])
-            summary["malformed_skipped"] = report.malformed
-            summary["malformed_lines"] = report.malformed_lines
-            if writer is not None:
-                writer.add_metadata({_SUMMARY_KEY: json.dumps(summary)})
+        threads = _threads_here(job.get("threads", 1))
+        with _using_threads(threads) as used, _scoring_malloc() as malloc:
+            summary, chunks = _score_partition_here(part, job, model, evalues, significance)
+        summary["threads"] = dict(used, requested=threads, malloc_thresholds_lifted=malloc)
+        return summary, chunks
+
+
+def _score_partition_here(part, job, model, evalues, significance):
+    """:func:`_score_partition` with the objects loaded, in the threads set."""
+    options = job["options"]
+    report = ReadReport()
+    variants = read_variant_part(job["variants"], part,
+                                 on_malformed=options.get("on_malformed", "error"),
+                                 report=report)
+    lines = variants.pop("line").to_numpy()
+    summary = new_summary(significance is not None)
+    chunks = []
+    writer = None
+    with contextlib.ExitStack() as stack:
+        if job["work"] is not None:
+            temporary = stack.enter_context(
+                atomic_path(partition_path(job["work"], part.index)))
+            # float64, as the scoring returns them: the assembled output is then the
+            # one a single process writes.
+            writer = stack.enter_context(contextlib.closing(open_writer(
+                "parquet", temporary, temporary, job["names"], job["written_scores"], {},
+                score_type="float64", extra=job["per_variant"])))
+        for chunk in iter_variant_scores(model, variants, job["genome"], evalues=evalues,
+                                         significance=significance, **options):
+            # The rows of a DataFrame are numbered from 1: back to the VCF's lines.
+            chunk["line"] = lines[chunk["line"].to_numpy() - 1]
+            add_counts(summary, chunk)
+            if writer is None:
+                chunks.append(chunk)
+            else:
+                writer.write(chunk, job["names"], job["written_scores"])
+        summary["malformed_skipped"] = report.malformed
+        summary["malformed_lines"] = report.malformed_lines
+        if writer is not None:
+            writer.add_metadata({_SUMMARY_KEY: json.dumps(summary)})
     return summary, (chunks if writer is None else None)
 
 
@@ -316,13 +451,15 @@ def _check_work_folder(work, fingerprint):
 
 def write_on_cluster(model, variants, genome, out, *, client, model_file=None, format=None,
                      progress=False, evalues=None, significance=None, significance_out=None,
-                     scores=SCORES, targets=None, partition_size=20_000, **options):
+                     scores=SCORES, targets=None, partition_size=20_000, worker_threads=None,
+                     **options):
     """:func:`write_variant_scores` on a Dask cluster; see it for the parameters."""
     from tqdm.auto import tqdm
 
     from ..genome import Genome
 
     pyarrow_modules()  # the partition files are Parquet: fail before any work
+    worker_threads = check_worker_threads(worker_threads)
     path = os.path.abspath(os.fspath(out))
     fmt = _format_of(path, format)
     variants = _cluster_vcf(variants)
@@ -364,6 +501,7 @@ def write_on_cluster(model, variants, genome, out, *, client, model_file=None, f
                     (("evalues", evalues), ("significance", significance))]
     dask_client, own_client = _connect(client)
     try:
+        job["threads"] = _job_threads(dask_client, worker_threads)
         with tqdm(total=sum(p.n_lines for p in parts), initial=sum(p.n_lines for p in finished),
                   unit=" lines", desc="Scoring variants", disable=not progress) as bar:
             for _ in _run_partitions(dask_client, todo, job, model_file, *shared_files, bar):
@@ -443,7 +581,8 @@ def _cluster_vcf(variants):
 
 
 def score_on_cluster(model, variants, genome, *, client, model_file=None, evalues=None,
-                     significance=None, report=None, partition_size=20_000, **options):
+                     significance=None, report=None, partition_size=20_000, worker_threads=None,
+                     **options):
     """:func:`score_variants` on a Dask cluster: the chunks of every partition, in order.
 
     Returns
@@ -452,12 +591,14 @@ def score_on_cluster(model, variants, genome, *, client, model_file=None, evalue
     """
     from ..genome import Genome
 
+    worker_threads = check_worker_threads(worker_threads)
     variants = _cluster_vcf(variants)
     genome = os.path.abspath(genome.path if isinstance(genome, Genome) else os.fspath(genome))
     parts = plan_partitions(variants, partition_size, _chunk_size(options))
     job = {"variants": variants, "genome": genome, "work": None, "options": options}
     dask_client, own_client = _connect(client)
     try:
+        job["threads"] = _job_threads(dask_client, worker_threads)
         results = dict(_run_partitions(dask_client, parts, job,
                                        os.path.abspath(model_file) if model_file else model,
                                        evalues, significance, None))

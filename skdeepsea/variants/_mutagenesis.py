@@ -15,7 +15,7 @@ from ..preprocessing import (
     reverse_complement,
 )
 from ._scoring import ModelTargets, network_predict, strand_scores
-from ._substitutions import substitution_network
+from ._substitutions import available_cores, substitution_network
 
 __all__ = ["MutagenesisResult", "in_silico_mutagenesis", "plot_mutagenesis"]
 
@@ -215,7 +215,7 @@ def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None
     if network is not None:
         reference_out, mutant_out = network.predict(
             references, reference_of, mutant_positions, np.eye(4, dtype=np.float32)[channels],
-            batch_size=batch_size)
+            batch_size=batch_size, threads=available_cores())
     else:
         mutants = np.repeat(references, len(codes), axis=0)
         mutants[np.arange(len(mutants)), mutant_positions] = np.eye(4, dtype=np.uint8)[channels]

@@ -24,7 +24,11 @@ Only the large products go through the Keras backend's matmul, in tiles of
 one shape (:class:`_Matrix`), where it is faster than NumPy's BLAS.
 """
 
+import concurrent.futures
+import contextlib
 import functools
+import os
+import threading
 import weakref
 
 import numpy as np
@@ -99,6 +103,7 @@ class _Matrix:
         # positions per strand; slicing one backend copy would copy the rows at every
         # product.
         self._tensors = {}
+        self._lock = threading.Lock()  # threads of one predict call may make a copy at once
 
     @property
     def size(self):
@@ -120,8 +125,10 @@ class _Matrix:
         if tiles:
             import keras
 
-            if (first, stop) not in self._tensors:
-                self._tensors[first, stop] = keras.ops.convert_to_tensor(self.array[first:stop])
+            with self._lock:
+                if (first, stop) not in self._tensors:
+                    self._tensors[first, stop] = keras.ops.convert_to_tensor(
+                        self.array[first:stop])
             weights = self._tensors[first, stop]
             # All tiles are dispatched before the first is read: the backend computes
             # the next while the caller adds one.
@@ -140,6 +147,14 @@ def _blas_controller():
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
+
+
+def available_cores():
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _relu(x):
@@ -434,7 +449,7 @@ class SubstitutionNetwork:
 
     # -------------------------------------------------------------- prediction
 
-    def predict(self, references, reference_of, positions, rows, *, batch_size):
+    def predict(self, references, reference_of, positions, rows, *, batch_size, threads=1):
         """Outputs of the references and of their single-position substitutions.
 
         Parameters
@@ -449,6 +464,15 @@ class SubstitutionNetwork:
             The input row it puts there (a one-hot base; zeros for N).
         batch_size : int
             Sequences per forward pass of the reference model.
+        threads : int, default=1
+            Threads propagating the differences: above 1, the substitutions of
+            different geometries (and the first dense layer's products of
+            different positions) are computed in that many threads, each
+            product on one BLAS thread, and added in the order one thread adds
+            them, so the outputs are the same to the bit. For many
+            substitutions per reference (mutagenesis), where the differences
+            are the work; SNV scoring keeps 1 (its reference passes keep the
+            cores busy, and threads there only contended with them).
 
         Returns
         -------
@@ -477,36 +501,55 @@ class SubstitutionNetwork:
         # each block's substitutions are propagated as it arrives. The NumPy
         # products are small: one BLAS thread each (several threads only wait on
         # each other, and on a shared CPU they spin against the Keras backend's;
-        # the large ones run on the backend, see _backend_products).
-        for start, stop, outputs in iter_predictions(model, references, batch_size=batch_size,
-                                                     batches_per_call=per_call):
-            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-            *returned, pre[start:stop] = [np.asarray(o, dtype=np.float32) for o in outputs]
-            block = order[bounds[start]:bounds[stop]]
-            pre[n_refs + block] = pre[reference_of[block]]
-            with _blas_controller().limit(limits=1, user_api="blas"):
-                stage_outputs = self._stage_outputs(references[start:stop], returned,
-                                                    plans.ranges)
-                for begin in range(0, block.size, _MUTANT_BLOCK):
-                    part = block[begin:begin + _MUTANT_BLOCK]
-                    self._substitute(references[start:stop], stage_outputs, pre, n_refs + part,
-                                     reference_of[part] - start, positions[part], rows[part],
-                                     plans)
+        # the large ones run on the backend, see _backend_products). With threads,
+        # independent products run side by side instead, each on its one BLAS thread.
+        with contextlib.ExitStack() as stack:
+            pool = None
+            if threads > 1 and n > 1:
+                pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(
+                    int(threads), thread_name_prefix="skdeepsea-substitutions"))
+            for start, stop, outputs in iter_predictions(model, references,
+                                                         batch_size=batch_size,
+                                                         batches_per_call=per_call):
+                outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+                *returned, pre[start:stop] = [np.asarray(o, dtype=np.float32) for o in outputs]
+                block = order[bounds[start]:bounds[stop]]
+                pre[n_refs + block] = pre[reference_of[block]]
+                with _blas_controller().limit(limits=1, user_api="blas"):
+                    stage_outputs = self._stage_outputs(references[start:stop], returned,
+                                                        plans.ranges)
+                    for begin in range(0, block.size, _MUTANT_BLOCK):
+                        part = block[begin:begin + _MUTANT_BLOCK]
+                        self._substitute(references[start:stop], stage_outputs, pre,
+                                         n_refs + part, reference_of[part] - start,
+                                         positions[part], rows[part], plans, pool)
         outputs = predict_batches(self.head, pre, batch_size=max(batch_size, 256))
         return outputs[:n_refs], outputs[n_refs:]
 
-    def _substitute(self, references, stage_outputs, pre, targets, ref, positions, rows, plans):
+    def _substitute(self, references, stage_outputs, pre, targets, ref, positions, rows, plans,
+                    pool=None):
         """Add to ``pre[targets]`` (the first dense layer's pre-activations of the
-        substitutions' references) the differences the substitutions make."""
+        substitutions' references) the differences the substitutions make.
+
+        With ``pool`` (a thread pool), the geometries' differences and the
+        positions' dense products are computed in its threads; this thread adds
+        them to ``pre`` in the same order as without one, so the sums are the same.
+        """
         index = plans.index(positions)
         geometry = plans.geometry[index]
         C = self.last_channels
+        groups = [(g, np.flatnonzero(geometry == g))  # -1: the change never reaches the end
+                  for g in np.unique(geometry[geometry >= 0])]
+
+        def propagate(group):
+            g, chosen = group
+            return self._propagate(references, stage_outputs, ref[chosen], positions[chosen],
+                                   rows[chosen], plans.steps[g], plans.firsts[index[chosen]],
+                                   plans.ranges)
+
         spans, differences, destinations = [], [], []
-        for g in np.unique(geometry[geometry >= 0]):  # -1: the change never reaches the end
-            chosen = np.flatnonzero(geometry == g)
-            delta = self._propagate(references, stage_outputs, ref[chosen], positions[chosen],
-                                    rows[chosen], plans.steps[g], plans.firsts[index[chosen]],
-                                    plans.ranges)
+        deltas = pool.map(propagate, groups) if pool is not None else map(propagate, groups)
+        for (_, chosen), delta in zip(groups, deltas):
             m, width = delta.shape[:2]
             last_first = plans.last_first[index[chosen]]
             if m >= _TILE and np.all(last_first == last_first[0]):
@@ -531,11 +574,19 @@ class SubstitutionNetwork:
         destinations = np.concatenate(destinations)
         order = np.argsort(spans, kind="stable")
         cuts = np.flatnonzero(np.diff(spans[order])) + 1
-        for rows_here in np.split(order, cuts):
+        pieces = np.split(order, cuts)
+
+        def products(rows_here):
             position = spans[rows_here[0]]
+            return self.dense_matrix.row_products(differences[rows_here], position * C,
+                                                  (position + 1) * C)
+
+        # In a pool, each position's products are computed (listed) in its threads.
+        computed = pool.map(lambda rows_here: list(products(rows_here)), pieces) \
+            if pool is not None else map(products, pieces)
+        for rows_here, produced in zip(pieces, computed):
             # One substitution appears once per position: no repeated destinations.
-            for r0, r1, product in self.dense_matrix.row_products(
-                    differences[rows_here], position * C, (position + 1) * C):
+            for r0, r1, product in produced:
                 pre[destinations[rows_here[r0:r1]]] += product
 
     def _propagate(self, references, stage_outputs, ref, positions, rows, steps, first, ranges):
