@@ -129,7 +129,8 @@ def _run_variant_effects(args):
               "--background": args.background}
     check_output_path(args.out, inputs)
     if args.significance_out:
-        check_output_path(args.significance_out, dict(inputs, **{"--out": args.out}))
+        check_output_path(args.significance_out, dict(inputs, **{"--out": args.out}),
+                          option="--significance-out")
     if args.worker_threads is not None and not args.scheduler:
         raise ValueError("--worker-threads sets the threads of a Dask cluster's workers; it "
                          "needs --scheduler.")

@@ -9,7 +9,8 @@ import os
 
 import pandas as pd
 
-from .._atomic import atomic_path
+from .._atomic import atomic_path, check_output_path
+from .._validation import check_client
 from ._distributed import score_on_cluster, write_on_cluster
 from ._io import ReadReport
 from ._output import (
@@ -35,8 +36,8 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
                    max_indel_length=100, ref_mismatch="skip", on_malformed="error",
                    chunk_size=2000, batch_size=None, epsilon=None, scores=SCORES,
                    evalues=None, significance=None, report=None, client=None,
-                   partition_size=20_000, contig_ends="skip", method="auto",
-                   worker_threads=None):
+                   partition_size=20_000, worker_threads=None, contig_ends="skip",
+                   method="auto"):
     """DeepSEA scores of noncoding variants, as a DataFrame.
 
     Each variant (each ALT allele of a multi-allelic record) is placed in
@@ -148,6 +149,7 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
     --------
     write_variant_scores : The same, streamed to a TSV or HDF5 file.
     """
+    check_client(client)
     options = dict(targets=targets, strand=strand, max_indel_length=max_indel_length,
                    ref_mismatch=ref_mismatch, on_malformed=on_malformed, chunk_size=chunk_size,
                    batch_size=batch_size, epsilon=epsilon, scores=scores,
@@ -275,9 +277,14 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     pyarrow (the ``parquet`` extra) and is read by ``pandas.read_parquet``,
     polars or DuckDB. Read any format back with :func:`read_variant_scores`.
     """
-    if significance_out is not None and significance is None:
-        raise ValueError("significance_out needs significance: the functional significance "
-                         "scores it sorts the variants by.")
+    check_client(client)
+    inputs = {"variants": variants, "genome": getattr(genome, "path", genome), "model": model}
+    check_output_path(out, inputs)
+    if significance_out is not None:
+        if significance is None:
+            raise ValueError("significance_out needs significance: the functional "
+                             "significance scores it sorts the variants by.")
+        check_output_path(significance_out, dict(inputs, out=out), option="significance_out")
     _check_cluster_option(client, worker_threads)
     if isinstance(model, (str, os.PathLike)):
         from ..pretrained import load_model_file
@@ -341,33 +348,4 @@ def _write_in_process(model, variants, genome, path, *, format, progress, evalue
         if table is not None:
             table.write(significance_out)
     summary["malformed_skipped"] = report.malformed
-    return summary
-    path = os.fspath(out)
-    fmt = _format_of(path, format)
-    names = ModelTargets(model, targets).names
-    written_scores = output_scores(scores, evalues, significance)
-    per_variant = significance.columns if significance is not None else []
-    table = SignificanceTable(per_variant) if significance_out is not None else None
-    report = ReadReport()
-    summary = new_summary(significance is not None)
-    with tqdm(unit=" variants", desc="Scoring variants", disable=not progress) as bar, \
-            atomic_path(path) as temporary:
-        writer = open_writer(fmt, temporary, path, names, written_scores,
-                             file_attributes(model, options, significance), extra=per_variant)
-        with contextlib.closing(writer):
-            for chunk in iter_variant_scores(model, variants, genome, targets=targets,
-                                             scores=scores, evalues=evalues,
-                                             significance=significance, report=report,
-                                             progress=bar, **options):
-                writer.write(chunk, names, written_scores)
-                add_counts(summary, chunk)
-                if table is not None:
-                    table.add(chunk)
-            if summary["variants"] == 0 and fmt == "tsv":
-                write_empty_tsv_header(writer, names, written_scores, per_variant)
-        if table is not None:
-            table.write(significance_out)
-    summary["malformed_skipped"] = report.malformed
-    if significance is not None:
-        summary["functional_significance"] = significance.describe()
     return summary
