@@ -113,13 +113,30 @@ def torch_predict(model, x, batch_size):
                                for i in range(0, len(x), batch_size)])
 
 
-def torch_train_epoch(model, optimizer, x, y, batch_size, l2=5e-7, l1=1e-8, max_norm=0.9):
-    """One pass of SGD steps over (x, y) with DeepSEA's objective, as skdeepsea trains it.
+def torch_optimizer(model, l2, lr=1e-3, momentum=0.9):
+    """SGD with momentum, DeepSEA's L2 as weight decay on the kernels only (not the biases).
 
-    The loss is BCE + ``l2 * sum(W ** 2)`` over every kernel + ``l1 * mean_batch(sum |h|)``
-    over the hidden dense layer's outputs, and after each step every filter and every
-    dense unit's incoming weights are rescaled to norm <= ``max_norm`` (skdeepsea's
-    defaults): the same work as ``DeepSEAClassifier.fit``. Returns the last loss.
+    ``weight_decay = 2 * l2`` adds ``2 * l2 * W`` to each kernel's gradient before the
+    momentum update: the gradient of ``l2 * sum(W ** 2)``, so with SGD (momentum or not)
+    the update is the one of the penalty in the loss, which is how skdeepsea states it.
+    """
+    kernels = [m.weight for m in model if isinstance(m, (torch.nn.Conv1d, torch.nn.Linear))]
+    ids = {id(w) for w in kernels}
+    others = [p for p in model.parameters() if id(p) not in ids]
+    return torch.optim.SGD([dict(params=kernels, weight_decay=2 * l2), dict(params=others)],
+                           lr=lr, momentum=momentum)
+
+
+def torch_train_epoch(model, optimizer, x, y, batch_size, l1=1e-8, max_norm=0.9,
+                      regularized=True):
+    """One pass of SGD steps over (x, y) with DeepSEA's objective, as a PyTorch user writes it.
+
+    BCE; with ``regularized``: L2 as the optimizer's weight decay (:func:`torch_optimizer`),
+    ``l1 * mean_batch(sum |h|)`` over the hidden dense layer's outputs, and after each step
+    every filter and every dense unit's incoming weights rescaled in place to norm
+    <= ``max_norm`` (``renorm_`` over dim 0: PyTorch's kernels are ``(out, in, ...)``),
+    skdeepsea's defaults. Without it, BCE alone (an optimizer without weight decay).
+    Returns the last loss.
     """
     model.train()
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -127,14 +144,15 @@ def torch_train_epoch(model, optimizer, x, y, batch_size, l2=5e-7, l1=1e-8, max_
     for i in range(0, len(x), batch_size):
         optimizer.zero_grad(set_to_none=True)
         hidden = model[:-1](x[i : i + batch_size])
-        loss = (loss_fn(model[-1](hidden), y[i : i + batch_size])
-                + l2 * sum(w.square().sum() for w in kernels)
-                + l1 * hidden.abs().sum(dim=1).mean())
+        loss = loss_fn(model[-1](hidden), y[i : i + batch_size])
+        if regularized:
+            loss = loss + l1 * hidden.abs().sum(dim=1).mean()
         loss.backward()
         optimizer.step()
-        with torch.no_grad():
-            for w in kernels:  # max-norm of each output unit's incoming weights
-                w.copy_(torch.renorm(w, 2, 0, max_norm))
+        if regularized:
+            with torch.no_grad():
+                for w in kernels:
+                    w.renorm_(2, 0, max_norm)
     return float(loss.detach())
 
 
@@ -185,16 +203,25 @@ def bench_predict(cfg, X_pred, X_small, y_small):
 
 
 def bench_fit(cfg, X_fit, y_fit):
-    """Interleaved skdeepsea fit epochs and PyTorch training epochs; seq/s and paired ratios."""
-    batch, repeats, n = cfg["batch_size"], cfg["repeats"], len(X_fit)
-    torch.manual_seed(0)
-    tmodel = torch_deepsea(**cfg["arch"])
-    optimizer = torch.optim.SGD(tmodel.parameters(), lr=1e-3, momentum=0.9)
-    x_t, y_t = channels_first(X_fit.astype(np.float32)), torch.from_numpy(y_fit.astype(np.float32))
+    """Interleaved skdeepsea fit epochs and PyTorch training epochs; seq/s and paired ratios.
 
-    def torch_epoch():
+    After every skdeepsea epoch, one epoch of each PyTorch reference (the regularized one,
+    DeepSEA's objective as skdeepsea trains it, and the unregularized one), in alternating
+    order. Ratios are skdeepsea over each reference, pair by pair.
+    """
+    batch, repeats, n = cfg["batch_size"], cfg["repeats"], len(X_fit)
+    x_t, y_t = channels_first(X_fit.astype(np.float32)), torch.from_numpy(y_fit.astype(np.float32))
+    references = {}
+    for name, regularized in (("torch", True), ("torch_plain", False)):
+        torch.manual_seed(0)
+        tmodel = torch_deepsea(**cfg["arch"])
+        optimizer = torch_optimizer(tmodel, l2=5e-7 if regularized else 0.0)
+        references[name] = (tmodel, optimizer, regularized)
+
+    def torch_epoch(name):
+        tmodel, optimizer, regularized = references[name]
         start = time.perf_counter()
-        torch_train_epoch(tmodel, optimizer, x_t, y_t, batch)
+        torch_train_epoch(tmodel, optimizer, x_t, y_t, batch, regularized=regularized)
         return time.perf_counter() - start
 
     def make(epochs):
@@ -202,31 +229,44 @@ def bench_fit(cfg, X_fit, y_fit):
                                  average_strands=False, add_reverse_complement=False,
                                  random_state=0)
 
-    torch_seconds = []
-    clock = EpochClock(between=lambda epoch: torch_seconds.append(torch_epoch()))
+    torch_seconds = {name: [] for name in references}
+
+    def between(epoch):
+        for name in (list(references) if epoch % 2 else list(references)[::-1]):
+            torch_seconds[name].append(torch_epoch(name))
+
+    clock = EpochClock(between=between)
     with clock:
         start = time.perf_counter()
         make(repeats + 1).fit(X_fit, y_fit)
         total = time.perf_counter() - start
     sk_seconds = clock.durations()
-    if len(sk_seconds) >= repeats + 1 and len(torch_seconds) >= repeats + 1:
+    if len(sk_seconds) >= repeats + 1 and len(torch_seconds["torch"]) >= repeats + 1:
         method = "epochs"
         fixed = dict(first_epoch_s=sk_seconds[-(repeats + 1)],
-                     before_first_epoch_s=total - sum(sk_seconds) - sum(torch_seconds))
-        # Pair i: skdeepsea epoch i + 2 and the PyTorch epoch right after it.
-        sk_seconds, torch_seconds = sk_seconds[-repeats:], torch_seconds[-repeats:]
+                     before_first_epoch_s=total - sum(sk_seconds)
+                     - sum(map(sum, torch_seconds.values())))
+        # Pair i: skdeepsea epoch i + 2 and the PyTorch epochs right after it.
+        sk_seconds = sk_seconds[-repeats:]
+        torch_seconds = {name: s[-repeats:] for name, s in torch_seconds.items()}
         sk_rates = [n / s for s in sk_seconds]
     else:
         # No epoch callbacks: whole fits, each repeat its own (see _common.time_fit).
         method = "difference"
-        torch_epoch()  # warm-up
-        sk_rates, torch_seconds, fixed = [], [], {}
-        for _ in range(repeats):
+        for name in references:
+            torch_epoch(name)  # warm-up
+        torch_seconds = {name: [] for name in references}
+        sk_rates, fixed = [], {}
+        for r in range(repeats):
             sk_rates.append(time_fit(make, X_fit, y_fit, 2, n)[0]["seq_s"])
-            torch_seconds.append(torch_epoch())
-    torch_rates = [n / s for s in torch_seconds]
-    return dict(method=method, skdeepsea=spread(sk_rates), torch=spread(torch_rates),
-                ratio=spread([s / t for s, t in zip(sk_rates, torch_rates)]), **fixed)
+            between(r)
+    out = dict(method=method, skdeepsea=spread(sk_rates), **fixed)
+    for name, seconds in torch_seconds.items():
+        rates = [n / s for s in seconds]
+        out[name] = spread(rates)
+        out["ratio" if name == "torch" else f"ratio_{name}"] = spread(
+            [s / t for s, t in zip(sk_rates, rates)])
+    return out
 
 
 # ---------------------------------------------------------------------------- 4. OneHotDNA
@@ -337,6 +377,7 @@ def report(r):
     if "fit" in parts:
         f = parts["fit"]
         rows += [("PyTorch eager train", f["torch"], "train"),
+                 ("  unregularized", f["torch_plain"], "train"),
                  ("skdeepsea fit (per epoch)", f["skdeepsea"], "train")]
     for name, s, kind in rows:
         of = f"{100 * s['median'] / ceiling[kind]:11.0f}%" if ceiling else ""
@@ -361,6 +402,9 @@ def report(r):
         print(f"  {kind:7s} skdeepsea / PyTorch eager {fmt_spread(ratio, 2, 'x'):>24s}  "
               f"(>= {target}x)  {'PASS' if ratio['median'] >= target else 'FAIL'}"
               f"{', every repeat' if ratio['min'] >= target else ''}")
+    if "fit" in parts:
+        print(f"  fit     skdeepsea / unregularized PyTorch "
+              f"{fmt_spread(parts['fit']['ratio_torch_plain'], 2, 'x'):>16s}  (informational)")
     if "predict" in parts:
         w = parts["predict"]["wrapper_overhead_pct"]
         print(f"  wrapper overhead, predict_proba / model_.predict {fmt_spread(w, 1, '%')}  "

@@ -8,7 +8,10 @@ One run, one device, prints sequences/s of:
 2. **Plain PyTorch** (the full DeepSEA network written in ``torch.nn``, see
    ``_common.torch_deepsea``; SGD with momentum, ``BCEWithLogitsLoss``; data
    already on the device; default PyTorch settings): training in eager fp32
-   and eager bf16 autocast at batch 256, eager bf16 at batch 1024, and
+   and eager bf16 autocast at batch 256, unregularized and with DeepSEA's
+   objective written as a PyTorch user writes it (``bench_core``'s reference:
+   L2 as the kernels' weight decay, L1 on the hidden outputs, ``renorm_``
+   after each step), eager bf16 at batch 1024, and
    ``torch.compile`` bf16 at batch 256; prediction (sigmoid outputs left on
    the device) in eager fp32, eager bf16 and compiled bf16 at the predict
    batch (1024).
@@ -193,12 +196,18 @@ class TorchBench:
         return dict(seq_s=statistics.median(rates), windows_seq_s=rates, batch=batch,
                     steps_per_window=n_steps)
 
-    def train(self, precision, batch, compiled=False):
+    def train(self, precision, batch, compiled=False, regularized=False):
+        """seq/s of training; ``regularized``: DeepSEA's objective as skdeepsea trains it,
+        written the way a PyTorch user writes it (L2 as the kernels' weight decay, L1 on the
+        hidden layer's outputs, max norm in place after each step; bench_core's reference)."""
+        from bench_core import torch_optimizer
+
         torch.manual_seed(0)
         model = torch_deepsea(**self.cfg["arch"], length=self.cfg["length"])
         model = model.to(self.device).train()
         forward = torch.compile(model) if compiled else model
-        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+        optimizer = torch_optimizer(model, l2=5e-7 if regularized else 0.0)
+        kernels = [m.weight for m in model if isinstance(m, (torch.nn.Conv1d, torch.nn.Linear))]
         loss_fn = torch.nn.BCEWithLogitsLoss()
         pool = self._pool(batch, seed=10)
 
@@ -206,10 +215,20 @@ class TorchBench:
             x, y = pool[i % len(pool)]
             optimizer.zero_grad(set_to_none=True)
             with self._autocast(precision):
-                logits = forward(x)
+                if regularized:
+                    hidden = model[:-1](x)
+                    logits = model[-1](hidden)
+                else:
+                    logits = forward(x)
             loss = loss_fn(logits.float(), y)
+            if regularized:
+                loss = loss + 1e-8 * hidden.float().abs().sum(dim=1).mean()
             loss.backward()
             optimizer.step()
+            if regularized:
+                with torch.no_grad():
+                    for w in kernels:
+                        w.renorm_(2, 0, 0.9)
 
         n_steps = max(2, self.cfg["window_samples"] // batch)
         try:
@@ -362,6 +381,8 @@ ROWS = [
     ("torch_train_fp32_b256", "PyTorch eager fp32 train, batch {b}", "train"),
     ("torch_train_bf16_b256", "PyTorch eager bf16 train, batch {b}", "train"),
     ("torch_train_bf16_b1024", "PyTorch eager bf16 train, batch {B}", "train"),
+    ("torch_train_reg_fp32_b256", "PyTorch eager fp32 train, regularized, b{b}", "train"),
+    ("torch_train_reg_bf16_b256", "PyTorch eager bf16 train, regularized, b{b}", "train"),
     ("torch_compile_train_bf16_b256", "PyTorch compile bf16 train, batch {b}", "train"),
     ("fit_fp32_b256", "skdeepsea fit fp32, batch {b}", "train"),
     ("fit_bf16_b256", "skdeepsea fit bf16, batch {b}", "train"),
@@ -381,8 +402,14 @@ RATIOS = [
      "streamed_vs_memory"),
     ("averaged / one-strand predict, bf16", "predict_bf16_averaged", "predict_bf16",
      "averaged_vs_one_strand"),
-    ("fit / PyTorch eager, fp32 b{b}", "fit_fp32_b256", "torch_train_fp32_b256", "vs_torch_eager"),
-    ("fit / PyTorch eager, bf16 b{b}", "fit_bf16_b256", "torch_train_bf16_b256", "vs_torch_eager"),
+    # skdeepsea's fit trains DeepSEA's regularized objective: the regularized reference is
+    # the one with a target, the unregularized one is printed beside it.
+    ("fit / regularized PyTorch eager, fp32 b{b}", "fit_fp32_b256", "torch_train_reg_fp32_b256",
+     "vs_torch_eager"),
+    ("fit / regularized PyTorch eager, bf16 b{b}", "fit_bf16_b256", "torch_train_reg_bf16_b256",
+     "vs_torch_eager"),
+    ("fit / PyTorch eager, fp32 b{b}", "fit_fp32_b256", "torch_train_fp32_b256", None),
+    ("fit / PyTorch eager, bf16 b{b}", "fit_bf16_b256", "torch_train_bf16_b256", None),
     ("fit / PyTorch eager, bf16 b{B}", "fit_bf16_b1024", "torch_train_bf16_b1024",
      "vs_torch_eager"),
     ("predict / PyTorch eager, fp32", "predict_fp32", "torch_predict_fp32", "vs_torch_eager"),
@@ -518,6 +545,10 @@ def main(argv=None):
         tb = TorchBench(device, cfg)
         part("torch_train_fp32_b256", lambda: tb.train("fp32", cfg["batch"]))
         part("torch_train_bf16_b256", lambda: tb.train("bf16", cfg["batch"]))
+        part("torch_train_reg_fp32_b256",
+             lambda: tb.train("fp32", cfg["batch"], regularized=True))
+        part("torch_train_reg_bf16_b256",
+             lambda: tb.train("bf16", cfg["batch"], regularized=True))
         part("torch_train_bf16_b1024", lambda: tb.train("bf16", cfg["large_batch"]))
         part("torch_compile_train_bf16_b256", lambda: tb.train("bf16", cfg["batch"], True))
         part("torch_predict_fp32", lambda: tb.predict("fp32", cfg["predict_batch"]))
