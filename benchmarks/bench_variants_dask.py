@@ -165,10 +165,13 @@ def measure_cluster(genome, vcf, n_variants, workers, partition_size, chunk_size
             os.environ.update(saved)
             cluster_out = os.path.join(folder, f"cluster_{n_workers}.parquet")
 
+            # Only when given: the script then also runs on the code before the option.
+            threads_option = {} if worker_threads is None else {"worker_threads": worker_threads}
+
             def on_cluster():
                 write_variant_scores(model_file, subset, genome, cluster_out, client=client,
                                      partition_size=partition_size, chunk_size=chunk_size,
-                                     worker_threads=worker_threads)
+                                     **threads_option)
 
             def on_local():
                 write_variant_scores(model, subset, genome, local_out, chunk_size=chunk_size)
