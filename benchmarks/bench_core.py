@@ -16,12 +16,13 @@ choice when unset):
    ``predict_proba`` against it). Every callable runs once untimed first.
 3. **Fit, interleaved.** One ``fit`` of ``--repeats`` + 1 epochs, each
    epoch timed with Keras' epoch callbacks (``_common.EpochClock``); after
-   every epoch, one PyTorch eager training epoch on the same sequences (SGD
-   with momentum, BCE, and DeepSEA's regularization as the estimator applies
-   it: L2 on every kernel, L1 on the hidden layer's outputs, max-norm after
-   each step) runs and is timed: the same work per step. So the sequence
-   is skdeepsea, PyTorch, skdeepsea, PyTorch, ...; the first pair (trace and
-   compile, PyTorch's first steps) is left out. If the engine no longer trains through
+   every epoch, one epoch of each of two PyTorch eager references on the same
+   sequences runs and is timed, in alternating order: DeepSEA's objective
+   written as a PyTorch user writes it (SGD with momentum, BCE, L2 as the
+   kernels' weight decay, L1 on the hidden layer's outputs, ``renorm_`` in
+   place after each step: the estimator's work per step; see
+   :func:`torch_optimizer`), and the unregularized network. The first round
+   (trace and compile, PyTorch's first steps) is left out. If the engine no longer trains through
    ``keras.Model.fit`` (no epochs seen), each repeat is a separate fit
    instead, timed as a difference of whole fits (see ``_common.time_fit``).
 4. **OneHotDNA**: bases/s encoding random 1000 bp strings to float32 and uint8.
