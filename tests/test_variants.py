@@ -444,6 +444,14 @@ def test_device_snv_path_equals_full_passes(genome_path, tmp_path, monkeypatch):
         assert naive["scored"].sum() == len(naive) == 2 * len(rows) - 1  # the deletion: 1 ALT
         assert naive["padded"].sum() >= 4
         scores = [c for c in naive.columns if ":" in c]
+        if strand == "max":
+            # Where a target's effect is about 0 on both strands (ref and alt windows alike),
+            # the strand "max" takes is float noise: compare only its effect there.
+            for target in {c.split(":", 1)[1] for c in scores}:
+                tie = naive[f"effect:{target}"].to_numpy() < 1e-6
+                for frame in (naive, on_device):
+                    frame.loc[tie, [f"{s}:{target}" for s in ("ref", "alt", "diff", "logfc",
+                                                              "abs_diff")]] = np.nan
         np.testing.assert_allclose(on_device[scores], naive[scores], rtol=0, atol=1e-5)
     snvs = int(((naive["ref"].str.len() == 1) & (naive["alt"].str.len() == 1)).sum())
     assert sum(calls) == 3 * snvs  # every SNV on the device path, indels not
