@@ -387,3 +387,61 @@ def test_significance_on_a_cluster_equals_a_single_process_run(files, client, tm
     assert Path(paths["cluster"][1]).read_text() == Path(paths["local"][1]).read_text()
     assert summaries["cluster"]["funsig_below"] == summaries["local"]["funsig_below"]
     assert summaries["cluster"]["partitions"] > 2
+
+
+class SlowPartitions(distributed.WorkerPlugin):
+    """A worker plugin: every partition but the first waits ``seconds`` before it starts."""
+
+    name = "skdeepsea-slow-partitions"
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def transition(self, key, start, finish, **kwargs):
+        if finish == "executing" and "-part-" in str(key) and "-part-000000-" not in str(key):
+            import time
+
+            time.sleep(self.seconds)
+
+
+def test_a_killed_driver_leaves_no_output_and_a_rerun_resumes(files, client, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "scores.parquet"
+    work = Path(str(out) + WORK_SUFFIX)
+    script = (
+        "from skdeepsea.variants import write_variant_scores\n"
+        f"write_variant_scores({files['model_file']!r}, {files['bgzip']!r}, "
+        f"{files['genome']!r}, {str(out)!r}, client={client.scheduler.address!r}, "
+        f"partition_size={PART}, chunk_size={CHUNK}, method='fast')\n")
+    client.register_plugin(SlowPartitions(3))
+    try:
+        driver = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 240
+            while not list(work.glob("part-*.parquet")):
+                assert driver.poll() is None, "the driver ended before a partition was written"
+                assert time.monotonic() < deadline, "no partition written in time"
+                time.sleep(0.2)
+            os.kill(driver.pid, signal.SIGKILL)
+        finally:
+            driver.kill()
+            driver.wait(30)
+    finally:
+        client.unregister_worker_plugin(SlowPartitions.name)
+    assert not out.exists()  # nothing that looks complete
+    finished = len(list(work.glob("part-*.parquet")))
+    summary = write_variant_scores(files["model_file"], files["bgzip"], files["genome"], out,
+                                   client=client, partition_size=PART, chunk_size=CHUNK,
+                                   method="fast")
+    # Tasks already running when the driver died may still finish their partitions.
+    assert 1 <= finished <= summary["partitions_reused"] < summary["partitions"]
+    local = tmp_path / "local.parquet"
+    write_variant_scores(files["model"], files["vcf"], files["genome"], local,
+                         chunk_size=CHUNK, method="fast")
+    pd.testing.assert_frame_equal(read_variant_scores(out), read_variant_scores(local))
+    assert not work.exists()
