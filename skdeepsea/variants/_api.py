@@ -232,14 +232,8 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     partition_size : int, default=20_000
         With ``client``: VCF data lines per partition (one task each).
     worker_threads : int or None, default=None
-        With ``client``: the threads each worker computes a partition with
-        (NumPy's BLAS and OpenMP and, on the torch backend, PyTorch's CPU
-        threads, set inside the task: a Dask worker starts with them at 1).
-        None: the worker's share of its machine's cores (the cores it may run
-        on divided by the cluster's worker processes on that machine when the
-        run starts). JAX's and TensorFlow's CPU threads are fixed when a
-        worker starts (the user guide's "Genome-wide scoring on a Dask
-        cluster" says how to set them).
+        With ``client``: the threads each worker computes a partition with,
+        as for :func:`score_variants`.
     **options
         Further keyword arguments of :func:`score_variants` (``strand``,
         ``max_indel_length``, ``ref_mismatch``, ``on_malformed``,
