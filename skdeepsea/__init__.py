@@ -9,12 +9,12 @@ from . import _backend
 
 _backend.select_backend()
 
-from .preprocessing import OneHotArray, OneHotDNA, reverse_complement  # noqa: E402
+from .preprocessing import OneHotArray, OneHotDNA, one_hot, reverse_complement  # noqa: E402
 from .single_target import TargetClassifier  # noqa: E402
 
 from ._version import __version__  # noqa: E402
 
-__all__ = ["DeepSEAClassifier", "OneHotArray", "OneHotDNA", "TargetClassifier",
+__all__ = ["DeepSEAClassifier", "OneHotArray", "OneHotDNA", "TargetClassifier", "one_hot",
            "reverse_complement", "load", "__version__"]
 
 

@@ -1,26 +1,36 @@
 """Checks shared by several modules: hyperparameters, label and score arrays, motif matrices,
 columns of tables read back, a Dask client.
 
-Imports nothing of the package at module level, so any module may use it.
+Parameter checks go through :func:`skdeepsea._constraints.validate_params`
+(one wording). Imports nothing of the package at module level but
+``_constraints``, so any module may use it.
 """
 
 import numbers
 
 import numpy as np
 
+from ._constraints import HasMethods, Interval, Satisfies, validate_params
+
+# A Dask scheduler address, a client (duck-typed: distributed stays optional) or None.
+CLIENT = [
+    Satisfies(lambda value: isinstance(value, str) and value.strip() != "",
+              "a Dask scheduler address (a str)"),
+    HasMethods(("submit", "map", "cancel"), "a distributed.Client"),
+    None,
+]
+
 
 def check_number(name, value, *, low=None, high=None, integer=False, strict=False, allow_none=False):
-    """Raise ValueError unless value is a number in [low, high] ((low, high] if strict)."""
-    if value is None and allow_none:
-        return
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'}, got {value!r}.")
-    too_low = low is not None and (value <= low if strict else value < low)
-    if too_low or (high is not None and value > high):
-        opening = "(" if strict else "["
-        bounds = f"{opening}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
-        raise ValueError(f"{name} must be in {bounds}, got {value!r}.")
+    """Raise ValueError unless value is a number in [low, high] ((low, high] if strict).
+
+    A shorthand for one :class:`~skdeepsea._constraints.Interval` (NaN and
+    bools refused), with the wording of
+    :func:`~skdeepsea._constraints.validate_params`.
+    """
+    interval = Interval(numbers.Integral if integer else numbers.Real, low, high,
+                        closed="right" if strict else "both")
+    validate_params({name: [interval, None] if allow_none else [interval]}, {name: value})
 
 
 def check_network_params(
@@ -229,9 +239,4 @@ def check_client(client):
     ...
     ValueError: client must be a Dask scheduler address (a str), a distributed.Client or None, got 42.
     """
-    if client is None or (isinstance(client, str) and client.strip()):
-        return
-    if isinstance(client, str) or not all(callable(getattr(client, name, None))
-                                          for name in ("submit", "map", "cancel")):
-        raise ValueError("client must be a Dask scheduler address (a str), a distributed.Client "
-                         f"or None, got {client!r}.")
+    validate_params({"client": CLIENT}, {"client": client})

@@ -12,7 +12,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-ALPHABET_DEFAULT = "ATGC"
+from ._constraints import Boolean, Interval, Options, Satisfies, validate_params
+
+# DeepSEA's own encoder order, the package's default base order.
+DEFAULT_ALPHABET = "ATGC"
 
 _BASES = "ACGT"
 _AMBIGUOUS = "NRYSWKMBDHV"
@@ -22,6 +25,29 @@ _COMPLEMENT_TABLE = str.maketrans(_COMPLEMENT)
 # str.translate deletes the characters mapped to None: what is left is invalid.
 _IUPAC_DELETE_TABLE = str.maketrans(dict.fromkeys(_COMPLEMENT))
 _AMBIGUOUS_MODES = ("zeros", "uniform", "error")
+
+
+def _is_alphabet(value):
+    return isinstance(value, str) and sorted(value.upper()) == list(_BASES)
+
+
+def _numeric_dtype(value):
+    try:
+        return np.dtype(value).kind in "biuf"
+    except TypeError:
+        return False
+
+
+ALPHABET_CONSTRAINT = Satisfies(
+    _is_alphabet, f"an order of the four bases A, C, G and T such as {DEFAULT_ALPHABET!r}"
+)
+# The options of one_hot, which OneHotDNA shares.
+_ENCODING_CONSTRAINTS = {
+    "alphabet": [ALPHABET_CONSTRAINT],
+    "ambiguous": [Options(str, _AMBIGUOUS_MODES)],
+    "sequence_length": [Interval(numbers.Integral, 1, None), None],
+    "dtype": [Satisfies(_numeric_dtype, "a numeric or bool type such as 'float32' or 'uint8'")],
+}
 
 
 def check_alphabet(alphabet):
@@ -49,11 +75,7 @@ def check_alphabet(alphabet):
     >>> check_alphabet("acgt")
     'ACGT'
     """
-    if not isinstance(alphabet, str) or sorted(alphabet.upper()) != list(_BASES):
-        raise ValueError(
-            f"alphabet must be an order of the four bases A, C, G and T such as "
-            f"{ALPHABET_DEFAULT!r}, got {alphabet!r}."
-        )
+    validate_params({"alphabet": [ALPHABET_CONSTRAINT]}, {"alphabet": alphabet})
     return alphabet.upper()
 
 
@@ -87,14 +109,14 @@ class OneHotArray(np.ndarray):
     'ndarray'
     """
 
-    def __new__(cls, array, alphabet=ALPHABET_DEFAULT):
+    def __new__(cls, array, alphabet=DEFAULT_ALPHABET):
         obj = np.asarray(array).view(cls)
         obj.alphabet = check_alphabet(alphabet)
         return obj
 
     def __array_finalize__(self, obj):
         # Called for views, slices and copies: they inherit the base order.
-        self.alphabet = getattr(obj, "alphabet", ALPHABET_DEFAULT)
+        self.alphabet = getattr(obj, "alphabet", DEFAULT_ALPHABET)
 
     def __reduce__(self):
         constructor, args, array_state = super().__reduce__()
@@ -285,6 +307,92 @@ def _encoding_table(alphabet, ambiguous, dtype):
     return table
 
 
+def _check_encoding(params, constraints, owner):
+    """The uppercase alphabet and the dtype of checked encoding options, or a ValueError."""
+    validate_params(constraints, params, owner)
+    dtype = np.dtype(params["dtype"])
+    if params["ambiguous"] == "uniform" and dtype.kind != "f":
+        raise ValueError(
+            f"ambiguous='uniform' encodes N as 0.25, which dtype={dtype.name!r} cannot hold; "
+            "use a float dtype or ambiguous='zeros'."
+        )
+    return params["alphabet"].upper(), dtype
+
+
+def _validated_bytes(sequences, sequence_length, ambiguous):
+    """The sequences, brought to one length, as checked ASCII bytes; and that length."""
+    length, offsets = _to_common_length(sequences, sequence_length, ambiguous)
+    allowed = _BASES if ambiguous == "error" else _BASES + _AMBIGUOUS
+    allowed = (allowed + allowed.lower()).encode("ascii")
+    return _encode_ascii(sequences, length, offsets, allowed), length
+
+
+def _one_hot_from_bytes(encoded, n_sequences, length, alphabet, ambiguous, dtype):
+    """The ``(n, L, 4)`` one-hot array of checked bytes: one table lookup per byte."""
+    table = _encoding_table(alphabet, ambiguous, dtype)
+    onehot = np.take(table, np.frombuffer(encoded, dtype=np.uint8), axis=0)
+    return OneHotArray(onehot.reshape(n_sequences, length, 4), alphabet=alphabet)
+
+
+def one_hot(sequences, alphabet=DEFAULT_ALPHABET, sequence_length=None, dtype="float32", *,
+            ambiguous="zeros"):
+    """One-hot encode DNA sequences: the function behind :class:`OneHotDNA`.
+
+    The same array as ``OneHotDNA(alphabet=alphabet, ambiguous=ambiguous,
+    sequence_length=sequence_length, dtype=dtype).fit(sequences).transform(sequences)``,
+    without an estimator to fit.
+
+    Parameters
+    ----------
+    sequences : array-like or iterable of sequences, shape (n_samples,) or (n_samples, 1)
+        DNA sequences (str or bytes, any case) or sequence records (see
+        :func:`read_sequences`); all of one length unless ``sequence_length``
+        is set.
+    alphabet : str, default="ATGC"
+        The base of each channel (see :class:`OneHotDNA`).
+    sequence_length : int or None, default=None
+        Centre-crop or pad with N every sequence to this length (see
+        :class:`OneHotDNA`).
+    dtype : str or numpy dtype, default="float32"
+        Type of the output: a float or integer type, or "bool".
+    ambiguous : {"zeros", "uniform", "error"}, default="zeros"
+        How N and the other IUPAC ambiguity codes are encoded (see
+        :class:`OneHotDNA`).
+
+    Returns
+    -------
+    X_onehot : OneHotArray of shape (n_samples, L, 4)
+        The encoded sequences, with ``X_onehot.alphabet`` the alphabet in
+        uppercase.
+
+    Raises
+    ------
+    ValueError
+        Naming the invalid parameter; or the sequence and position of the
+        first invalid character, or the first sequence of another length.
+
+    See Also
+    --------
+    OneHotDNA : The same encoding as a scikit-learn transformer.
+
+    Examples
+    --------
+    >>> from skdeepsea import one_hot
+    >>> one_hot(["ACGTN"], dtype="uint8")[0]
+    OneHotArray([[1, 0, 0, 0],
+                 [0, 0, 0, 1],
+                 [0, 0, 1, 0],
+                 [0, 1, 0, 0],
+                 [0, 0, 0, 0]], dtype=uint8)
+    """
+    params = dict(alphabet=alphabet, ambiguous=ambiguous, sequence_length=sequence_length,
+                  dtype=dtype)
+    alphabet, dtype = _check_encoding(params, _ENCODING_CONSTRAINTS, "one_hot")
+    sequences, _ = read_sequences(sequences)
+    encoded, length = _validated_bytes(sequences, sequence_length, ambiguous)
+    return _one_hot_from_bytes(encoded, len(sequences), length, alphabet, ambiguous, dtype)
+
+
 class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """One-hot encode DNA sequences for DeepSEA.
 
@@ -374,7 +482,9 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     1       0       0       1       0       0       1       0       0
     """
 
-    def __init__(self, alphabet=ALPHABET_DEFAULT, ambiguous="zeros", sequence_length=None,
+    _parameter_constraints = {**_ENCODING_CONSTRAINTS, "flatten": [Boolean()]}
+
+    def __init__(self, alphabet=DEFAULT_ALPHABET, ambiguous="zeros", sequence_length=None,
                  dtype="float32", flatten=False):
         self.alphabet = alphabet
         self.ambiguous = ambiguous
@@ -383,43 +493,7 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.flatten = flatten
 
     def _check_params(self):
-        alphabet = check_alphabet(self.alphabet)
-        if self.ambiguous not in _AMBIGUOUS_MODES:
-            raise ValueError(
-                f"ambiguous must be one of {_AMBIGUOUS_MODES}, got {self.ambiguous!r}."
-            )
-        if self.sequence_length is not None and (
-            isinstance(self.sequence_length, bool)
-            or not isinstance(self.sequence_length, numbers.Integral)
-            or self.sequence_length < 1
-        ):
-            raise ValueError(
-                f"sequence_length must be a positive integer or None, got "
-                f"{self.sequence_length!r}."
-            )
-        try:
-            dtype = np.dtype(self.dtype)
-        except TypeError:
-            dtype = None
-        if dtype is None or dtype.kind not in "biuf":
-            raise ValueError(
-                f"dtype must be a numeric or bool type such as 'float32' or 'uint8', got "
-                f"{self.dtype!r}."
-            )
-        if self.ambiguous == "uniform" and dtype.kind != "f":
-            raise ValueError(
-                f"ambiguous='uniform' encodes N as 0.25, which dtype={dtype.name!r} cannot hold; "
-                "use a float dtype or ambiguous='zeros'."
-            )
-        if not isinstance(self.flatten, (bool, np.bool_)):
-            raise ValueError(f"flatten must be True or False, got {self.flatten!r}.")
-        return alphabet, dtype
-
-    def _validated_bytes(self, sequences):
-        length, offsets = _to_common_length(sequences, self.sequence_length, self.ambiguous)
-        allowed = _BASES if self.ambiguous == "error" else _BASES + _AMBIGUOUS
-        allowed = (allowed + allowed.lower()).encode("ascii")
-        return _encode_ascii(sequences, length, offsets, allowed), length
+        return _check_encoding(self.get_params(), self._parameter_constraints, "OneHotDNA")
 
     def fit(self, X, y=None):
         """Check the parameters and the sequences.
@@ -445,7 +519,8 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         """Fit, and return what a transform of the same X needs (read once: X may be a generator)."""
         self.alphabet_, _ = self._check_params()
         sequences, ids = read_sequences(X)
-        encoded, self.sequence_length_ = self._validated_bytes(sequences)
+        encoded, self.sequence_length_ = _validated_bytes(sequences, self.sequence_length,
+                                                          self.ambiguous)
         self.n_features_in_ = 1
         columns = getattr(X, "columns", None)
         if columns is not None and len(columns) == 1 and isinstance(columns[0], str):
@@ -470,7 +545,10 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             As :meth:`transform` returns.
         """
         encoded, n_sequences, ids = self._fit(X)
-        return self._encode(encoded, n_sequences, self.sequence_length_, ids, X)
+        _, dtype = self._check_params()
+        onehot = _one_hot_from_bytes(encoded, n_sequences, self.sequence_length_, self.alphabet_,
+                                     self.ambiguous, dtype)
+        return self._output(onehot, ids, X)
 
     def transform(self, X):
         """One-hot encode sequences.
@@ -499,23 +577,23 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             the length seen in fit).
         """
         check_is_fitted(self)
+        self._check_params()
         sequences, ids = read_sequences(X)
-        encoded, length = self._validated_bytes(sequences)
-        return self._encode(encoded, len(sequences), length, ids, X)
+        onehot = one_hot(sequences, self.alphabet_, self.sequence_length, self.dtype,
+                         ambiguous=self.ambiguous)
+        return self._output(onehot, ids, X)
 
-    def _encode(self, encoded, n_sequences, length, ids, X):
-        """One-hot arrays from checked bytes, in the output container; X gives a pandas index."""
-        _, dtype = self._check_params()
+    def _output(self, onehot, ids, X):
+        """``(n, L, 4)`` one-hot arrays flattened and in the output container; X gives an index."""
+        n_sequences, length = onehot.shape[:2]
         if self.flatten and length != self.sequence_length_:
             raise ValueError(
                 f"The sequences have length {length}, but this OneHotDNA(flatten=True) was "
                 f"fitted on length {self.sequence_length_}: its {self.sequence_length_ * 4} "
                 "output columns are fixed at fit. Set sequence_length to crop or pad."
             )
-        table = _encoding_table(self.alphabet_, self.ambiguous, dtype)
-        onehot = np.take(table, np.frombuffer(encoded, dtype=np.uint8), axis=0)
-        shape = (n_sequences, length * 4) if self.flatten else (n_sequences, length, 4)
-        onehot = OneHotArray(onehot.reshape(shape), alphabet=self.alphabet_)
+        if self.flatten:
+            onehot = onehot.reshape(n_sequences, length * 4)
         container = self._output_container()
         if not self.flatten or container == "default":
             return onehot
@@ -565,12 +643,10 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         ValueError
             If ``transform`` is not one of the above.
         """
+        validate_params({"transform": [Options(str, ("default", "pandas", "polars")), None]},
+                        {"transform": transform}, "OneHotDNA.set_output")
         if transform is None:
             return self
-        if transform not in ("default", "pandas", "polars"):
-            raise ValueError(
-                f"transform must be 'default', 'pandas', 'polars' or None, got {transform!r}."
-            )
         if not hasattr(self, "_sklearn_output_config"):
             self._sklearn_output_config = {}
         self._sklearn_output_config["transform"] = transform
@@ -795,7 +871,7 @@ def reverse_complement(X, alphabet=None):
         raise ValueError(
             f"alphabet={alphabet!r} disagrees with the alphabet of X, {own_alphabet!r}."
         )
-    alphabet = alphabet or own_alphabet or ALPHABET_DEFAULT
+    alphabet = alphabet or own_alphabet or DEFAULT_ALPHABET
     flat_shape = X.shape if X.ndim == 2 else None
     if flat_shape is not None and flat_shape[1] % 4 == 0:
         X = X.reshape(flat_shape[0], -1, 4)

@@ -19,7 +19,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import _safe_indexing, get_tags
 
 from skdeepsea import OneHotDNA, reverse_complement
-from skdeepsea.preprocessing import ALPHABET_DEFAULT, OneHotArray, check_alphabet
+from skdeepsea.preprocessing import DEFAULT_ALPHABET, OneHotArray, check_alphabet
 
 ALPHABETS = ["".join(order) for order in itertools.permutations("ACGT")]
 IUPAC_AMBIGUOUS = "NRYSWKMBDHV"
@@ -48,7 +48,7 @@ def expected_onehot(sequence, alphabet):
 
 def test_check_alphabet_uppercases():
     assert check_alphabet("agct") == "AGCT"
-    assert ALPHABET_DEFAULT == "ATGC"
+    assert DEFAULT_ALPHABET == "ATGC"
 
 
 @pytest.mark.parametrize("alphabet", ["ACG", "AACG", "ACGU", "ACGTN", "", 1234, None, b"ACGT"])
@@ -389,7 +389,7 @@ def test_init_only_stores_and_invalid_params_fail_at_fit():
 
 @pytest.mark.parametrize("sequence_length", [1.5, True, -3, "10"])
 def test_invalid_sequence_length(sequence_length):
-    with pytest.raises(ValueError, match="sequence_length must be a positive integer"):
+    with pytest.raises(ValueError, match=r"sequence_length must be (in \[1, inf\]|an integer) or None"):
         OneHotDNA(sequence_length=sequence_length).fit(["ACGT"])
 
 

@@ -3,9 +3,7 @@
 import numpy as np
 
 from .lazy import is_dataset, is_lazy
-from ..preprocessing import OneHotDNA, _record_sequence, check_alphabet
-
-DEFAULT_ALPHABET = "ATGC"
+from ..preprocessing import DEFAULT_ALPHABET, OneHotDNA, _record_sequence, check_alphabet
 
 
 def streamed(X):

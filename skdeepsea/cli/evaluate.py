@@ -5,13 +5,13 @@ import os
 
 import numpy as np
 
-from ..preprocessing import ALPHABET_DEFAULT
+from ..preprocessing import DEFAULT_ALPHABET
 from ._common import NON_NEGATIVE_INT, POSITIVE_INT, check_output_path, existing_file, number
 
 
 def _reading_options(estimator):
     """How to read a data file for ``estimator``: its base order and, for strings, its length."""
-    return {"alphabet": getattr(estimator, "alphabet_", None) or ALPHABET_DEFAULT,
+    return {"alphabet": getattr(estimator, "alphabet_", None) or DEFAULT_ALPHABET,
             "sequence_length": getattr(estimator, "sequence_length_", None)}
 
 

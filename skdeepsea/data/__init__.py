@@ -24,7 +24,7 @@ import numpy as np
 
 from .._atomic import atomic_files, check_output_path
 from .._validation import check_number
-from ..preprocessing import ALPHABET_DEFAULT, check_alphabet
+from ..preprocessing import DEFAULT_ALPHABET, check_alphabet
 from ._arrays import ArrayDataset, open_arrays
 from ._build import build_dataset, label_bins, profile_name, read_peak_table, read_peaks
 from ._dataset import _BUNDLE_SPLITS, Dataset, open_dataset
@@ -104,7 +104,7 @@ def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
         X = np.asarray(X)
     if not hasattr(Y, "shape"):
         Y = np.asarray(Y)
-    source_alphabet = check_alphabet(getattr(X, "alphabet", None) or ALPHABET_DEFAULT)
+    source_alphabet = check_alphabet(getattr(X, "alphabet", None) or DEFAULT_ALPHABET)
     alphabet = check_alphabet(alphabet) if alphabet is not None else source_alphabet
     channels = channel_reordering(source_alphabet, alphabet)
     if len(Y.shape) == 1:
@@ -131,7 +131,7 @@ def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
             bar.update(stop - start)
 
 
-def convert_bundle(source, output, *, alphabet=ALPHABET_DEFAULT, target_names=None,
+def convert_bundle(source, output, *, alphabet=DEFAULT_ALPHABET, target_names=None,
                    packed=True, chunk_rows=DEFAULT_CHUNK_ROWS, compression=None,
                    block_size=8192, progress=False):
     """Convert the DeepSEA bundle (or one of its files) into streaming files.

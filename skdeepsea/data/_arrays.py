@@ -13,7 +13,7 @@ import zlib
 import h5py
 import numpy as np
 
-from ..preprocessing import ALPHABET_DEFAULT, OneHotDNA, channel_order, check_alphabet
+from ..preprocessing import DEFAULT_ALPHABET, OneHotDNA, channel_order, check_alphabet
 from ._lazy import LazyArray
 from ..exceptions import damaged
 from ._stream import open_hdf5
@@ -66,7 +66,7 @@ class ArrayDataset:
             self.stored_alphabet = None
             self.X = self._encoded_strings(X, sequence_length, chunk_rows)
         else:
-            self.stored_alphabet = check_alphabet(stored_alphabet or ALPHABET_DEFAULT)
+            self.stored_alphabet = check_alphabet(stored_alphabet or DEFAULT_ALPHABET)
             self.X = self._reordered_one_hot(X, chunk_rows)
         if Y is not None and len(Y) != len(X):
             raise ValueError(f"{path}: X has {len(X)} samples but Y has {len(Y)}.")
@@ -173,7 +173,7 @@ def _open_hdf5(file, path, alphabet, sequence_length):
                         alphabet, sequence_length, X.chunks[0] if X.chunks else 1, file.close)
 
 
-def open_arrays(path, alphabet=ALPHABET_DEFAULT, *, sequence_length=None):
+def open_arrays(path, alphabet=DEFAULT_ALPHABET, *, sequence_length=None):
     """Open sequences and labels stored as arrays ``X`` and ``Y``, or any data file.
 
     A ``.npz`` file (``np.savez``) or an HDF5 file with a dataset ``X``:

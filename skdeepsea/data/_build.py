@@ -15,7 +15,7 @@ import numpy as np
 from .._atomic import atomic_files, check_output_path
 from .._validation import check_number
 from ..exceptions import located_sequence_error, reading_text
-from ..preprocessing import ALPHABET_DEFAULT, OneHotDNA, check_alphabet
+from ..preprocessing import DEFAULT_ALPHABET, OneHotDNA, check_alphabet
 from ._stream import DEFAULT_CHUNK_ROWS, StreamWriter
 
 _BED_SUFFIXES = (".gz", ".bgz", ".bed", ".narrowpeak", ".broadpeak", ".txt")
@@ -266,7 +266,7 @@ def _as_profiles(peaks):
 
 def build_dataset(genome, peaks, output, *, bin_size=200, sequence_length=1000,
                   valid_chromosomes=("chr7",), test_chromosomes=("chr8", "chr9"),
-                  keep="any", tf_targets=None, alphabet=ALPHABET_DEFAULT, shuffle=True,
+                  keep="any", tf_targets=None, alphabet=DEFAULT_ALPHABET, shuffle=True,
                   random_state=0, packed=True, chunk_rows=DEFAULT_CHUNK_ROWS, progress=True):
     """Build DeepSEA-style training, validation and test sets from a genome and peaks.
 

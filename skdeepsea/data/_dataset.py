@@ -5,7 +5,7 @@ import os
 import h5py
 import numpy as np
 
-from ..preprocessing import ALPHABET_DEFAULT, check_alphabet
+from ..preprocessing import DEFAULT_ALPHABET, check_alphabet
 from ._lazy import LazyArray
 from ._matfile import Mat5Reader, Mat73Reader
 from ._stream import StreamReader, is_stream_file, open_hdf5
@@ -88,7 +88,7 @@ class Dataset:
         self.close()
 
 
-def open_dataset(path, alphabet=ALPHABET_DEFAULT, *, x_key=None, y_key=None):
+def open_dataset(path, alphabet=DEFAULT_ALPHABET, *, x_key=None, y_key=None):
     """Open a training data file for lazy reading.
 
     Parameters

@@ -1,0 +1,306 @@
+"""Declarative parameter constraints, in the manner of scikit-learn's ``_parameter_constraints``.
+
+Each public estimator holds a ``_parameter_constraints`` dict (and each public
+function a module-level one) from parameter name to a list of constraints; a
+value is valid when one of them accepts it. :func:`validate_params` checks a
+dict of values against such a table and raises one ``ValueError`` of one
+wording, ``"<owner>: <name> must be <what is expected>, got <value>."``, so a
+guard is written once. Cross-parameter rules (a dropout rate per convolution
+block, say) stay as code after it.
+
+scikit-learn's own ``sklearn.utils._param_validation`` is private API; this is
+the small subset the package needs. Imports nothing of the package, so any
+module may use it.
+"""
+
+import numbers
+import os
+
+import numpy as np
+
+__all__ = ["ArrayLike", "Boolean", "Constraint", "HasMethods", "InstanceOf", "Interval",
+           "Options", "PathLike", "Satisfies", "SeedLike", "validate_params"]
+
+_NO_VALUE = object()  # describe() without a value: the whole constraint
+
+
+class Constraint:
+    """What a parameter accepts: :meth:`accepts` a value, :meth:`describe` it in words."""
+
+    def accepts(self, value):
+        """Whether ``value`` satisfies the constraint."""
+        raise NotImplementedError
+
+    def describe(self, value=_NO_VALUE):
+        """What is expected, as the end of "``name`` must be ...".
+
+        Given the rejected ``value``, a constraint may say only the part the
+        value fails (an :class:`Interval` names its range to a number of the
+        right type, its type to anything else).
+        """
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<{type(self).__name__}: {self.describe()}>"
+
+
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_))
+
+
+class Interval(Constraint):
+    """A number of type ``kind`` between ``low`` and ``high``; bools and NaN are refused.
+
+    Parameters
+    ----------
+    kind : numbers.Integral or numbers.Real
+        The type of the number.
+    low, high : number or None
+        The bounds; None is unbounded.
+    closed : {"both", "left", "right", "neither"}, default="both"
+        The bounds that are included.
+
+    Examples
+    --------
+    >>> from numbers import Real
+    >>> from skdeepsea._constraints import Interval
+    >>> Interval(Real, 0, 1, closed="left")
+    <Interval: a number in [0, 1)>
+    """
+
+    def __init__(self, kind, low, high, *, closed="both"):
+        if closed not in ("both", "left", "right", "neither"):
+            raise ValueError(f"closed must be 'both', 'left', 'right' or 'neither', got {closed!r}.")
+        self.kind, self.low, self.high, self.closed = kind, low, high, closed
+
+    def _right_type(self, value):
+        return (isinstance(value, self.kind) and not _is_bool(value)
+                and not (isinstance(value, numbers.Real) and value != value))  # NaN
+
+    def accepts(self, value):
+        if not self._right_type(value):
+            return False
+        left_closed = self.closed in ("both", "left")
+        right_closed = self.closed in ("both", "right")
+        if self.low is not None and (value < self.low if left_closed else value <= self.low):
+            return False
+        return self.high is None or (value <= self.high if right_closed else value < self.high)
+
+    def describe(self, value=_NO_VALUE):
+        kind = "an integer" if self.kind is numbers.Integral else "a number"
+        bounds = (f"{'[' if self.closed in ('both', 'left') else '('}"
+                  f"{'-inf' if self.low is None else self.low}, "
+                  f"{'inf' if self.high is None else self.high}"
+                  f"{']' if self.closed in ('both', 'right') else ')'}")
+        if value is _NO_VALUE:
+            return f"{kind} in {bounds}"
+        return f"in {bounds}" if self._right_type(value) else kind
+
+
+class Options(Constraint):
+    """One of a few values of type ``kind``.
+
+    Parameters
+    ----------
+    kind : type
+        The type of the values (``str``).
+    values : iterable
+        The values accepted, in the order the message lists them (a set is
+        sorted).
+
+    Examples
+    --------
+    >>> from skdeepsea._constraints import Options
+    >>> Options(str, ("mean", "forward")).describe()
+    "one of ('mean', 'forward')"
+    """
+
+    def __init__(self, kind, values):
+        self.kind = kind
+        self.values = tuple(sorted(values)) if isinstance(values, (set, frozenset)) else tuple(values)
+
+    def accepts(self, value):
+        return isinstance(value, self.kind) and not _is_bool(value) and value in self.values
+
+    def describe(self, value=_NO_VALUE):
+        return repr(self.values[0]) if len(self.values) == 1 else f"one of {self.values}"
+
+
+class Boolean(Constraint):
+    """True or False (a Python or NumPy bool): not 1, not "no"."""
+
+    def accepts(self, value):
+        return _is_bool(value)
+
+    def describe(self, value=_NO_VALUE):
+        return "True or False"
+
+
+class InstanceOf(Constraint):
+    """An instance of ``types``, described as ``what`` (default: "a <type name>").
+
+    A plain type in a constraint list means ``InstanceOf(that type)``.
+    """
+
+    def __init__(self, types, what=None):
+        self.types = types
+        if what is None:
+            name = types.__name__
+            what = f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
+        self.what = what
+
+    def accepts(self, value):
+        return isinstance(value, self.types)
+
+    def describe(self, value=_NO_VALUE):
+        return self.what
+
+
+class HasMethods(Constraint):
+    """An object with the callable attributes ``methods``, described as ``what``."""
+
+    def __init__(self, methods, what):
+        self.methods, self.what = tuple(methods), what
+
+    def accepts(self, value):
+        return all(callable(getattr(value, name, None)) for name in self.methods)
+
+    def describe(self, value=_NO_VALUE):
+        return self.what
+
+
+class Satisfies(Constraint):
+    """A value for which ``predicate(value)`` is true, described as ``what``.
+
+    For rules no other constraint says (a base order, a NumPy dtype).
+    """
+
+    def __init__(self, predicate, what):
+        self.predicate, self.what = predicate, what
+
+    def accepts(self, value):
+        return bool(self.predicate(value))
+
+    def describe(self, value=_NO_VALUE):
+        return self.what
+
+
+class SeedLike(Constraint):
+    """A random seed: None, an integer in [0, 2**32 - 1] or a ``numpy.random.RandomState``.
+
+    Parameters
+    ----------
+    generator : bool, default=True
+        Also accept a ``numpy.random.Generator`` (scikit-learn's
+        ``check_random_state`` does not).
+    """
+
+    def __init__(self, generator=True):
+        self.generator = generator
+
+    def accepts(self, value):
+        states = (np.random.RandomState, np.random.Generator) if self.generator else \
+            np.random.RandomState
+        return (value is None or isinstance(value, states)
+                or Interval(numbers.Integral, 0, 2**32 - 1).accepts(value))
+
+    def describe(self, value=_NO_VALUE):
+        states = "a numpy.random.RandomState or Generator" if self.generator else \
+            "a numpy.random.RandomState"
+        return f"None, an integer in [0, 2**32 - 1] or {states}"
+
+
+class PathLike(Constraint):
+    """A file or folder path: a non-empty ``str`` or an ``os.PathLike``."""
+
+    def accepts(self, value):
+        return isinstance(value, os.PathLike) or (isinstance(value, str) and value != "")
+
+    def describe(self, value=_NO_VALUE):
+        return "a path (str or os.PathLike)"
+
+
+class ArrayLike(Constraint):
+    """A NumPy array or what converts to one (a list, a tuple, a pandas object); not a str."""
+
+    def accepts(self, value):
+        if isinstance(value, (str, bytes)):
+            return False
+        return hasattr(value, "__array__") or hasattr(value, "shape") or isinstance(
+            value, (list, tuple))
+
+    def describe(self, value=_NO_VALUE):
+        return "an array-like"
+
+
+class _IsNone(Constraint):
+    def accepts(self, value):
+        return value is None
+
+    def describe(self, value=_NO_VALUE):
+        return "None"
+
+
+def _constraint(spec):
+    """A constraint from an entry of a constraint list: a Constraint, None, or a type."""
+    if isinstance(spec, Constraint):
+        return spec
+    if spec is None:
+        return _IsNone()
+    if isinstance(spec, type):
+        return InstanceOf(spec)
+    raise TypeError(f"Not a parameter constraint: {spec!r}.")
+
+
+def _short_repr(value, limit=120):
+    """repr of a value on one line, cut at ``limit`` characters (an array's can be long)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _or(phrases):
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " or " + phrases[-1]
+
+
+def describe_constraints(constraints, value=_NO_VALUE):
+    """What a list of constraints accepts, in words ("an integer in [1, inf] or None")."""
+    return _or([_constraint(spec).describe(value) for spec in constraints])
+
+
+def validate_params(constraints, values, owner=None):
+    """Raise ValueError naming the first value that none of its constraints accepts.
+
+    Parameters
+    ----------
+    constraints : dict
+        Parameter name to a list of constraints (:class:`Constraint`
+        objects, None for None, or a type for its instances); a value is
+        valid when one of them accepts it.
+    values : dict
+        Parameter name to value, checked in order; every name must be in
+        ``constraints``.
+    owner : str or None, default=None
+        The estimator or function the parameters are of, for the message.
+
+    Raises
+    ------
+    ValueError
+        ``"<owner>: <name> must be <expected>, got <value>."`` (without the
+        owner when it is None).
+
+    Examples
+    --------
+    >>> from numbers import Real
+    >>> from skdeepsea._constraints import Interval, validate_params
+    >>> validate_params({"momentum": [Interval(Real, 0, 1)]}, {"momentum": 0.9}, "Model")
+    >>> validate_params({"momentum": [Interval(Real, 0, 1)]}, {"momentum": 1.5}, "Model")
+    Traceback (most recent call last):
+    ...
+    ValueError: Model: momentum must be in [0, 1], got 1.5.
+    """
+    for name, value in values.items():
+        specs = constraints[name]
+        if not any(_constraint(spec).accepts(value) for spec in specs):
+            prefix = f"{owner}: " if owner else ""
+            raise ValueError(f"{prefix}{name} must be {describe_constraints(specs, value)}, "
+                             f"got {_short_repr(value)}.")
