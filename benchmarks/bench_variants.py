@@ -278,7 +278,8 @@ def mutagenesis(positions, naive_positions, repeats, geometry=None):
     threads. Each method's cores used: its CPU time / wall time (medians).
     """
     from skdeepsea.variants import _mutagenesis, in_silico_mutagenesis
-    from skdeepsea.variants._substitutions import available_cores, substitution_network
+    from skdeepsea.variants._products import available_cores
+    from skdeepsea.variants._substitutions import substitution_network
 
     model = full_size_model(**(geometry or {}))
     sequence = "".join(np.random.default_rng(2).choice(list("ACGT"), 1000))

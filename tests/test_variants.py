@@ -364,14 +364,14 @@ def test_fast_snv_scores_equal_full_passes(genome_path, monkeypatch, products):
     with its products in NumPy, the dense layer's per position, or (the full-size
     network's way, on this small one) in the backend's tiles on JAX and TensorFlow, the
     dense layer's per strand."""
-    from skdeepsea.variants import _substitutions
+    from skdeepsea.variants import _products, _substitutions
 
     if products == "numpy":
         monkeypatch.setattr(_substitutions, "_REF_BLOCK", 4)  # references in several blocks
         chunk_size = 7
     else:  # blocks of 40 references: 20 SNVs per strand, over two tiles of 8 and a rest
-        monkeypatch.setattr(_substitutions, "_BACKEND_MIN_WEIGHTS", 0)
-        monkeypatch.setattr(_substitutions, "_TILE", 8)
+        monkeypatch.setattr(_products, "_BACKEND_MIN_WEIGHTS", 0)
+        monkeypatch.setattr(_products, "_TILE", 8)
         chunk_size = 20
     model = random_network_model(3, 40, conv_filters=(8, 8, 8), kernel_size=4, pool_size=2,
                                  fc_units=6, dropout=(0, 0, 0))
@@ -395,18 +395,18 @@ def test_matrix_product_equals_numpy(rows, tile, bounds):
     """A difference matrix's products over a row range, in consecutive blocks of rows,
     equal NumPy's, whatever the tile size and however many rows fall outside whole
     tiles."""
-    from skdeepsea.variants import _substitutions
+    from skdeepsea.variants import _products
 
     first, width = bounds
     stop = min(12, first + width)
     if stop <= first:
         first, stop = 0, 12
     rng = np.random.default_rng(rows * 100 + tile)
-    matrix = _substitutions._Matrix(rng.standard_normal((12, 5)))
+    matrix = _products.Matrix(rng.standard_normal((12, 5)))
     a = rng.standard_normal((rows, stop - first)).astype(np.float32)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_substitutions, "_BACKEND_MIN_WEIGHTS", 0)
-        patch.setattr(_substitutions, "_TILE", tile)
+        patch.setattr(_products, "_BACKEND_MIN_WEIGHTS", 0)
+        patch.setattr(_products, "_TILE", tile)
         pieces = list(matrix.row_products(a, first, stop))
     ends = [0] + [r1 for _, r1, _ in pieces]
     assert [r0 for r0, _, _ in pieces] == ends[:-1] and ends[-1] == rows

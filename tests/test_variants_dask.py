@@ -255,7 +255,7 @@ def test_worker_threads_are_set_inside_the_task(files, client):
     import keras
 
     from skdeepsea.variants._distributed import _glibc, _job_threads, _run_partitions
-    from skdeepsea.variants._substitutions import available_cores
+    from skdeepsea.variants._products import available_cores
 
     def trimmed_by_dask():
         return os.environ.get("MALLOC_TRIM_THRESHOLD_") is not None and _glibc() is not None

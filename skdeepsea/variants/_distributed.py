@@ -226,7 +226,7 @@ def _threads_here(threads):
     ``{"per_host": {host: worker processes}}`` its share of the host's cores (the
     cores it may run on divided by the workers on its host; the worker's own
     ``nthreads`` on a host the client did not see)."""
-    from ._substitutions import available_cores
+    from ._products import available_cores
 
     if isinstance(threads, int):
         return threads
@@ -254,13 +254,13 @@ def _using_threads(threads):
     """
     import keras
 
-    from ._substitutions import _blas_controller
+    from ._products import blas_controller
 
     torch = None
     if keras.backend.backend() == "torch":
         import torch
     before = torch.get_num_threads() if torch is not None else None
-    controller = _blas_controller()
+    controller = blas_controller()
     with controller.limit(limits=threads):  # blas and openmp
         if torch is not None:
             # Per calling thread under OpenMP: the task's thread, which runs the model.
@@ -300,9 +300,8 @@ def _scoring_malloc():
     (``distributed.nanny.pre-spawn-environ``), so that freed memory goes back to the
     OS. Setting it also fixes glibc's mmap threshold at 128 KiB, which otherwise
     grows to the size of the arrays freed: every larger array (the windows, the
-    activations) is then mapped, faulted in page by page and unmapped anew. Measured
-    on 2,000 SNVs with a small network: 0.8 s of system time in a 1.6 s run, 1.5 to
-    2x its time. While a task scores, the thresholds are those glibc reaches by
+    activations) is then mapped, faulted in page by page and unmapped anew, at a large
+    cost in system time (benchmarks/RESULTS.md, issue 23). While a task scores, the thresholds are those glibc reaches by
     itself with large arrays (mmap 32 MiB, trim twice that); then Dask's are put
     back and the free memory returned (``malloc_trim``).
     """

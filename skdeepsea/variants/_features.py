@@ -9,9 +9,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._scoring import INFO_COLUMNS, METHODS, ModelTargets, column_name
+from ._scoring import INFO_COLUMNS, ModelTargets, column_name
 from ._deepsea import deepsea_feature_names
 from ._significance import feature_matrix, imputed_conservation
+from ._strategy import check_method
 
 _KEY_COLUMNS = ["chrom", "pos", "ref", "alt"]
 
@@ -146,8 +147,7 @@ class VariantFeatures(TransformerMixin, BaseEstimator):
         -------
         self : VariantFeatures
         """
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}.")
+        check_method(self.method)
         if not isinstance(self.cache, (bool, np.bool_)):
             raise ValueError(f"cache must be True or False, got {self.cache!r}.")
         names = ModelTargets(self._fitted_model()).names

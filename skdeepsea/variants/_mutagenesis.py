@@ -15,12 +15,12 @@ from ..preprocessing import (
     reverse_complement,
 )
 from ._scoring import ModelTargets, network_predict, strand_scores
-from ._substitutions import available_cores, substitution_network
+from ._products import available_cores
+from ._strategy import check_method, choose_method
 
 __all__ = ["MutagenesisResult", "in_silico_mutagenesis", "plot_mutagenesis"]
 
 BASES = "ACGT"
-_METHODS = ("auto", "naive", "fast")
 _CHUNK = 512  # mutants held in memory at once by the naive method
 
 
@@ -174,8 +174,7 @@ def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None
     """
     if strand not in ("mean", "forward"):
         raise ValueError(f"strand must be 'mean' or 'forward', got {strand!r}.")
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
+    check_method(method, device=False)
     info = ModelTargets(model, targets)
     if not isinstance(sequence, str):
         raise TypeError(f"sequence must be a str, got {type(sequence).__name__}.")
@@ -206,12 +205,7 @@ def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None
         channels = np.concatenate([channels, np.asarray(complement_channels(alphabet))[channels]])
     reference_of = np.repeat(np.arange(len(references)), len(codes))
 
-    network = substitution_network(model.model_, L) if method != "naive" else None
-    if method == "fast" and network is None:
-        raise ValueError("method='fast' needs a float32 network of valid Conv1D and "
-                         "MaxPooling1D layers followed by Flatten and Dense; use method='naive'.")
-    if method == "auto" and network is not None and not network.faster(mutant_positions):
-        network = None
+    network = choose_method(method, model.model_, L, mutant_positions)
     if network is not None:
         reference_out, mutant_out = network.predict(
             references, reference_of, mutant_positions, np.eye(4, dtype=np.float32)[channels],

@@ -9,12 +9,12 @@ from ..preprocessing import OneHotDNA, complement_channels, reverse_complement
 from ..targets import target_indices, unique_target_names
 from ._io import ReadReport, read_variants
 from ._significance import SIGNIFICANCE_SCORES
-from ._substitutions import keras_on_accelerator, substitution_network
+from ._products import keras_on_accelerator
+from ._strategy import check_method, choose_method
 from ._windows import CONTIG_ENDS, variant_index, variant_windows
 
 SCORES = ("ref", "alt", "diff", "logfc", "abs_diff", "effect")
 STRANDS = ("mean", "forward", "max")
-METHODS = ("auto", "naive", "fast", "device")
 INFO_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line", "ref_match", "padded", "scored",
                 "reason"]
 
@@ -195,14 +195,14 @@ def _snv_probabilities(network, encoder, ref_windows, alt_windows, strand, batch
 
 def _device_snv_probabilities(targets, encoder, ref_windows, alt_windows, strand, batch_size):
     """The probability arrays of SNVs, their alternative and reverse-complement windows
-    made on the device (:func:`skdeepsea._engine.model.snv_predictor`).
+    made on the device (:func:`skdeepsea.variants._device.snv_predictor`).
 
     Each SNV's reference window travels once, as uint8, with its ALT base's
     one-hot row appended; the network runs on ``batch_size`` windows per step,
     as a plain prediction does.
     """
     from .._engine.inference import predict_batches
-    from .._engine.model import snv_predictor
+    from ._device import snv_predictor
 
     centre = variant_index(targets.sequence_length)
     packed = np.concatenate([np.asarray(encoder.transform(ref_windows)),
@@ -215,24 +215,13 @@ def _device_snv_probabilities(targets, encoder, ref_windows, alt_windows, strand
 
 
 def _snv_method(targets, method):
-    """How SNVs are predicted: "device", a SubstitutionNetwork ("fast"), or None (full
-    passes of the four windows made on the host)."""
-    if method == "device" or (method == "auto" and keras_on_accelerator()):
-        return "device"
-    return _use_substitutions(targets, method)
-
-
-def _use_substitutions(targets, method):
-    """The SubstitutionNetwork to score SNVs with, or None for full forward passes."""
+    """How SNVs are predicted (:func:`skdeepsea.variants._strategy.choose_method`):
+    "device", a SubstitutionNetwork ("fast"), or None (full passes of the four windows
+    made on the host)."""
     L = targets.sequence_length
-    network = substitution_network(targets.model.model_, L) if method != "naive" else None
-    if method == "fast" and network is None:
-        raise ValueError("method='fast' needs a float32 network of valid Conv1D and "
-                         "MaxPooling1D layers followed by Flatten and Dense; use method='naive'.")
-    if method == "auto" and network is not None and \
-            not network.faster([variant_index(L), L - 1 - variant_index(L)]):
-        return None
-    return network
+    return choose_method(method, targets.model.model_, L,
+                         [variant_index(L), L - 1 - variant_index(L)],
+                         device=method == "auto" and keras_on_accelerator())
 
 
 def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=100,
@@ -350,8 +339,7 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
         raise ValueError(f"strand must be one of {STRANDS}, got {strand!r}.")
     if contig_ends not in CONTIG_ENDS:
         raise ValueError(f"contig_ends must be one of {CONTIG_ENDS}, got {contig_ends!r}.")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    check_method(method)
     unknown = [s for s in scores if s not in SCORES]
     if unknown:
         raise ValueError(f"Unknown score(s) {unknown}; choose from {SCORES}.")

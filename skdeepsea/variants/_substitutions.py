@@ -21,140 +21,28 @@ substitutions of one geometry) rather than in the Keras model: its shapes
 change with the position (clipping at the ends, pooling alignment), and a
 compiled Keras model per geometry would cost more to compile than to run.
 Only the large products go through the Keras backend's matmul, in tiles of
-one shape (:class:`_Matrix`), where it is faster than NumPy's BLAS.
+one shape (:class:`skdeepsea.variants._products.Matrix`), where it is faster
+than NumPy's BLAS. Which positions each stage changes and reads is planned in
+:mod:`skdeepsea.variants._plan`, the reference pass is
+:mod:`skdeepsea.variants._reference`, and the cost model of ``method="auto"`` is
+:mod:`skdeepsea.variants._cost`.
 """
 
 import concurrent.futures
 import contextlib
-import functools
-import os
-import threading
 import weakref
 
 import numpy as np
 
+from ._cost import differences_cheaper
+from ._plan import Plans, position_plan
+from ._products import Matrix, blas_controller, keras_on_accelerator
+from ._reference import ReferencePass
+
 _REF_BLOCK = 512  # reference windows per block of the reference model's outputs: one predict call
 _MUTANT_BLOCK = 1024  # substitutions propagated at once
-# The cost model of method="auto", in multiply-add equivalents of a batched forward
-# pass. The fast path's NumPy products are smaller and run on one thread: its
-# multiply-adds count 3 times. Each substitution (fast) or sequence (naive) also has a
-# fixed cost beyond its products: gathers and bookkeeping, or the input's transfer
-# and cast. Fitted to benchmarks/bench_variants.py on this project's 2-core CPU
-# (full-size, 32/48/96 and 8/8/8-filter networks): about 0.05 ms and 0.07 ms, where
-# a batched pass runs at about 25 G multiply-adds/s.
-_SMALL_PRODUCT_PENALTY = 3.0
-_FAST_OVERHEAD = 1.25e6
-_NAIVE_OVERHEAD = 1.75e6
 
 _CACHE = weakref.WeakKeyDictionary()
-
-
-def keras_on_accelerator():
-    """Whether the Keras backend computes on a GPU or TPU rather than the host CPU."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() != "cpu"
-    if backend == "torch":
-        import torch
-
-        return torch.cuda.is_available()  # Keras' torch backend then computes on CUDA
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_logical_devices("GPU"))
-    return False
-
-
-def _backend_products():
-    """Whether the differences' matrix products run through the Keras backend's matmul.
-
-    Measured on this project's 2-core AMD EPYC (AVX-512), per CPU second, for
-    the products of the full-size network's differences: JAX (XLA) 78 to 108 G
-    multiply-adds, TensorFlow 91 to 94, NumPy's OpenBLAS 61 (it picks its AVX2
-    kernels there), PyTorch's CPU matmul 14 to 41. On an accelerator the
-    products stay on the host (NumPy): they are small, and copying them to the
-    device and back would cost more.
-    """
-    import keras
-
-    return keras.backend.backend() in ("jax", "tensorflow") and not keras_on_accelerator()
-
-
-_TILE = 256  # rows per backend product: one shape, so JAX compiles each matrix's product once
-# Smaller matrices stay in NumPy: a JAX compilation (20 to 60 ms) pays for itself after
-# about 50 tiles of a 1 M-weight matrix (0.8 ms saved each), and never for the small
-# networks' matrices within one call.
-_BACKEND_MIN_WEIGHTS = 500_000
-
-
-class _Matrix:
-    """A weight matrix that differences are multiplied by: float32 on the host, and
-    the Keras backend's copies of the row ranges multiplied (when
-    :func:`_backend_products`)."""
-
-    def __init__(self, array):
-        self.array = np.ascontiguousarray(array, dtype=np.float32)
-        # Per row range: its backend copy, made at first use. The dense kernel is read
-        # one position's rows at a time, or (SNV scoring) the rows of one span of
-        # positions per strand; slicing one backend copy would copy the rows at every
-        # product.
-        self._tensors = {}
-        self._lock = threading.Lock()  # threads of one predict call may make a copy at once
-
-    @property
-    def size(self):
-        return self.array.size
-
-    def row_products(self, a, first=0, stop=None):
-        """Yield ``(r0, r1, a[r0:r1] @ self.array[first:stop])`` over the rows of ``a``:
-        whole tiles of ``_TILE`` rows through the backend (when
-        :func:`_backend_products`), the rest, and small products, in NumPy.
-
-        The backend's blocks are read-only views of its output on the CPU: the
-        callers add them where they belong, so no array of all the products is
-        allocated and filled (768 x 7,680 float32, 23 MB, for a block of the
-        full-size network's third convolution).
-        """
-        stop = len(self.array) if stop is None else stop
-        on_backend = self.array.size >= _BACKEND_MIN_WEIGHTS and _backend_products()
-        tiles = len(a) // _TILE if on_backend else 0
-        if tiles:
-            import keras
-
-            with self._lock:
-                if (first, stop) not in self._tensors:
-                    self._tensors[first, stop] = keras.ops.convert_to_tensor(
-                        self.array[first:stop])
-            weights = self._tensors[first, stop]
-            # All tiles are dispatched before the first is read: the backend computes
-            # the next while the caller adds one.
-            products = [keras.ops.matmul(a[t:t + _TILE], weights)
-                        for t in range(0, tiles * _TILE, _TILE)]
-            for t, product in zip(range(0, tiles * _TILE, _TILE), products):
-                yield t, t + _TILE, np.asarray(product)
-        if tiles * _TILE < len(a):
-            yield tiles * _TILE, len(a), a[tiles * _TILE:] @ self.array[first:stop]
-
-
-@functools.cache
-def _blas_controller():
-    """The process's one ThreadpoolController: making one scans all the shared
-    libraries the process has loaded (many, with a Keras backend)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def available_cores():
-    """The cores this process may run on (its CPU affinity where the OS tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _relu(x):
@@ -190,25 +78,11 @@ class _Stage:
             self.channels_in, self.channels = kernel.shape[1], kernel.shape[2]
             # (Cin, k * Cout): the outputs each changed input feeds, in one product; taps
             # reversed, so that an input's k outputs come in their own order.
-            self.spread = _Matrix(kernel[::-1].transpose(1, 0, 2).reshape(kernel.shape[1], -1))
+            self.spread = Matrix(kernel[::-1].transpose(1, 0, 2).reshape(kernel.shape[1], -1))
             self.activation = _numpy_activation(layer.activation)
         else:
             self.out_length = in_length // size
             self.channels = None  # set from the stage below
-
-    def plan(self, a, b):
-        """For changed inputs [a, b): (needed first input, width, changed offset, changed
-        width), and the changed outputs [a2, b2); None when no output changes."""
-        k = self.size
-        if self.kind == "conv":
-            a2, b2 = max(0, a - k + 1), min(self.out_length, b)
-            n0, n1 = a2, b2 + k - 1
-        else:
-            a2, b2 = a // k, min(self.out_length, (b - 1) // k + 1)
-            n0, n1 = a2 * k, b2 * k
-        if b2 <= a2:
-            return None
-        return (n0, n1 - n0, a - n0, min(b, n1) - a), (a2, b2)
 
 
 def _stack(network):
@@ -243,29 +117,6 @@ def _stack(network):
     return found, tail[0], tail[1:]
 
 
-def _pre_activation_layer(layer):
-    """A Keras layer returning a convolution's or dense layer's pre-activation, sharing its
-    weights (the layer is a tracked sub-layer: the network's own variables)."""
-    import keras
-
-    class PreActivation(keras.layers.Layer):
-        def __init__(self, wrapped, **kwargs):
-            super().__init__(**kwargs)
-            self.wrapped = wrapped
-
-        def call(self, x):
-            if isinstance(self.wrapped, keras.layers.Dense):
-                y = keras.ops.matmul(x, self.wrapped.kernel)
-            else:
-                y = self.wrapped.convolution_op(x, self.wrapped.kernel)
-            return y + self.wrapped.bias if self.wrapped.use_bias else y
-
-        def compute_output_shape(self, input_shape):
-            return self.wrapped.compute_output_shape(input_shape)
-
-    return PreActivation(layer, name=f"{layer.name}_pre_activation")
-
-
 class SubstitutionNetwork:
     """A network split for substitutions: convolution stack, first dense layer, head.
 
@@ -296,13 +147,11 @@ class SubstitutionNetwork:
             in_length, channels = stage.out_length, stage.channels
             self.stages.append(stage)
         self.last_length, self.last_channels = in_length, channels
-        if self.stages[0].kind == "conv":  # (k * Cin, Cout), for _first_pre_activations
-            self.first_kernel = np.asarray(stages[0][1].get_weights()[0], dtype=np.float32
-                                           ).reshape(-1, self.stages[0].channels)
         if in_length < 1:
             raise ValueError(f"The convolution stack leaves no positions of a {length} bp input.")
         self.dense = dense
-        self.dense_matrix = _Matrix(dense.get_weights()[0])
+        self.reference_pass = ReferencePass(self.stages, dense, length, self.channels_in)
+        self.dense_matrix = Matrix(dense.get_weights()[0])
         self.dense_kernel = self.dense_matrix.array
         units = self.dense_kernel.shape[1]
         inputs = keras.Input((units,), name="dense_pre_activation")
@@ -311,141 +160,36 @@ class SubstitutionNetwork:
             x = layer(x)
         self.head = keras.Model(inputs, x, name=f"{network.name}_head")
         self.n_outputs = int(self.head.output.shape[-1])
-        self._reference_models = {}
 
     # -------------------------------------------------------------- planning and cost
 
     def plan(self, position):
         """Per stage (needed first input, width, changed offset, changed width) and the
-        last stage's changed positions [a, b); None when nothing reaches the last stage."""
-        a, b = position, position + 1
-        steps = []
-        for stage in self.stages:
-            planned = stage.plan(a, b)
-            if planned is None:
-                return None
-            step, (a, b) = planned
-            steps.append(step)
-        return steps, (a, b)
-
-    def full_cost(self):
-        """Multiply-adds of one forward pass of the whole network."""
-        cost = sum(stage.out_length * stage.spread.size for stage in self.stages
-                   if stage.kind == "conv")
-        return cost + self.dense_kernel.size + self._head_cost()
-
-    def _head_cost(self):
-        return sum(int(np.prod(w.shape)) for w in self.head.weights if len(w.shape) == 2)
-
-    def substitution_cost(self, position):
-        """Multiply-adds of one substitution at ``position`` propagated as a difference."""
-        planned = self.plan(position)
-        if planned is None:
-            return 0
-        steps, (a, b) = planned
-        cost = 0
-        for stage, (_, _, _, changed) in zip(self.stages, steps):
-            if stage.kind == "conv":
-                cost += changed * stage.spread.size
-        return cost + (b - a) * self.last_channels * self.dense_kernel.shape[1] + \
-            self._head_cost()
+        last stage's changed positions [a, b); None when nothing reaches the last stage
+        (:func:`skdeepsea.variants._plan.position_plan`)."""
+        return position_plan(self.stages, position)
 
     def faster(self, positions):
         """Whether propagating substitutions at ``positions`` beats full forward passes.
 
-        A cost model, not a timer: per substitution, the multiply-adds of its
-        difference (weighted for small products) plus a fixed cost, against a
-        full forward pass plus its fixed cost. Both ways run the references, so
-        they do not count. The difference's share grows with the changed
-        receptive field's share of each layer: short sequences and wide
-        kernels favour full passes. With the Keras backend on a GPU or TPU,
-        full passes: the differences are computed in NumPy on the host, which
-        would hold back a device that runs full passes many times faster (the
-        constants are fitted to a CPU).
+        The cost model of :func:`skdeepsea.variants._cost.differences_cheaper`.
+        With the Keras backend on a GPU or TPU, full passes: the differences are
+        computed in NumPy on the host, which would hold back a device that runs
+        full passes many times faster (the cost model is fitted to a CPU).
+
+        Parameters
+        ----------
+        positions : array-like of int
+            The substituted positions.
+
+        Returns
+        -------
+        bool
         """
         positions = np.asarray(positions)
         if positions.size == 0 or keras_on_accelerator():
             return False
-        sample = positions[np.linspace(0, positions.size - 1, min(positions.size, 64)).astype(int)]
-        difference = np.mean([self.substitution_cost(int(p)) for p in sample])
-        full = self.full_cost()
-        return bool(_SMALL_PRODUCT_PENALTY * difference + _FAST_OVERHEAD
-                    < full + _NAIVE_OVERHEAD)
-
-    # -------------------------------------------------------------- the reference pass
-
-    def _returned_stages(self, ranges):
-        """The stages whose reference outputs the reference model returns: those that
-        substitutions read (a range), except a first convolution. Its pre-activations
-        around the substitutions are computed from the sequences in NumPy
-        (:meth:`_first_pre_activations`, 0.1 M multiply-adds per DeepSEA window):
-        returned by the compiled model, they made its JAX pass about 8% slower
-        (measured on the full-size network), while the deeper stages' outputs cost
-        about 1%."""
-        return [s for s, span in enumerate(ranges) if span is not None and
-                not (s == 0 and self.stages[0].kind == "conv")]
-
-    def _reference_model(self, ranges):
-        """The Keras model returning the reference outputs over ``ranges`` of the
-        :meth:`_returned_stages` (pre-activations for convolutions), then the first
-        dense layer's pre-activation."""
-        import keras
-
-        if ranges not in self._reference_models:
-            returned = self._returned_stages(ranges)
-            inputs = keras.Input((self.length, self.channels_in), name="sequence")
-            x, outputs = inputs, []
-            for s, (stage, span) in enumerate(zip(self.stages, ranges)):
-                if stage.kind == "conv":
-                    pre = _pre_activation_layer(stage.layer)(x)
-                    x = keras.layers.Activation(stage.layer.activation or "linear")(pre)
-                else:
-                    x = stage.layer(x)
-                if s in returned:
-                    outputs.append((pre if stage.kind == "conv" else x)[:, span[0]:span[1]])
-            outputs.append(_pre_activation_layer(self.dense)(keras.layers.Flatten()(x)))
-            self._reference_models[ranges] = keras.Model(inputs, outputs)
-        return self._reference_models[ranges]
-
-    def _first_pre_activations(self, references, span):
-        """The first convolution's pre-activations over ``span`` of its outputs, from the
-        one-hot sequences: one product of their sliding windows and the kernel."""
-        stage, (lo, hi) = self.stages[0], span
-        k, m = stage.size, len(references)
-        x = np.asarray(references[:, lo:hi + k - 1], dtype=np.float32)
-        # (m, hi - lo, C, k) -> rows of (k, C), the kernel's (k, Cin, Cout) order.
-        windows = np.lib.stride_tricks.sliding_window_view(x, k, axis=1).transpose(0, 1, 3, 2)
-        pre = windows.reshape(m * (hi - lo), k * stage.channels_in) @ self.first_kernel
-        if stage.bias is not None:
-            pre += stage.bias
-        return pre.reshape(m, hi - lo, stage.channels)
-
-    def _stage_outputs(self, references, returned, ranges):
-        """Per stage, its reference outputs over its range (None where nothing reads
-        them), from the reference model's ``returned`` outputs and the sequences."""
-        outputs = [None] * len(self.stages)
-        for s, values in zip(self._returned_stages(ranges), returned):
-            outputs[s] = values
-        if self.stages[0].kind == "conv" and ranges[0] is not None:
-            outputs[0] = self._first_pre_activations(references, ranges[0])
-        return outputs
-
-    def _ranges(self, plans):
-        """Per stage, the span of its outputs that some substitution reads."""
-        spans = [[None, None] for _ in self.stages]
-
-        def cover(s, lo, hi):
-            spans[s][0] = lo if spans[s][0] is None else min(spans[s][0], lo)
-            spans[s][1] = hi if spans[s][1] is None else max(spans[s][1], hi)
-
-        for steps, _ in plans:
-            for s, (n0, width, _, _) in enumerate(steps):
-                stage = self.stages[s]
-                if stage.kind == "conv":
-                    cover(s, n0, n0 + width - stage.size + 1)  # its changed outputs
-                elif s > 0:
-                    cover(s - 1, n0, n0 + width)  # a pooling reads its whole windows
-        return tuple(None if lo is None else (lo, hi) for lo, hi in spans)
+        return differences_cheaper(self, positions)
 
     # -------------------------------------------------------------- prediction
 
@@ -487,8 +231,8 @@ class SubstitutionNetwork:
         positions = np.asarray(positions, dtype=np.int64)
         rows = np.asarray(rows, dtype=np.float32)
         n_refs, n = len(references), len(positions)
-        plans = _Plans(self, positions)
-        model = self._reference_model(plans.ranges)
+        plans = Plans(self.stages, positions)
+        model = self.reference_pass.model(plans.ranges)
         units = self.dense_kernel.shape[1]
         pre = np.empty((n_refs + n, units), dtype=np.float32)
         # Substitutions in the order of their reference, so a block of references
@@ -501,7 +245,7 @@ class SubstitutionNetwork:
         # each block's substitutions are propagated as it arrives. The NumPy
         # products are small: one BLAS thread each (several threads only wait on
         # each other, and on a shared CPU they spin against the Keras backend's;
-        # the large ones run on the backend, see _backend_products). With threads,
+        # the large ones run on the backend, see _products). With threads,
         # independent products run side by side instead, each on its one BLAS thread.
         with contextlib.ExitStack() as stack:
             pool = None
@@ -515,9 +259,9 @@ class SubstitutionNetwork:
                 *returned, pre[start:stop] = [np.asarray(o, dtype=np.float32) for o in outputs]
                 block = order[bounds[start]:bounds[stop]]
                 pre[n_refs + block] = pre[reference_of[block]]
-                with _blas_controller().limit(limits=1, user_api="blas"):
-                    stage_outputs = self._stage_outputs(references[start:stop], returned,
-                                                        plans.ranges)
+                with blas_controller().limit(limits=1, user_api="blas"):
+                    stage_outputs = self.reference_pass.stage_outputs(references[start:stop],
+                                                                     returned, plans.ranges)
                     for begin in range(0, block.size, _MUTANT_BLOCK):
                         part = block[begin:begin + _MUTANT_BLOCK]
                         self._substitute(references[start:stop], stage_outputs, pre,
@@ -552,7 +296,7 @@ class SubstitutionNetwork:
         for (_, chosen), delta in zip(groups, deltas):
             m, width = delta.shape[:2]
             last_first = plans.last_first[index[chosen]]
-            if m >= _TILE and np.all(last_first == last_first[0]):
+            if self.dense_matrix.fills_a_tile(m) and np.all(last_first == last_first[0]):
                 # Many substitutions with one changed span of the last stage (SNVs of
                 # one strand): the first dense layer, linear in the flattened last
                 # stage, adds the span's kernel rows times the differences, in one
@@ -629,41 +373,6 @@ class SubstitutionNetwork:
                 x[:, offset:offset + changed] += delta[:, :changed]
                 delta = x.reshape(windows).max(axis=2) - reference
         return delta
-
-
-class _Plans:
-    """The plans of the distinct substituted positions of one call, as arrays.
-
-    ``geometry[i]``: the index in ``steps`` of position ``unique[i]``'s widths and
-    offsets (-1 when its change never reaches the last stage); ``firsts[i]``: its
-    first needed input per stage; ``last_first[i]``: its first changed position of
-    the last stage; ``ranges``: per stage, the span of reference outputs read.
-    """
-
-    def __init__(self, network, positions):
-        self.unique = np.unique(positions)
-        n_stages = len(network.stages)
-        self.geometry = np.full(len(self.unique), -1, dtype=np.int64)
-        self.firsts = np.zeros((len(self.unique), n_stages), dtype=np.int64)
-        self.last_first = np.zeros(len(self.unique), dtype=np.int64)
-        self.steps, ids, planned = [], {}, []
-        for i, p in enumerate(self.unique):
-            plan = network.plan(int(p))
-            if plan is None:
-                continue
-            steps, (a, _) = plan
-            key = tuple(step[1:] for step in steps)
-            if key not in ids:
-                ids[key] = len(self.steps)
-                self.steps.append(steps)
-            self.geometry[i] = ids[key]
-            self.firsts[i] = [step[0] for step in steps]
-            self.last_first[i] = a
-            planned.append(plan)
-        self.ranges = network._ranges(planned)
-
-    def index(self, positions):
-        return np.searchsorted(self.unique, positions)
 
 
 def substitution_network(network, length):
