@@ -1,9 +1,12 @@
 """Per-base contribution scores: completeness, exactness on linear networks, strands, files,
-logos, the ``attribute`` command, and planted motifs lighting up after a fit.
+logos, the ``attribute`` command, DeepLIFT's table of rules, and planted motifs lighting up after
+a fit.
 
 Networks are tiny and their biases random (an untrained network with zero biases is
 positively homogeneous, which would make integrated gradients exact by accident).
 """
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -15,9 +18,11 @@ import keras
 
 from skdeepsea import DeepSEAClassifier, OneHotDNA, reverse_complement
 from skdeepsea.attribution import (
+    DEEPLIFT_RULES,
     attribute,
     dinucleotide_shuffle,
     read_attributions,
+    rescale_rule,
     write_attributions,
 )
 from skdeepsea.datasets import make_chromatin_dataset
@@ -86,10 +91,10 @@ def test_dinucleotide_shuffle_shuffles():
 @settings(max_examples=5, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 2**16), st.sampled_from(["logit", "probability"]),
-       st.sampled_from(["forward", "both"]))
-def test_deep_lift_shap_sums_to_the_output_difference(network, seed, output, strands):
+       st.sampled_from(["forward", "mean"]))
+def test_deep_lift_shap_sums_to_the_output_difference(network, seed, output, strand):
     X = _random_sequences(3, seed)
-    result = attribute(network, X, targets=[0, 2], output=output, strands=strands,
+    result = attribute(network, X, targets=[0, 2], output=output, strand=strand,
                        n_shuffles=5, random_state=seed, batch_size=16)
     assert result.scores.shape == (3, 2, L, 4)
     # Contributions only at the bases present.
@@ -254,8 +259,8 @@ def test_both_strands_are_symmetric_under_reverse_complement(network):
     X = _random_sequences(2, 4)
     channels = complement_channels(ALPHABET)
     rc = X[:, ::-1][..., channels]
-    forward = attribute(network, X, method="gradient_x_input", strands="both", targets=1)
-    backward = attribute(network, rc, method="gradient_x_input", strands="both", targets=1)
+    forward = attribute(network, X, method="gradient_x_input", strand="mean", targets=1)
+    backward = attribute(network, rc, method="gradient_x_input", strand="mean", targets=1)
     np.testing.assert_allclose(backward.scores, forward.scores[:, :, ::-1][..., channels],
                                atol=1e-6)
     np.testing.assert_allclose(backward.outputs, forward.outputs, atol=1e-6)
@@ -271,11 +276,11 @@ def test_a_sum_of_targets_is_the_sum_of_their_scores(network):
 
 
 def test_results_do_not_depend_on_chunks_or_batches(network, monkeypatch):
-    from skdeepsea import attribution
+    from skdeepsea.attribution import _api
 
     X = _random_sequences(3, 8)
     whole = attribute(network, X, targets=[0, 2], n_shuffles=3)
-    monkeypatch.setattr(attribution, "_CHUNK_BYTES", 1)  # one sequence per chunk
+    monkeypatch.setattr(_api, "_CHUNK_BYTES", 1)  # one sequence per chunk
     chunked = attribute(network, X, targets=[0, 2], n_shuffles=3, batch_size=4)
     np.testing.assert_allclose(chunked.scores, whole.scores, atol=1e-6)
     np.testing.assert_allclose(chunked.reference_outputs, whole.reference_outputs, atol=1e-6)
@@ -289,6 +294,89 @@ def test_layers_without_a_rule_are_named_in_a_warning():
     with pytest.warns(RuntimeWarning, match=r"recurrent \(LSTM\)"):
         result = attribute(model, _random_sequences(1, 6), n_shuffles=2)
     assert np.isfinite(result.scores).all()
+
+
+class _Cube(keras.layers.Layer):
+    """An elementwise nonlinearity of a user's own: no rule until one is registered."""
+
+    def call(self, x):
+        return x * x * x
+
+
+def test_a_rule_registered_for_a_layer_of_ones_own_is_used(monkeypatch):
+    inputs = keras.Input((L, 4))
+    x = _Cube(name="cube")(keras.layers.Conv1D(3, 5)(inputs))
+    network = _random_weights(keras.Model(inputs, keras.layers.Dense(1)(
+        keras.layers.Flatten()(x))), 4)
+    X = _random_sequences(2, 9)
+    with pytest.warns(RuntimeWarning, match=r"no rule for the layers cube \(_Cube\)"):
+        unknown = attribute(network, X, n_shuffles=3)
+    differences = np.abs(unknown.outputs - unknown.reference_outputs).max()
+    assert np.abs(unknown.deltas).max() > 0.01 * differences  # a plain gradient: not complete
+    used = []
+
+    def counted_rescale(layer, x, **kwargs):
+        used.append(layer.name)
+        return rescale_rule(layer, x, **kwargs)
+
+    monkeypatch.setitem(DEEPLIFT_RULES, _Cube, counted_rescale)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        known = attribute(network, X, n_shuffles=3)  # the same network: rules are re-read
+    assert set(used) == {"cube"}
+    np.testing.assert_allclose(known.deltas, 0, atol=1e-4 * differences)
+    np.testing.assert_array_equal(known.outputs, unknown.outputs)
+
+
+def test_the_former_strands_name_and_value_warn_and_mean_strand_mean(network):
+    X = _random_sequences(2, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        mean = attribute(network, X, method="gradient_x_input", strand="mean", targets=0)
+    with pytest.warns(FutureWarning, match="strands='both' is deprecated.*write strand='mean'"):
+        former = attribute(network, X, method="gradient_x_input", strands="both", targets=0)
+    with pytest.warns(FutureWarning, match="strand='both' is deprecated.*write strand='mean'"):
+        both = attribute(network, X, method="gradient_x_input", strand="both", targets=0)
+    for result in (former, both):
+        np.testing.assert_array_equal(result.scores, mean.scores)
+        assert result.strand == "mean"
+    with pytest.warns(FutureWarning, match="Attributions.strands is deprecated"):
+        assert former.strands == "both"
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".h5"])
+def test_files_written_with_the_former_strands_load_back(network, tmp_path, suffix):
+    import h5py
+
+    result = attribute(network, _random_sequences(2, 7), method="gradient_x_input",
+                       strand="mean", targets=0)
+    path = write_attributions(result, tmp_path / f"scores{suffix}")
+    # As files were written before: a "strands" attribute, "both" for the mean.
+    if suffix == ".npz":
+        with np.load(path) as f:
+            values = {k: f[k] for k in f.files if k != "strand"}
+        np.savez(path, strands=np.asarray("both"), **values)
+    else:
+        with h5py.File(path, "a") as f:
+            del f.attrs["strand"]
+            f.attrs["strands"] = "both"
+    back = read_attributions(path)
+    assert back.strand == "mean"
+    np.testing.assert_array_equal(back.scores, result.scores)
+
+
+def test_attribution_imports_no_variants_module_and_shares_attribute_variants():
+    import subprocess
+    import sys
+
+    code = ("import sys, skdeepsea.attribution; "
+            "print([m for m in sys.modules if m.startswith('skdeepsea.variants')])")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert run.stdout.strip() == "[]", run.stdout
+    from skdeepsea import attribution, variants
+
+    assert attribution.attribute_variants is variants.attribute_variants
 
 
 def test_bad_input_is_refused_with_a_clear_message(network):

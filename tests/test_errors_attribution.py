@@ -6,6 +6,7 @@ the documented handling (a warning for sequences without a base).
 """
 
 import os
+import re
 import warnings
 
 import h5py
@@ -58,6 +59,17 @@ def saved(result, tmp_path_factory):
 def test_boolean_options_must_be_bools(network, sequences, name, value):
     with pytest.raises(ValueError, match=f"{name} must be True or False, got {value!r}"):
         attribute(network, sequences, method="gradient_x_input", **{name: value})
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"strand": "both2"}, "strand must be one of 'forward', 'mean'; got 'both2'"),
+    ({"strand": "max"}, "strand must be one of 'forward', 'mean'; got 'max'"),
+    ({"strands": "three"}, "strands must be one of 'forward', 'mean'; got 'three'"),
+    ({"strand": "mean", "strands": "both"}, "strands='both' is the former name of strand="),
+])
+def test_strand_is_one_of_its_values(network, sequences, options, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        attribute(network, sequences, method="gradient_x_input", **options)
 
 
 @pytest.mark.parametrize("value", ["abc", -1, 1.5, True, [1, 2]])
@@ -154,6 +166,12 @@ def _rewrite(saved, tmp_path, change):
     return path
 
 
+def _as_former_file(values, strands):
+    """A file as written before ``strand``: its ``strands`` attribute instead."""
+    del values["strand"]
+    values["strands"] = np.array(strands)
+
+
 DISAGREEING = [
     ("fewer sequences", lambda v: v.update(sequences=v["sequences"][:2]),
      "sequences has shape (2, 40, 4), but scores (3, 2, 40, 4) make it (3, 40, 4)"),
@@ -167,7 +185,8 @@ DISAGREEING = [
      "3 target name(s) for the 2 target(s)"),
     ("3-D scores", lambda v: v.update(scores=v["scores"][:, 0]), "scores must have shape"),
     ("unknown method", lambda v: v.update(method=np.array("magic")), "method is 'magic'"),
-    ("unknown strands", lambda v: v.update(strands=np.array("three")), "strands is 'three'"),
+    ("unknown strand", lambda v: v.update(strand=np.array("three")), "strand is 'three'"),
+    ("unknown former strands", lambda v: _as_former_file(v, "three"), "strand is 'three'"),
     ("no scores", lambda v: v.pop("scores"), "not a file of contribution scores: no scores"),
 ]
 
@@ -221,3 +240,24 @@ def test_attribute_command_output_loads_back(model_file, tmp_path, capsys):
     assert main(["attribute", "--model", model_file, "--sequences", ",".join(random_dna(2)),
                  "--method", "gradient_x_input", "--out", str(out)]) == 0
     assert read_attributions(out).scores.shape == (2, 2, L, 4)
+
+
+def test_attribute_command_former_strands_option_warns_and_is_hidden(model_file, tmp_path,
+                                                                    capsys):
+    from skdeepsea.cli import main
+
+    command = ["attribute", "--model", model_file, "--sequences", ",".join(random_dna(2)),
+               "--method", "gradient_x_input"]
+    assert main([*command, "--strand", "mean", "--out", str(tmp_path / "new.npz")]) == 0
+    with pytest.warns(FutureWarning, match="--strands is deprecated.*write --strand mean"):
+        assert main([*command, "--strands", "both", "--out", str(tmp_path / "old.npz")]) == 0
+    new, old = (read_attributions(tmp_path / name) for name in ("new.npz", "old.npz"))
+    assert new.strand == old.strand == "mean"
+    np.testing.assert_array_equal(old.scores, new.scores)
+    with pytest.raises(SystemExit):
+        main(["attribute", "--help"])
+    help_text = capsys.readouterr().out
+    assert "--strand {forward,mean}" in help_text and "--strands" not in help_text
+    with pytest.raises(SystemExit):
+        main([*command, "--strand", "mean", "--strands", "both", "--out", "x.npz"])
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -1,7 +1,9 @@
 """The ``attribute`` command: per-base contribution scores of sequences or variants."""
 
+import argparse
 import os
 import sys
+import warnings
 
 from ._common import NON_NEGATIVE_INT, POSITIVE_INT, SEED, check_output_path, existing_file
 from .variants import _split
@@ -45,8 +47,11 @@ def register(commands):
                         choices=["deep_lift_shap", "integrated_gradients", "gradient_x_input"])
     parser.add_argument("--output", default="logit", choices=["logit", "probability"],
                         help="explain logits (default) or probabilities")
-    parser.add_argument("--strands", default="forward", choices=["forward", "both"],
+    strand = parser.add_mutually_exclusive_group()
+    strand.add_argument("--strand", default="forward", choices=["forward", "mean"],
                         help="forward strand, or the mean with the reverse complement")
+    # The former name, hidden: it warns, and goes in the next release.
+    strand.add_argument("--strands", choices=["forward", "both"], help=argparse.SUPPRESS)
     parser.add_argument("--n-shuffles", type=POSITIVE_INT, default=20,
                         help="shuffled references per sequence (default 20)")
     parser.add_argument("--n-steps", type=POSITIVE_INT, default=50,
@@ -66,7 +71,9 @@ def register(commands):
 def _run_attribute(args):
     from .. import load
     from .._atomic import atomic_files
-    from ..attribution import attribute, attribute_variants, write_attributions
+    from ..attribution import attribute, write_attributions
+    from ..attribution._api import current_strand
+    from ..variants import attribute_variants
 
     if args.vcf and not args.genome:
         print("skdeepsea attribute: error: --vcf needs --genome", file=sys.stderr)
@@ -80,9 +87,13 @@ def _run_attribute(args):
         raise ValueError(f"--out {args.out}: use a .npz, .h5 or .hdf5 name.")
     if args.figures:
         check_output_path(args.figures, inputs, option="--figures", folder=True)
+    if args.strands is not None:
+        args.strand = current_strand(args.strands)
+        warnings.warn(f"--strands is deprecated and will be removed in the next release; "
+                      f"write --strand {args.strand}.", FutureWarning, stacklevel=2)
     model = load(args.model)
     options = dict(targets=_targets(args.targets), method=args.method, output=args.output,
-                   strands=args.strands, sum_targets=args.sum_targets,
+                   strand=args.strand, sum_targets=args.sum_targets,
                    n_shuffles=args.n_shuffles, n_steps=args.n_steps,
                    batch_size=args.batch_size, random_state=args.seed)
     if args.method == "gradient_x_input":

@@ -45,6 +45,7 @@ __all__ = [
 # Submodules are imported when a name is first used, so that ``import skdeepsea.variants``
 # does not import pandas and pysam.
 _HOMES = {
+    "attribute_variants": "_attribution",
     "CLASSIFIERS": "_deepsea",
     "CONSERVATION_FEATURES": "_conservation",
     "CONSERVATION_IMPUTED": "_conservation",
