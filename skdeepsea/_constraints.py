@@ -275,10 +275,10 @@ def validate_params(constraints, values, owner=None):
     constraints : dict
         Parameter name to a list of constraints (:class:`Constraint`
         objects, None for None, or a type for its instances); a value is
-        valid when one of them accepts it.
+        valid when one of them accepts it. The values are checked in this
+        order.
     values : dict
-        Parameter name to value, checked in order; every name must be in
-        ``constraints``.
+        Parameter name to value; every name must be in ``constraints``.
     owner : str or None, default=None
         The estimator or function the parameters are of, for the message.
 
@@ -287,6 +287,8 @@ def validate_params(constraints, values, owner=None):
     ValueError
         ``"<owner>: <name> must be <expected>, got <value>."`` (without the
         owner when it is None).
+    TypeError
+        If a name has no constraint: not a parameter of ``owner``.
 
     Examples
     --------
@@ -298,9 +300,12 @@ def validate_params(constraints, values, owner=None):
     ...
     ValueError: Model: momentum must be in [0, 1], got 1.5.
     """
-    for name, value in values.items():
-        specs = constraints[name]
-        if not any(_constraint(spec).accepts(value) for spec in specs):
-            prefix = f"{owner}: " if owner else ""
+    prefix = f"{owner}: " if owner else ""
+    unknown = [name for name in values if name not in constraints]
+    if unknown:
+        raise TypeError(f"{prefix}got an unexpected parameter {unknown[0]!r}.")
+    for name, specs in constraints.items():
+        value = values.get(name, _NO_VALUE)
+        if value is not _NO_VALUE and not any(_constraint(spec).accepts(value) for spec in specs):
             raise ValueError(f"{prefix}{name} must be {describe_constraints(specs, value)}, "
                              f"got {_short_repr(value)}.")

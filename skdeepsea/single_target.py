@@ -6,7 +6,7 @@ targets in one network. :class:`TargetClassifier` is a view of one of them:
 it shares the fitted model and never trains it.
 """
 
-import numbers
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -14,6 +14,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from ._constraints import HasMethods, Satisfies, validate_params
 from .targets import target_indices
 
 __all__ = ["TargetClassifier"]
@@ -77,12 +78,22 @@ class TargetClassifier(ClassifierMixin, BaseEstimator):
     (20, 2)
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(("predict_proba",), "a fitted DeepSEAClassifier or a Pipeline "
+                                                      "ending in one")],
+        "target": [Satisfies(lambda value: isinstance(value, (str, Integral))
+                             and not isinstance(value, (bool, np.bool_)),
+                             "one target name or index")],
+    }
+
     def __init__(self, estimator, target=0):
         self.estimator = estimator
         self.target = target
 
     def _model(self):
         """The DeepSEAClassifier (the Pipeline's last step), checked fitted and multilabel."""
+        validate_params(self._parameter_constraints, self.get_params(deep=False),
+                        "TargetClassifier")
         model = self.estimator[-1] if hasattr(self.estimator, "steps") else self.estimator
         try:
             check_is_fitted(self.estimator)
@@ -101,8 +112,6 @@ class TargetClassifier(ClassifierMixin, BaseEstimator):
         return model
 
     def _index(self, model):
-        if not isinstance(self.target, (str, numbers.Integral)) or isinstance(self.target, bool):
-            raise ValueError(f"target must be one target name or index, got {self.target!r}.")
         return target_indices(model.target_names_, self.target)[0]
 
     def __sklearn_is_fitted__(self):

@@ -15,7 +15,7 @@ import numpy as np
 from .._atomic import atomic_files, check_output_path
 from .._validation import check_number
 from ..exceptions import located_sequence_error, reading_text
-from ..preprocessing import DEFAULT_ALPHABET, OneHotDNA, check_alphabet
+from ..preprocessing import DEFAULT_ALPHABET, check_alphabet, one_hot
 from ._stream import DEFAULT_CHUNK_ROWS, StreamWriter
 
 _BED_SUFFIXES = (".gz", ".bgz", ".bed", ".narrowpeak", ".broadpeak", ".txt")
@@ -463,7 +463,6 @@ def _write_split(path, genome, contigs, contig_idx, bins, Y_packed, names, bin_s
                  block_size=4096):
     from tqdm.auto import tqdm
 
-    encoder = OneHotDNA(alphabet=alphabet, dtype="uint8").fit(["A"])
     starts = bins * bin_size - (sequence_length - bin_size) // 2
     with StreamWriter(path, len(bins), sequence_length, len(names), alphabet=alphabet,
                       target_names=names, packed=packed, chunk_rows=chunk_rows) as writer, \
@@ -474,7 +473,7 @@ def _write_split(path, genome, contigs, contig_idx, bins, Y_packed, names, bin_s
             sequences = [genome.fetch(contigs[c], s, s + sequence_length)
                          for c, s in zip(contig_idx[block].tolist(), starts[block].tolist())]
             try:
-                X = encoder.transform(sequences)
+                X = one_hot(sequences, alphabet, dtype="uint8")
             except ValueError as error:
                 located = located_sequence_error(error, lambda i, position: (
                     f"{genome.path}: {contigs[contig_idx[block_start + i]]}:"

@@ -6,14 +6,29 @@ process, ``_distributed`` on a cluster), so that neither imports the other.
 
 import contextlib
 import os
+from numbers import Integral, Real
 
+import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path, check_output_path
-from .._validation import check_client
+from .._constraints import (
+    Boolean,
+    HasMethods,
+    InstanceOf,
+    Interval,
+    Options,
+    PathLike,
+    Satisfies,
+    validate_params,
+)
+from .._validation import CLIENT
+from ..genome import Genome
 from ._distributed import score_on_cluster, write_on_cluster
-from ._io import ReadReport
+from ._evalues import EValueTransformer
+from ._io import _MALFORMED_MODES, ReadReport
 from ._output import (
+    FORMATS,
     SignificanceTable,
     _format_of,
     add_counts,
@@ -25,11 +40,56 @@ from ._output import (
 from ._scoring import (
     INFO_COLUMNS,
     SCORES,
+    STRANDS,
     ModelTargets,
     column_name,
     iter_variant_scores,
     output_scores,
 )
+from ._significance import VariantSignificance
+from ._strategy import METHODS
+from ._windows import CONTIG_ENDS
+
+_POSITIVE = Interval(Integral, 1, None)
+_MODEL = HasMethods(("predict_proba",), "a fitted DeepSEAClassifier")
+# What each parameter of score_variants accepts, in the order checked: the options
+# first, then the inputs. The rules between parameters (worker_threads needs client,
+# significance needs strand="mean", ...) are code.
+SCORE_CONSTRAINTS = {
+    "client": CLIENT,
+    "targets": [None, Satisfies(
+        lambda value: isinstance(value, (str, Integral, list, tuple, np.ndarray, pd.Index)),
+        "a target name or index, or a list of them")],
+    "strand": [Options(str, STRANDS)],
+    "max_indel_length": [Interval(Integral, 0, None)],
+    "ref_mismatch": [Options(str, ("skip", "score"))],
+    "on_malformed": [Options(str, _MALFORMED_MODES)],
+    "chunk_size": [_POSITIVE],
+    "batch_size": [_POSITIVE, None],
+    "epsilon": [Interval(Real, 0, 0.5, closed="left"), None],
+    "scores": [Satisfies(lambda value: isinstance(value, (list, tuple)) and len(value) > 0
+                         and all(isinstance(name, str) for name in value),
+                         f"a tuple of score names from {SCORES}")],
+    "evalues": [None, InstanceOf(EValueTransformer, "an EValueTransformer")],
+    "significance": [None, InstanceOf(VariantSignificance, "a VariantSignificance")],
+    "report": [None, InstanceOf(ReadReport, "a ReadReport")],
+    "partition_size": [_POSITIVE],
+    "worker_threads": [Satisfies(_POSITIVE.accepts, "a positive int"), None],
+    "contig_ends": [Options(str, CONTIG_ENDS)],
+    "method": [Options(str, METHODS)],
+    "model": [_MODEL],
+    "variants": [PathLike(), InstanceOf(pd.DataFrame, "a pandas.DataFrame")],
+    "genome": [InstanceOf(Genome, "a Genome"), PathLike()],
+}
+# write_variant_scores: a saved model's path too, and the output's parameters.
+WRITE_CONSTRAINTS = {
+    **SCORE_CONSTRAINTS,
+    "out": [PathLike()],
+    "format": [None, Options(str, FORMATS)],
+    "progress": [Boolean()],
+    "significance_out": [None, PathLike()],
+    "model": [_MODEL, PathLike()],
+}
 
 
 def score_variants(model, variants, genome, *, targets=None, strand="mean",
@@ -149,7 +209,7 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
     --------
     write_variant_scores : The same, streamed to a TSV or HDF5 file.
     """
-    check_client(client)
+    validate_params(SCORE_CONSTRAINTS, locals(), "score_variants")  # the parameters, before work
     options = dict(targets=targets, strand=strand, max_indel_length=max_indel_length,
                    ref_mismatch=ref_mismatch, on_malformed=on_malformed, chunk_size=chunk_size,
                    batch_size=batch_size, epsilon=epsilon, scores=scores,
@@ -271,7 +331,8 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     pyarrow (the ``parquet`` extra) and is read by ``pandas.read_parquet``,
     polars or DuckDB. Read any format back with :func:`read_variant_scores`.
     """
-    check_client(client)
+    given = {name: value for name, value in locals().items() if name != "options"}
+    validate_params(WRITE_CONSTRAINTS, {**given, **options}, "write_variant_scores")
     inputs = {"variants": variants, "genome": getattr(genome, "path", genome), "model": model}
     check_output_path(out, inputs)
     if significance_out is not None:

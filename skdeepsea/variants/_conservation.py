@@ -12,10 +12,12 @@ bgzip-compressed, tabix-indexed TSVs of chrom, pos and value columns
 
 import os
 import threading
+from collections.abc import Mapping
 from importlib import import_module
 
 import numpy as np
 
+from .._constraints import Boolean, InstanceOf, validate_params
 from ..genome import contig_aliases, contig_matches
 
 __all__ = ["CONSERVATION_FEATURES", "CONSERVATION_IMPUTED", "ConservationScores"]
@@ -310,7 +312,12 @@ class ConservationScores:
            [ 0.115, -0.033]])
     """
 
+    _parameter_constraints = {
+        "sources": [InstanceOf(Mapping, "a dict of feature name to a path or (path, column)")],
+    }
+
     def __init__(self, sources):
+        validate_params(self._parameter_constraints, {"sources": sources}, "ConservationScores")
         unknown = [name for name in sources if name not in CONSERVATION_FEATURES]
         if unknown:
             raise KeyError(
@@ -423,6 +430,8 @@ class ConservationScores:
             If ``chrom`` and ``pos`` differ in length, a position is not an
             integer, or a TSV line lacks its column or holds no number there.
         """
+        validate_params({"check_contigs": [Boolean()]}, {"check_contigs": check_contigs},
+                        "ConservationScores.at")
         if pos is None:
             chrom, pos = chrom["chrom"], chrom["pos"]
         chrom = np.asarray(chrom, dtype=object).astype(str)

@@ -1,10 +1,13 @@
 """E-values of variant effects against a background set of variants."""
 
+from numbers import Integral, Real
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._constraints import ArrayLike, Interval, PathLike, validate_params
 from ..targets import unique_target_names
 
 
@@ -81,6 +84,11 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
            [1.e+00]])
     """
 
+    _parameter_constraints = {
+        "min_background": [Interval(Integral, 0, None)],
+        "zero_evalue": [Interval(Real, 0, 1)],
+    }
+
     def __init__(self, min_background=1, zero_evalue=1e-6):
         self.min_background = min_background
         self.zero_evalue = zero_evalue
@@ -101,6 +109,7 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
         -------
         self : EValueTransformer
         """
+        validate_params(self._parameter_constraints, self.get_params(), "EValueTransformer")
         values, names = _effect_matrix(X, "EValueTransformer.fit")
         background = [np.sort(column[~np.isnan(column)]) for column in values.T]
         names = names if names is not None else [f"target_{j}" for j in range(values.shape[1])]
@@ -169,6 +178,9 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
         """
         from ._deepsea import read_background
 
+        # background: read_background names the published ones.
+        validate_params({"folder": [PathLike()]}, {"folder": folder},
+                        "EValueTransformer.from_deepsea")
         names, data, cdf, side = read_background(folder, background)
         return cls()._set_background(names, data, cdf, side)
 
@@ -202,6 +214,8 @@ class EValueTransformer(TransformerMixin, BaseEstimator):
             its index.
         """
         check_is_fitted(self, "background_")
+        validate_params({**self._parameter_constraints, "targets": [None, ArrayLike()]},
+                        {**self.get_params(), "targets": targets}, "EValueTransformer.transform")
         values, names = _effect_matrix(X, "EValueTransformer.transform")
         names = names if names is not None else targets
         if names is None:

@@ -9,10 +9,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._constraints import Boolean, validate_params
+from ._api import WRITE_CONSTRAINTS
 from ._scoring import INFO_COLUMNS, ModelTargets, column_name
 from ._deepsea import deepsea_feature_names
-from ._significance import feature_matrix, imputed_conservation
-from ._strategy import check_method
+from ._significance import VariantSignificance, feature_matrix, imputed_conservation
 
 _KEY_COLUMNS = ["chrom", "pos", "ref", "alt"]
 
@@ -105,6 +106,13 @@ class VariantFeatures(TransformerMixin, BaseEstimator):
     >>> search.fit(variants, labels)  # doctest: +SKIP
     """
 
+    # As score_variants' (a saved model's path too), and the conservation of VariantSignificance.
+    _parameter_constraints = {
+        **{name: WRITE_CONSTRAINTS[name] for name in ("model", "genome", "batch_size", "method")},
+        "conservation": VariantSignificance._parameter_constraints["conservation"],
+        "cache": [Boolean()],
+    }
+
     def __init__(self, model, genome, *, conservation=None, batch_size=None, method="auto",
                  cache=True):
         self.model = model
@@ -147,9 +155,8 @@ class VariantFeatures(TransformerMixin, BaseEstimator):
         -------
         self : VariantFeatures
         """
-        check_method(self.method)
-        if not isinstance(self.cache, (bool, np.bool_)):
-            raise ValueError(f"cache must be True or False, got {self.cache!r}.")
+        validate_params(self._parameter_constraints, self.get_params(deep=False),
+                        "VariantFeatures")
         names = ModelTargets(self._fitted_model()).names
         self.target_names_ = np.array(names, dtype=object)
         self.feature_names_out_ = deepsea_feature_names(names)

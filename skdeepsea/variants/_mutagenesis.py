@@ -9,9 +9,9 @@ import pandas as pd
 
 from ..plotting.mutagenesis import plot_mutagenesis
 from ..preprocessing import (
-    OneHotDNA,
     channel_order,
     complement_channels,
+    one_hot,
     reverse_complement,
 )
 from ._scoring import ModelTargets, network_predict, strand_scores
@@ -189,8 +189,7 @@ def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None
         raise ValueError(f"start={start}, end={end} must satisfy 0 <= start < end <= {L}.")
     batch_size = batch_size or model.batch_size
     alphabet = info.alphabet
-    onehot = np.asarray(OneHotDNA(alphabet=alphabet, dtype="uint8").fit(["A"]).transform(
-        [sequence])[0])
+    onehot = np.asarray(one_hot([sequence], alphabet, dtype="uint8")[0])
     positions = np.arange(start, end)
     codes, rows = _mutants(onehot, positions, alphabet)
     mutant_positions = np.array([p for p, _ in codes], dtype=np.int64)

@@ -9,10 +9,13 @@ and HGMD variants). :class:`VariantSignificance` does the same per chunk of
 variant scores; :func:`functional_significance` is the formula.
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from .._constraints import Boolean, HasMethods, InstanceOf, PathLike, validate_params
 from ..targets import unique_target_names
 from ._conservation import CONSERVATION_FEATURES, CONSERVATION_IMPUTED, ConservationScores
 
@@ -182,8 +185,19 @@ class VariantSignificance:
     ['funsig']
     """
 
+    _parameter_constraints = {
+        "evalues": [HasMethods(("transform",), "a fitted EValueTransformer")],
+        "conservation": [None, InstanceOf(ConservationScores, "a ConservationScores")],
+        "conservation_evalues": [None, HasMethods(("transform",), "a fitted EValueTransformer")],
+        "classifiers": [None, InstanceOf(Mapping, "a dict of name to classifier")],
+    }
+
     def __init__(self, evalues, conservation=None, conservation_evalues=None,
                  classifiers=None):
+        validate_params(self._parameter_constraints,
+                        dict(evalues=evalues, conservation=conservation,
+                             conservation_evalues=conservation_evalues, classifiers=classifiers),
+                        "VariantSignificance")
         check_is_fitted(evalues, "background_")
         if conservation is not None:
             if conservation_evalues is None:
@@ -241,6 +255,12 @@ class VariantSignificance:
         from ._deepsea import load_deepsea_classifiers
         from ._evalues import EValueTransformer
 
+        # background: read_background names the published ones.
+        validate_params({"folder": [PathLike()],
+                         "conservation": cls._parameter_constraints["conservation"],
+                         "classifiers": [Boolean()]},
+                        dict(folder=folder, conservation=conservation, classifiers=classifiers),
+                        "VariantSignificance.from_deepsea")
         return cls(
             EValueTransformer.from_deepsea(folder, background=background),
             conservation=conservation,
