@@ -69,8 +69,8 @@ class Interval(Constraint):
     """
 
     def __init__(self, kind, low, high, *, closed="both"):
-        if closed not in ("both", "left", "right", "neither"):
-            raise ValueError(f"closed must be 'both', 'left', 'right' or 'neither', got {closed!r}.")
+        validate_params({"closed": [Options(str, ("both", "left", "right", "neither"))]},
+                        {"closed": closed}, "Interval")
         self.kind, self.low, self.high, self.closed = kind, low, high, closed
 
     def _right_type(self, value):
@@ -117,7 +117,8 @@ class Options(Constraint):
 
     def __init__(self, kind, values):
         self.kind = kind
-        self.values = tuple(sorted(values)) if isinstance(values, (set, frozenset)) else tuple(values)
+        unordered = isinstance(values, (set, frozenset))
+        self.values = tuple(sorted(values) if unordered else values)
 
     def accepts(self, value):
         return isinstance(value, self.kind) and not _is_bool(value) and value in self.values
@@ -262,7 +263,7 @@ def _or(phrases):
     return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " or " + phrases[-1]
 
 
-def describe_constraints(constraints, value=_NO_VALUE):
+def _describe_constraints(constraints, value=_NO_VALUE):
     """What a list of constraints accepts, in words ("an integer in [1, inf] or None")."""
     return _or([_constraint(spec).describe(value) for spec in constraints])
 
@@ -307,5 +308,5 @@ def validate_params(constraints, values, owner=None):
     for name, specs in constraints.items():
         value = values.get(name, _NO_VALUE)
         if value is not _NO_VALUE and not any(_constraint(spec).accepts(value) for spec in specs):
-            raise ValueError(f"{prefix}{name} must be {describe_constraints(specs, value)}, "
+            raise ValueError(f"{prefix}{name} must be {_describe_constraints(specs, value)}, "
                              f"got {_short_repr(value)}.")

@@ -389,7 +389,8 @@ def test_init_only_stores_and_invalid_params_fail_at_fit():
 
 @pytest.mark.parametrize("sequence_length", [1.5, True, -3, "10"])
 def test_invalid_sequence_length(sequence_length):
-    with pytest.raises(ValueError, match=r"sequence_length must be (in \[1, inf\]|an integer) or None"):
+    with pytest.raises(ValueError,
+                       match=r"sequence_length must be (in \[1, inf\]|an integer) or None"):
         OneHotDNA(sequence_length=sequence_length).fit(["ACGT"])
 
 
