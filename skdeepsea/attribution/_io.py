@@ -71,6 +71,7 @@ def read_attributions(path):
     Returns
     -------
     attributions : Attributions
+        The scores, with the options they were computed with.
 
     Raises
     ------
