@@ -65,6 +65,7 @@ def test_boolean_options_must_be_bools(network, sequences, name, value):
     ({"strand": "both2"}, "strand must be one of 'forward', 'mean'; got 'both2'"),
     ({"strand": "max"}, "strand must be one of 'forward', 'mean'; got 'max'"),
     ({"strands": "three"}, "strands must be one of 'forward', 'mean'; got 'three'"),
+    ({"strand": ["mean"]}, "strand must be one of 'forward', 'mean'; got ['mean']"),
     ({"strand": "mean", "strands": "both"}, "strands='both' is the former name of strand="),
 ])
 def test_strand_is_one_of_its_values(network, sequences, options, message):

@@ -297,8 +297,8 @@ def check_choice(name, value, choices):
 
 
 def current_strand(value):
-    """The ``strand`` value of a former ``strands`` value ("both" is "mean")."""
-    return _FORMER_STRANDS.get(value, value)
+    """The ``strand`` value of a former ``strands`` value ("both" is "mean"); others as given."""
+    return _FORMER_STRANDS.get(value, value) if isinstance(value, str) else value
 
 
 def _strand_of(strand, strands):
