@@ -145,7 +145,7 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
     batch_size : int or None, default=None
         Sequences per forward pass; None uses the model's ``batch_size``.
     epsilon : float or None, default=None
-        None: ``logfc`` unclipped, as DeepSEA; a number clips the
+        None: ``logfc`` unclipped, as DeepSEA; a number in [0, 0.5) clips the
         probabilities to ``[epsilon, 1 - epsilon]`` first (a departure from
         DeepSEA, so that no score is infinite).
     scores : tuple of str, default=("ref", "alt", "diff", "logfc", "abs_diff", "effect")
