@@ -9,7 +9,7 @@ choice when unset):
    FLOP per multiply-add; 1.099 GFLOP for 1000 bp) it gives the ceiling in
    sequences/s of predict; training counts 3x the forward pass.
 2. **Predict, interleaved.** Each repeat times, back to back and alternating
-   the order: ``DeepSEAClassifier.predict_proba`` (``average_strands=False``),
+   the order: ``DeepSEAClassifier.predict_proba`` (``strand="forward"``),
    the same network in plain PyTorch eager (``_common.torch_deepsea``,
    ``eval()`` + ``inference_mode``, sigmoid outputs as one NumPy array), and
    the bare ``model_.predict`` under the estimator (the wrapper's overhead is
@@ -170,7 +170,7 @@ def bench_predict(cfg, X_pred, X_small, y_small):
     torch.manual_seed(0)
     tmodel = torch_deepsea(**cfg["arch"])
     x_pred_t = channels_first(X_pred)
-    clf = DeepSEAClassifier(**cfg["arch"], batch_size=batch, epochs=1, average_strands=False,
+    clf = DeepSEAClassifier(**cfg["arch"], batch_size=batch, epochs=1, strand="forward",
                             add_reverse_complement=False, random_state=0)
     clf.fit(X_small, y_small)
 
@@ -227,7 +227,7 @@ def bench_fit(cfg, X_fit, y_fit):
 
     def make(epochs):
         return DeepSEAClassifier(**cfg["arch"], batch_size=batch, epochs=epochs,
-                                 average_strands=False, add_reverse_complement=False,
+                                 strand="forward", add_reverse_complement=False,
                                  random_state=0)
 
     torch_seconds = {name: [] for name in references}

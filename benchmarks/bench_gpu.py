@@ -19,7 +19,7 @@ One run, one device, prints sequences/s of:
    environment): ``DeepSEAClassifier.fit`` on in-memory uint8 X in fp32 at
    batch 256 and with ``mixed_precision="bfloat16"`` at batch 256 and 1024;
    ``fit`` streamed from a uint8 ``.npy`` memmap (bf16, batch 256);
-   ``predict_proba`` in fp32 and bf16 on one strand (``average_strands=False``)
+   ``predict_proba`` in fp32 and bf16 on one strand (``strand="forward"``)
    and bf16 strand-averaged. Fits use the estimator's defaults otherwise:
    SGD, the regularizers, reverse-complement augmentation (so an epoch is 2 x
    ``--n-fit`` sequences).
@@ -290,7 +290,7 @@ class SkdeepseaBench:
         self.fitted.setdefault(precision, clf)
         return figures
 
-    def predict(self, precision, average_strands):
+    def predict(self, precision, strand):
         clf = self.fitted.get(precision)
         if clf is None:  # its fit part failed or was not run: a short fit of its own
             batch = self.cfg["predict_batch"]
@@ -298,7 +298,7 @@ class SkdeepseaBench:
             n = 2 * batch
             clf.fit(self.X[:n], self.Y[:n])
             self.fitted[precision] = clf
-        clf.set_params(average_strands=average_strands, batch_size=self.cfg["predict_batch"])
+        clf.set_params(strand=strand, batch_size=self.cfg["predict_batch"])
         clf.predict_proba(self.X_predict)  # untimed: traces / compiles the predict step
         seconds = []
         for _ in range(self.cfg["repeats"]):
@@ -567,9 +567,9 @@ def main(argv=None):
             part("fit_bf16_b1024", lambda: sk.fit("bf16", cfg["large_batch"]))
             part("fit_bf16_b256_memmap", lambda: sk.fit("bf16", cfg["batch"], streamed=True))
         if "predict" in args.parts:
-            part("predict_fp32", lambda: sk.predict("fp32", False))
-            part("predict_bf16", lambda: sk.predict("bf16", False))
-            part("predict_bf16_averaged", lambda: sk.predict("bf16", True))
+            part("predict_fp32", lambda: sk.predict("fp32", "forward"))
+            part("predict_bf16", lambda: sk.predict("bf16", "forward"))
+            part("predict_bf16_averaged", lambda: sk.predict("bf16", "mean"))
         del sk  # closes nothing itself; the memmaps go with it before the folder does
         if "variants" in args.parts:
             part("variants", lambda: variant_scoring(cfg, folder))

@@ -7,12 +7,16 @@ attributes in one place; ``predict_proba`` calls the one batched inference
 function. docs/architecture.md follows a fit from here to the Keras layers.
 """
 
+import dataclasses
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import persistence
+from ._engine.fitted import FittedState
+from ._strands import DEPRECATED, check_strand, renamed_strand
 from ._engine.inputs import check_predict_alphabet, check_X, encode_records, unpack_dataset
 from .metrics import mean_roc_auc_scorer
 
@@ -123,10 +127,12 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         Binary / multiclass: weights of the classes, as in scikit-learn.
         Multilabel: weights of each target's positives (a dict from target
         index or name), "balanced" giving ``n_negative / n_positive``.
-    average_strands : bool, default=True
-        Average the predictions for each sequence and its reverse complement,
-        as DeepSEA's published predictions do (both strands computed on the
-        device from one read of each sequence).
+    strand : {"mean", "forward"}, default="mean"
+        "mean": average the predictions for each sequence and its reverse
+        complement, as DeepSEA's published predictions do (both strands
+        computed on the device from one read of each sequence); "forward":
+        the sequence as given. The same parameter as variant scoring's,
+        mutagenesis' and attribution's.
     add_reverse_complement : bool, default=True
         Train on the reverse complement of every training sequence too (the
         DeepSEA training data holds both strands).
@@ -135,7 +141,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         (``OneHotDNA`` output carries its alphabet) or else uses "ATGC".
     input_channels : int, default=4
         Values per position: 4 for one-hot DNA. Other counts (extra tracks,
-        or generic numeric features with 1) need ``average_strands=False``
+        or generic numeric features with 1) need ``strand="forward"``
         and ``add_reverse_complement=False``, since only DNA has a reverse
         complement.
     shuffle_buffer : int, default=10000
@@ -198,6 +204,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         predictions are the most probable class, so the threshold must stay
         0.5 there. Set it with ``set_params`` or tune it on held-out data with
         :meth:`tune_thresholds`; it does not change training.
+    average_strands : bool, default="deprecated"
+        Deprecated in 0.2, removed in 0.3: True is ``strand="mean"``, False
+        ``strand="forward"``; given, it overrides ``strand`` with a
+        ``FutureWarning``.
 
     Attributes
     ----------
@@ -258,6 +268,8 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
     (3, 2)
     """
 
+    from ._engine.params import PARAMETER_CONSTRAINTS as _parameter_constraints
+
     def __init__(
         self,
         *,
@@ -282,7 +294,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction=0.1,
         n_iter_no_change=5,
         class_weight=None,
-        average_strands=True,
+        strand="mean",
         add_reverse_complement=True,
         alphabet=None,
         input_channels=4,
@@ -295,6 +307,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         threshold=0.5,
+        average_strands=DEPRECATED,
     ):
         self.architecture = architecture
         self.l2 = l2
@@ -317,7 +330,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
-        self.average_strands = average_strands
+        self.strand = strand
         self.add_reverse_complement = add_reverse_complement
         self.alphabet = alphabet
         self.input_channels = input_channels
@@ -330,6 +343,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.threshold = threshold
+        self.average_strands = average_strands
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -387,8 +401,7 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         data = prepare_training_data(params, X, y, sample_weight, validation_data)
         warm_network = self._warm_network(data)
         network, state = self._train(params, data, devices, warm_network)
-        self._set_fitted(network, data, state)
-        return self
+        return self._set_fitted(network, FittedState.from_training(data, state))
 
     def _warm_network(self, data):
         """The fitted network to continue training (warm_start), checked against the data.
@@ -514,28 +527,77 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         # The batch sources feed each process its own share (auto-sharding is for tf.data only).
         return keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False).scope()
 
-    def _set_fitted(self, network, data, state):
-        """Every fitted attribute, set in one place once training has succeeded."""
+    def _set_fitted(self, network, state):
+        """Every fitted attribute, in one place: after fit, :meth:`from_keras` and :meth:`load`.
+
+        ``state`` is a ``_engine.fitted.FittedState``: each of its fields
+        becomes the attribute of that name with a trailing underscore.
+        """
         from ._engine.params import network_record
 
         self.model_ = network
         self._network_params = network_record(self.get_params())  # what warm_start checks
-        self.alphabet_ = data.alphabet
-        self.sequence_length_ = data.sequence_length
-        self.n_features_in_ = data.sequence_length * self.input_channels
-        self.target_type_ = data.encoder.target_type
-        self.classes_ = data.encoder.classes
-        self.target_names_ = data.encoder.target_names
-        self.history_ = state.history
-        self.n_steps_ = state.step
-        self.n_iter_ = state.epochs_done
+        for field in dataclasses.fields(state):
+            setattr(self, field.name + "_", getattr(state, field.name))
+        self.n_features_in_ = state.sequence_length * self.input_channels
+        return self
+
+    @classmethod
+    def from_keras(cls, network, *, target_names=None, **params):
+        """A fitted estimator around a Keras network trained elsewhere.
+
+        The weight importers (:mod:`skdeepsea.pretrained`) make their
+        estimators this way; so can a user who has built and trained a network
+        of one-hot DNA with Keras. The network is used as given: ``params``
+        should describe it (``architecture`` and the sizes), as saving,
+        ``warm_start`` and ``get_params`` report them.
+
+        Parameters
+        ----------
+        network : keras.Model
+            Input of shape (batch, L, input_channels), one sigmoid output per
+            target, in the base order ``alphabet``.
+        target_names : list of str, default=None
+            Names of the outputs; None: ``"target_0"``, ...
+        **params
+            Constructor parameters (``alphabet``, ``strand``, ``batch_size``,
+            the sizes, ...), checked as :meth:`fit` checks them.
+
+        Returns
+        -------
+        estimator : DeepSEAClassifier
+            Fitted, multilabel (``target_type_`` "multilabel-indicator"),
+            never trained here (``n_steps_`` 0, ``history_`` empty).
+
+        Raises
+        ------
+        ValueError
+            If a parameter is invalid, or the network's input or output does
+            not match ``input_channels`` or ``target_names``.
+        """
+        from ._engine.inputs import fit_alphabet
+        from ._engine.params import check_params, resolve_params
+
+        estimator = cls(**params)
+        check_params(resolve_params(estimator.get_params()))
+        inputs, outputs = tuple(network.inputs[0].shape), tuple(network.outputs[0].shape)
+        if len(inputs) != 3 or inputs[1] is None or inputs[2] != estimator.input_channels:
+            raise ValueError(f"network has input shape {inputs}; from_keras needs (batch, L, "
+                             f"{estimator.input_channels}) with L fixed (input_channels).")
+        names = [f"target_{i}" for i in range(outputs[-1])] if target_names is None \
+            else [str(name) for name in target_names]
+        if len(outputs) != 2 or len(names) != outputs[-1]:
+            raise ValueError(f"network has output shape {outputs} but {len(names)} target "
+                             "names are given: one output column per target.")
+        alphabet = fit_alphabet(estimator.alphabet, None, estimator.input_channels)
+        return estimator._set_fitted(network, FittedState.multilabel(names, alphabet, inputs[1]))
 
     # ------------------------------------------------------------------ prediction
 
     def predict_proba(self, X):
         """Probabilities of each target or class.
 
-        With ``average_strands=True`` the predictions for each sequence and
+        With ``strand="mean"`` the predictions for each sequence and
         its reverse complement are averaged (both computed on the device from
         one read of the sequence). Lazy inputs (an ``h5py.Dataset``, a
         ``numpy.memmap``, a data set object) are read batch by batch.
@@ -553,27 +615,123 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
             Multilabel: the probability of each target. Binary / multiclass:
             the probability of each class, columns in the order of ``classes_``.
         """
-        proba = self._network_outputs(X)
+        proba = self.forward(X)
         if self.target_type_ == "binary":
             proba = np.hstack([1 - proba, proba])
         return proba
 
-    def _network_outputs(self, X, *, batch_size=None, progress=False):
-        """The network's outputs for X (binary: the positive class only), batch by batch."""
-        from ._backend import enable_compilation_cache
-        from ._engine.inference import predict_batches
+    def _strand(self):
+        """``strand``, or the deprecated ``average_strands`` translated (with a FutureWarning)."""
+        return renamed_strand(self.strand, "average_strands", self.average_strands,
+                              type(self).__name__)
+
+    def output_columns(self, targets=None):
+        """The network's output columns for chosen targets, with one unique name each.
+
+        Every analysis that selects outputs (variant scoring, mutagenesis,
+        attribution, reports) asks the estimator this, so the columns are
+        worked out in one place.
+
+        Parameters
+        ----------
+        targets : str, int, list of str or int, or None, default=None
+            Targets by name or index (:func:`skdeepsea.targets.target_indices`);
+            None: all.
+
+        Returns
+        -------
+        columns : skdeepsea.targets.OutputColumns
+            ``indices`` (network output columns) and ``names`` (repeated
+            names made unique with ``.1``, ``.2``, as pandas does). A binary
+            model has one output, named by its positive class.
+        """
+        from .targets import OutputColumns, target_indices, unique_target_names
 
         check_is_fitted(self, "model_")
+        names = [str(name) for name in self.target_names_]
+        if self.target_type_ == "binary":
+            names = names[1:]  # the single sigmoid output is the second class
+        n_outputs = int(self.model_.outputs[0].shape[-1])
+        if len(names) != n_outputs:
+            names = [f"target_{i}" for i in range(n_outputs)]
+        names = unique_target_names(names)
+        indices = np.array(target_indices(names, targets), dtype=int)
+        return OutputColumns(indices, [names[i] for i in indices])
+
+    def forward_iter(self, X, *, targets=None, strand=None, batch_size=None, progress=False):
+        """The network's outputs for ``X``, chunk by chunk: the one inference path.
+
+        :meth:`predict_proba` and every analysis of the package predict
+        through :meth:`forward` or this method (the network's graph itself
+        stays reachable as ``model_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4), or data set
+            As :meth:`predict_proba`: in memory or lazy, or sequence records.
+        targets : str, int, list of str or int, or None, default=None
+            Output columns to return (:meth:`output_columns`); None: all.
+        strand : {"mean", "forward"} or None, default=None
+            "mean": average each sequence's outputs with its reverse
+            complement's (on the device); "forward": the sequence as given;
+            None: the estimator's ``strand``.
+        batch_size : int or None, default=None
+            Sequences per forward pass; None: the estimator's ``batch_size``.
+        progress : bool or str, default=False
+            Show a progress bar (a string names it).
+
+        Yields
+        ------
+        start, stop : int
+            The rows of ``X`` of this chunk.
+        outputs : ndarray of shape (stop - start, n_columns)
+            float32 network outputs: sigmoid per target (binary: the positive
+            class only), softmax for multiclass.
+        """
+        from ._backend import enable_compilation_cache
+        from ._engine.inference import iter_predictions
+
+        check_is_fitted(self, "model_")
+        columns = None if targets is None else self.output_columns(targets).indices
+        strand = check_strand(self._strand() if strand is None else strand)
         X, _, data_alphabet, _ = unpack_dataset(X, None, "X")
         X = encode_records(X, self.alphabet_, self.input_channels)
         X, input_alphabet = check_X(X, self.input_channels, sequence_length=self.sequence_length_,
                                     n_features=self.n_features_in_, alphabet=data_alphabet)
         check_predict_alphabet(self.alphabet_, input_alphabet)
         enable_compilation_cache()
-        return predict_batches(
-            self.model_, X, batch_size=batch_size or self.batch_size, progress=progress,
-            average_strands_alphabet=self.alphabet_ if self.average_strands else None,
-        )
+        for start, stop, outputs in iter_predictions(
+                self.model_, X, batch_size=batch_size or self.batch_size, progress=progress,
+                average_strands_alphabet=self.alphabet_ if strand == "mean" else None):
+            outputs = outputs.astype(np.float32, copy=False)
+            yield start, stop, outputs if columns is None else outputs[:, columns]
+
+    def forward(self, X, *, targets=None, strand=None, batch_size=None, progress=False):
+        """The network's outputs for ``X``, as one array (see :meth:`forward_iter`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, L, 4) or (n_samples, L * 4), or data set
+            As :meth:`predict_proba`.
+        targets : str, int, list of str or int, or None, default=None
+            Output columns to return; None: all.
+        strand : {"mean", "forward"} or None, default=None
+            None: the estimator's ``strand``.
+        batch_size : int or None, default=None
+            None: the estimator's ``batch_size``.
+        progress : bool or str, default=False
+            Show a progress bar.
+
+        Returns
+        -------
+        outputs : ndarray of shape (n_samples, n_columns)
+            float32 network outputs.
+        """
+        parts = [outputs for _, _, outputs in self.forward_iter(
+            X, targets=targets, strand=strand, batch_size=batch_size, progress=progress)]
+        if parts:
+            return np.concatenate(parts)
+        return np.empty((0, len(self.output_columns(targets).indices)), np.float32)
 
     def predict(self, X):
         """Predicted labels, cut at ``threshold``.
@@ -773,7 +931,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         estimator : DeepSEAClassifier
             The fitted estimator.
         """
-        return persistence.load_estimator(cls, path)
+        params, network, fitted = persistence.read_estimator(path)
+        if isinstance(params.get("average_strands"), bool):  # a file of 0.1
+            params["strand"] = "mean" if params.pop("average_strands") else "forward"
+        return cls(**params)._set_fitted(network, fitted)
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: object.__getstate__ returns __dict__ itself

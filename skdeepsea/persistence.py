@@ -11,7 +11,8 @@ Layout (format version 1)::
                                 RandomState random_state is stored as null),
                       "fitted": classes_ (with their dtype), target_names_,
                                 target_type_, alphabet_, sequence_length_,
-                                n_features_in_, history_}
+                                history_, n_steps_, n_iter_: every field
+                                of ``_engine.fitted.FittedState``}
 
 The archive is written to a temporary file beside the destination and renamed
 over it only when complete (:mod:`skdeepsea._atomic`), so an interrupted save
@@ -28,13 +29,13 @@ import zlib
 import numpy as np
 
 from ._atomic import atomic_path
+from ._engine.fitted import FittedState
 from .exceptions import damaged
 
 # What a damaged or truncated zip archive raises while it is read.
 _DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 
 FORMAT_VERSION = 1
-_FITTED = ("target_type_", "alphabet_", "sequence_length_", "n_features_in_", "history_")
 
 
 def model_to_bytes(model):
@@ -103,7 +104,7 @@ def _to_json(value):
     return value
 
 
-def _from_json(value, default):
+def _from_json(value):
     if isinstance(value, dict) and "__dict_items__" in value:
         return {k: v for k, v in value["__dict_items__"]}
     if isinstance(value, list):  # sequence parameters (conv_filters, dropout) are tuples
@@ -137,12 +138,7 @@ def save_estimator(estimator, path, include_optimizer=False):
         "keras_version": keras.__version__,
         "backend": keras.backend.backend(),
         "params": {k: _to_json(v) for k, v in params.items()},
-        "fitted": {
-            "classes_": estimator.classes_.tolist(),
-            "classes_dtype": estimator.classes_.dtype.str,
-            "target_names_": estimator.target_names_.tolist(),
-            **{name: _to_json(getattr(estimator, name)) for name in _FITTED},
-        },
+        "fitted": FittedState.of(estimator).to_json(),
     }
     with atomic_path(path) as temporary, zipfile.ZipFile(temporary, "w") as archive:
         archive.writestr("estimator.json", json.dumps(meta, indent=1))
@@ -150,20 +146,24 @@ def save_estimator(estimator, path, include_optimizer=False):
         archive.writestr("model.keras", model_to_bytes(model))
 
 
-def load_estimator(cls, path):
-    """Read an estimator written by :func:`save_estimator`.
+def read_estimator(path):
+    """Read the parts of an estimator written by :func:`save_estimator`.
+
+    ``DeepSEAClassifier.load`` makes the estimator of them.
 
     Parameters
     ----------
-    cls : type
-        The estimator class.
     path : str or path-like
         File to read.
 
     Returns
     -------
-    estimator : cls
-        The fitted estimator.
+    params : dict
+        The constructor parameters.
+    network : keras.Model
+        The network.
+    fitted : skdeepsea._engine.fitted.FittedState
+        The other fitted attributes.
 
     Raises
     ------
@@ -214,21 +214,13 @@ def load_estimator(cls, path):
         )
     if not zipfile.is_zipfile(io.BytesIO(model_bytes)):
         raise damaged(path, "model.keras", "not a Keras archive")
-    from ._engine.params import network_record
-
-    defaults = cls().get_params()
-    estimator = cls(**{k: _from_json(v, defaults.get(k)) for k, v in meta["params"].items()})
-    fitted = meta["fitted"]
-    estimator.classes_ = np.array(fitted["classes_"], dtype=np.dtype(fitted["classes_dtype"]))
-    for name in _FITTED:
-        setattr(estimator, name, _from_json(fitted[name], None))
-    estimator.target_names_ = np.array(fitted["target_names_"])
-    estimator._network_params = network_record(estimator.get_params())  # what warm_start checks
+    params = {k: _from_json(v) for k, v in meta["params"].items()}
+    fitted = FittedState.from_json(meta["fitted"])
     try:
-        estimator.model_ = model_from_bytes(model_bytes)
+        network = model_from_bytes(model_bytes)
     except (ValueError, TypeError, KeyError, AttributeError, OSError) as e:
         # Keras' own errors for an archive it cannot rebuild (an unknown class is a TypeError).
         raise ValueError(
             f"{path}: its network (model.keras) cannot be loaded: {' '.join(str(e).split())}"
         ) from e
-    return estimator
+    return params, network, fitted

@@ -484,22 +484,6 @@ def _sequence_length_for(path, architecture, fc_inputs, last_filters, sequence_l
     return positions
 
 
-def _as_fitted(clf, model, names, alphabet, sequence_length):
-    """``clf`` holding the imported ``model``, with the fitted attributes of a multilabel fit."""
-    from ._engine.params import network_record
-
-    clf.model_ = model
-    clf._network_params = network_record(clf.get_params())  # what warm_start checks
-    clf.classes_ = np.arange(len(names))
-    clf.target_type_ = "multilabel-indicator"
-    clf.target_names_ = np.asarray(names)
-    clf.alphabet_ = alphabet
-    clf.sequence_length_ = int(sequence_length)
-    clf.n_features_in_ = int(sequence_length) * 4
-    clf.history_ = {}
-    return clf
-
-
 def load_deepsea(
     path,
     target_names=None,
@@ -639,7 +623,7 @@ def load_deepsea(
         fc_units=fc_units,
         dropout=dropout,
         alphabet=alphabet,
-        average_strands=bool(average_strands),
+        strand="mean" if average_strands else "forward",
         batch_size=batch_size,
     )
     model = build_architecture(
@@ -680,7 +664,7 @@ def load_deepsea(
     model.get_layer("fc").set_weights([fc_kernel, weights["dense"][0][1]])
     model.get_layer("output").set_weights([out_w.T, weights["dense"][1][1]])
 
-    return _as_fitted(clf, model, names, alphabet, sequence_length)
+    return DeepSEAClassifier.from_keras(model, target_names=names, **clf.get_params())
 
 
 # ---------------------------------------------------------------------------------- DanQ
@@ -928,7 +912,7 @@ def load_danq(
     clf = DeepSEAClassifier(
         architecture="danq", conv_filters=(filters,), kernel_size=int(kernel_size),
         pool_size=int(pool_size), lstm_units=units, fc_units=fc_units, dropout=dropout,
-        alphabet=alphabet, average_strands=bool(average_strands), batch_size=batch_size,
+        alphabet=alphabet, strand="mean" if average_strands else "forward", batch_size=batch_size,
     )
     model = build_danq(
         int(sequence_length), n_outputs, conv_filters=(filters,), kernel_size=int(kernel_size),
@@ -951,7 +935,7 @@ def load_danq(
     model.get_layer("fc").set_weights([fc_w * np.float32(1.0 - dropout[1]), fc_b])
     model.get_layer("output").set_weights([out_w, out_b])
 
-    return _as_fitted(clf, model, names, alphabet, sequence_length)
+    return DeepSEAClassifier.from_keras(model, target_names=names, **clf.get_params())
 
 
 def model_file_kind(path):
@@ -1001,7 +985,7 @@ def model_file_kind(path):
             with zipfile.ZipFile(path) as archive:
                 names = archive.namelist()
         except (zipfile.BadZipFile, OSError):
-            return "skdeepsea"  # damaged: load_estimator says so, naming the file
+            return "skdeepsea"  # damaged: DeepSEAClassifier.load says so, naming the file
         torch = any(name == "data.pkl" or name.endswith("/data.pkl") for name in names)
         return "pth" if torch and "estimator.json" not in names else "skdeepsea"
     if start[:1] == b"\x80":  # a pickle: PyTorch's format before its zip archives
@@ -1043,7 +1027,7 @@ def load_model_file(path):
     defaults (the file verified, 1000 bp, the ``predictor.names`` file beside
     it if there is one), DanQ's (HDF5) with :func:`load_danq` and its
     defaults; any other file is read as a ``.skdeepsea`` file
-    (:func:`skdeepsea.persistence.load_estimator`).
+    (:meth:`DeepSEAClassifier.load`).
 
     Parameters
     ----------
@@ -1056,11 +1040,10 @@ def load_model_file(path):
         The fitted estimator.
     """
     from .classifier import DeepSEAClassifier
-    from .persistence import load_estimator
 
     kind = model_file_kind(path)
     if kind == "danq":
         return load_danq(path)
     if kind in ("pth", "torch7"):
         return load_deepsea(path)
-    return load_estimator(DeepSEAClassifier, path)
+    return DeepSEAClassifier.load(path)

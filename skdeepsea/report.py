@@ -277,8 +277,8 @@ def predict_proba_batches(estimator, X, *, batch_size=1024, progress=True):
     proba : ndarray of shape (n_samples, n_outputs)
         The probabilities; for binary labels the positive class only.
     """
-    if hasattr(estimator, "_network_outputs"):
-        return estimator._network_outputs(X, batch_size=batch_size, progress=progress)
+    if hasattr(estimator, "forward"):  # a DeepSEAClassifier: its one inference path
+        return estimator.forward(X, batch_size=batch_size, progress=progress)
     proba = np.asarray(estimator.predict_proba(X), dtype=np.float32)
     return proba[:, 1:] if getattr(estimator, "target_type_", None) == "binary" else proba
 

@@ -15,6 +15,7 @@ import difflib
 import numbers
 import os
 import re
+import typing
 
 import numpy as np
 
@@ -231,6 +232,21 @@ def class_order(classes):
     """
     present = {c for c in classes if isinstance(c, str)}
     return [c for c in TARGET_CLASSES if c in present] + sorted(present - set(TARGET_CLASSES))
+
+
+class OutputColumns(typing.NamedTuple):
+    """Output columns of a fitted network, as ``DeepSEAClassifier.output_columns`` gives them.
+
+    Parameters
+    ----------
+    indices : ndarray of int
+        Columns of the network's output.
+    names : list of str
+        Their names, all different.
+    """
+
+    indices: np.ndarray
+    names: list
 
 
 def unique_target_names(target_names):

@@ -284,7 +284,7 @@ def test_beluga_state_dict_imports_with_identical_outputs(tmp_path):
 
     # Beluga: both strands, as ExPecto; Kipoi's predictor_names.txt found beside the weights.
     averaged = load_deepsea(path, verify=False)
-    assert averaged.average_strands and averaged.target_names_[3] == "Cell3_DNase_None"
+    assert averaged.strand == "mean" and averaged.target_names_[3] == "Cell3_DNase_None"
     X = OneHotDNA().fit_transform(seqs)
     both = (_torch_predict(module, torch, X, "ATGC")
             + _torch_predict(module, torch, reverse_complement(X, alphabet="ATGC"), "ATGC")) / 2

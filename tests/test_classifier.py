@@ -82,7 +82,7 @@ def test_strand_averaged_predictions_ignore_orientation(fitted, seqs):
 
 def test_single_strand_predictions_depend_on_orientation(fitted, encoded):
     X, _ = encoded
-    single = clone(fitted).set_params(average_strands=False)
+    single = clone(fitted).set_params(strand="forward")
     single.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
     forward = single.predict_proba(X[:20])
     backward = single.predict_proba(reverse_complement(X[:20]))

@@ -28,7 +28,7 @@ DATA_PARALLEL = textwrap.dedent("""
     seqs, y = motif_data(n=101, length=30, seed=2)
     X = np.asarray(OneHotDNA(dtype="uint8").fit_transform(seqs))
     params = dict({params!r}, data_parallel=True, add_reverse_complement=False,
-                  average_strands=False)
+                  strand="forward")
     # 101 samples: the last batch of each pass drops one so that it splits over 2 devices.
     clf = DeepSEAClassifier(**params).fit(X, y, validation_data=(X[:21], y[:21]))
     kernel = clf.model_.get_layer("conv1").kernel.value

@@ -265,11 +265,11 @@ def test_full_size_matches_pytorch(full):
     assert clf.model_.get_layer("fc").kernel.shape == (50_880, 925)
     X, _ = one_hot(3, 1000, seed=1)
     for average in (True, False):
-        clf.set_params(average_strands=average)
+        clf.set_params(strand="mean" if average else "forward")
         expected = torch_reference(core, X, average_strands=average)
         assert expected.std() > 0.1  # outputs spread: a wrong reordering could not hide
         np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-5, rtol=0)
-    clf.set_params(average_strands=True)
+    clf.set_params(strand="mean")
 
 
 def test_full_size_relu_differs_from_threshold(full):
@@ -288,10 +288,10 @@ def test_full_size_relu_differs_from_threshold(full):
                                             ("t7", True)])
 def test_import_matches_pytorch(small, kind, averaged):
     clf = load_small(small[kind])
-    assert clf.average_strands is averaged  # from the layout: "2." and Torch7 average
+    assert (clf.strand == "mean") is averaged  # from the layout: "2." and Torch7 average
     X, _ = one_hot(8, SMALL_NET["length"], seed=3)
     for average in (True, False):
-        clf.set_params(average_strands=average)
+        clf.set_params(strand="mean" if average else "forward")
         np.testing.assert_allclose(
             clf.predict_proba(X), torch_reference(small["core"], X, average_strands=average),
             atol=1e-5, rtol=0,
@@ -437,7 +437,7 @@ def test_known_table_by_name_and_renamed(small, tmp_path, monkeypatch):
     assert verify_weights(named) == "deepsea_variant_effects.pth"
     assert verify_weights(small["veff"]) == "deepsea_variant_effects.pth"  # renamed copy
     clf = load_deepsea(named, names_for(5), sequence_length=200)
-    assert clf.average_strands is False
+    assert clf.strand == "forward"
     # Same name, other content: refused, naming the expected checksum.
     damaged = tmp_path / "other" / "deepsea_variant_effects.pth"
     damaged.parent.mkdir()
@@ -494,7 +494,7 @@ def test_skdeepsea_load_and_cli_accept_weight_files(small, tmp_path, monkeypatch
     assert status == 0
     assert "5 outputs" in capsys.readouterr().out
     clf = skdeepsea.load(out)
-    assert clf.average_strands is True
+    assert clf.strand == "mean"
     np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-5)
     with pytest.raises(ValueError, match="verify=False"):
         main(["--debug", "import-weights", str(small["veff"]), "--out", str(out),
@@ -610,14 +610,14 @@ def test_golden_published_weights(path):
     name = verify_weights(path)  # the real file, byte for byte
     clf = load_deepsea(path)
     assert clf.model_.count_params() == 52_843_119 and len(clf.target_names_) == 919
-    assert clf.average_strands is KNOWN_FILES[name]["average_strands"]
+    assert (clf.strand == "mean") is KNOWN_FILES[name]["average_strands"]
     if os.path.isfile(os.path.join(os.path.dirname(path), "predictor.names")):
         classes = target_classes(clf.target_names_)
         assert [int((classes == c).sum()) for c in ("DNase", "TF", "histone")] == [125, 690, 104]
     X, _ = one_hot(4, 1000, seed=11)
     np.testing.assert_allclose(
         clf.predict_proba(X),
-        torch_reference(_core_from_clf_source(path), X, average_strands=clf.average_strands),
+        torch_reference(_core_from_clf_source(path), X, average_strands=clf.strand == "mean"),
         atol=1e-5,
     )
     reference = os.environ.get(REFERENCE_ENV)

@@ -159,7 +159,7 @@ def test_import_matches_keras02_theano_forward_pass(small, backward_direction, a
 
 def test_fitted_state(small):
     clf = load_small(small["path"])
-    assert clf.architecture == "danq" and clf.average_strands is False
+    assert clf.architecture == "danq" and clf.strand == "forward"
     assert clf.lstm_units == SMALL["units"] and clf.dropout == RATES
     assert (clf.sequence_length_, clf.n_features_in_, clf.alphabet_) == (50, 200, "ATGC")
     assert list(clf.target_names_) == [f"t{i}" for i in range(5)]

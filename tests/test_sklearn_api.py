@@ -169,7 +169,7 @@ def test_column_transformer_combines_sequences_and_tabular_columns(dataset):
     assert columns.get_feature_names_out()[-1] == "num__gc"
     np.testing.assert_allclose(features[:, -1], (gc - gc.mean()) / gc.std(), rtol=1e-6)
     # Features that are not DNA: one channel, no strands.
-    generic = DeepSEAClassifier(**{**TINY, "input_channels": 1, "average_strands": False,
+    generic = DeepSEAClassifier(**{**TINY, "input_channels": 1, "strand": "forward",
                                    "add_reverse_complement": False})
     pipe = make_pipeline(columns, generic).fit(frame, Y[:80])
     assert pipe.predict_proba(frame).shape == (80, 2)

@@ -485,7 +485,7 @@ def test_strand_mean_forward_and_max(genome_path, model):
     def cols(score):
         return [f"{score}:{t}" for t in names]
 
-    # The mean strand's probabilities are those of predict_proba (average_strands=True).
+    # The mean strand's probabilities are those of predict_proba (strand="mean").
     np.testing.assert_allclose(mean[cols("ref")], model.predict_proba(R), atol=1e-5)
     expected = deepsea_output(fr, fa, rr, ra)
     for score in ("ref", "alt", "diff", "logfc", "effect", "abs_diff"):

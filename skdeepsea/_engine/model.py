@@ -25,9 +25,7 @@ from .._architectures import SIZE_PARAMS
 from ..losses import WeightedBinaryCrossentropy
 from ..network import build_architecture
 from ..preprocessing import complement_channels
-
-MIXED_PRECISION = {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
-DEFAULT_LEARNING_RATE = {"sgd": 0.1, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.001}
+from .params import DEFAULT_LEARNING_RATE, MIXED_PRECISION
 
 
 class ReverseComplement(keras.layers.Layer):

@@ -1,15 +1,76 @@
 """Every parameter of the estimator checked before any work, each error naming its parameter."""
 
 import os
+from numbers import Integral, Real
 
 import numpy as np
 
-from .._architectures import SIZE_PARAMS, resolve_sizes
-from .._validation import check_network_params, check_number
-from .model import DEFAULT_LEARNING_RATE, MIXED_PRECISION
+from .._architectures import ARCHITECTURES, SIZE_PARAMS, resolve_sizes
+from .._constraints import (
+    ArrayLike,
+    Boolean,
+    InstanceOf,
+    Interval,
+    Options,
+    PathLike,
+    Satisfies,
+    SeedLike,
+    validate_params,
+)
+from .._strands import DEPRECATED, PREDICTION_STRANDS, renamed_strand
+from .._validation import check_network_params
+from ..preprocessing import ALPHABET_CONSTRAINT
 
+# Keras-free here (the model builder imports them), so that the estimator's
+# constraint table does not import Keras with the estimator.
+MIXED_PRECISION = {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+DEFAULT_LEARNING_RATE = {"sgd": 0.1, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.001}
 OPTIMIZERS = tuple(DEFAULT_LEARNING_RATE)
 NETWORK_PARAMS = ("architecture", *SIZE_PARAMS, "l2", "l1_sparsity", "max_kernel_norm")
+
+_POSITIVE = Interval(Integral, 1, None)
+_SIZE = [_POSITIVE, None]  # None: the architecture's published size
+# DeepSEAClassifier._parameter_constraints: what each constructor parameter accepts.
+# The rules between parameters (a dropout rate per block, the LSTM of DanQ only, ...)
+# are check_params' code.
+PARAMETER_CONSTRAINTS = {
+    "architecture": [Options(str, tuple(ARCHITECTURES))],
+    "l2": [Interval(Real, 0, None)],
+    "l1_sparsity": [Interval(Real, 0, None)],
+    "max_kernel_norm": [Interval(Real, 0, None, closed="right"), None],
+    "dropout": [InstanceOf((tuple, list), "a tuple of rates"), None],
+    "conv_filters": [Satisfies(lambda value: isinstance(value, (tuple, list)) and len(value) > 0,
+                               "a non-empty tuple of integers"), None],
+    "kernel_size": _SIZE,
+    "pool_size": _SIZE,
+    "fc_units": _SIZE,
+    "lstm_units": _SIZE,
+    "optimizer": [Options(str, OPTIMIZERS)],
+    "learning_rate": [Interval(Real, 0, None, closed="right"), None],
+    "momentum": [Interval(Real, 0, 1)],
+    "learning_rate_decay": [Interval(Real, 0, None)],
+    "batch_size": [_POSITIVE],
+    "epochs": [_POSITIVE],
+    "steps_per_epoch": [_POSITIVE, None],
+    "early_stopping": [Boolean()],
+    "validation_fraction": [Interval(Real, 0, 0.9, closed="right")],
+    "n_iter_no_change": [_POSITIVE],
+    "class_weight": [None, Options(str, ("balanced",)), dict],
+    "strand": [Options(str, PREDICTION_STRANDS)],
+    "average_strands": [Boolean(), Options(str, (DEPRECATED,))],
+    "add_reverse_complement": [Boolean()],
+    "alphabet": [ALPHABET_CONSTRAINT, None],
+    "input_channels": [_POSITIVE],
+    "shuffle_buffer": [_POSITIVE],
+    "mixed_precision": [None, Options(str, tuple(MIXED_PRECISION))],
+    "data_parallel": [Boolean()],
+    "checkpoint_dir": [PathLike(), None],
+    "checkpoint_every": [_POSITIVE],
+    "warm_start": [Boolean()],
+    "random_state": [SeedLike(generator=False)],  # sklearn's check_random_state
+    "verbose": [Interval(Integral, 0, 2)],
+    "threshold": [Interval(Real, 0, 1), ArrayLike()],  # an array's values: check_threshold
+}
 
 
 def resolve_params(params):
@@ -32,10 +93,17 @@ def resolve_params(params):
     Raises
     ------
     ValueError
-        If ``architecture`` is not one of the family.
+        If ``architecture`` is not one of the family, or the deprecated
+        ``average_strands`` is given but not a bool.
     """
     sizes = resolve_sizes(params["architecture"], {name: params[name] for name in SIZE_PARAMS})
-    return {**params, **sizes}
+    resolved = {**params, **sizes}
+    if "average_strands" in resolved:  # the 0.1 spelling, translated once
+        validate_params(PARAMETER_CONSTRAINTS, {"average_strands": resolved["average_strands"]},
+                        "DeepSEAClassifier")
+        resolved["strand"] = renamed_strand(resolved["strand"], "average_strands",
+                                            resolved.pop("average_strands"), "DeepSEAClassifier")
+    return resolved
 
 
 def _network_params(params):
@@ -46,10 +114,14 @@ def _network_params(params):
 def check_params(params):
     """Raise ValueError naming the first invalid parameter.
 
+    Each parameter is checked against :data:`PARAMETER_CONSTRAINTS`, then the
+    rules between parameters.
+
     Parameters
     ----------
     params : dict
-        The estimator's parameters (``get_params()``).
+        The estimator's parameters (``get_params()``, or those of
+        :func:`resolve_params`).
 
     Raises
     ------
@@ -58,54 +130,21 @@ def check_params(params):
     NotADirectoryError
         If ``checkpoint_dir`` is an existing file.
     """
+    validate_params(PARAMETER_CONSTRAINTS, params, "DeepSEAClassifier")
     check_network_params(sequence_length=None, **_network_params(params))
-    if params["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {params['optimizer']!r}.")
-    for name, low, high, integer, strict, allow_none in (
-        ("learning_rate", 0, None, False, True, True),
-        ("momentum", 0, 1, False, False, False),
-        ("batch_size", 1, None, True, False, False),
-        ("epochs", 1, None, True, False, False),
-        ("validation_fraction", 0, 0.9, False, True, False),
-        ("n_iter_no_change", 1, None, True, False, False),
-        ("verbose", 0, 2, True, False, False),
-        ("input_channels", 1, None, True, False, False),
-        ("learning_rate_decay", 0, None, False, False, False),
-        ("steps_per_epoch", 1, None, True, False, True),
-        ("shuffle_buffer", 1, None, True, False, False),
-        ("checkpoint_every", 1, None, True, False, False),
-    ):
-        check_number(name, params[name], low=low, high=high, integer=integer, strict=strict,
-                     allow_none=allow_none)
-    if params["mixed_precision"] is not None and params["mixed_precision"] not in MIXED_PRECISION:
-        raise ValueError(
-            f"mixed_precision must be None, 'bfloat16' or 'float16', got "
-            f"{params['mixed_precision']!r}."
-        )
-    for name in ("data_parallel", "warm_start", "early_stopping", "average_strands",
-                 "add_reverse_complement"):
-        if not isinstance(params[name], (bool, np.bool_)):
-            raise ValueError(f"{name} must be True or False, got {params[name]!r}.")
     checkpoint_dir = params["checkpoint_dir"]
-    if checkpoint_dir is not None and not isinstance(checkpoint_dir, (str, os.PathLike)):
-        raise ValueError(
-            f"checkpoint_dir must be a directory path or None, got {checkpoint_dir!r}."
-        )
     if checkpoint_dir is not None and os.path.exists(checkpoint_dir) \
             and not os.path.isdir(checkpoint_dir):
         raise NotADirectoryError(
             f"checkpoint_dir {os.fspath(checkpoint_dir)} is a file; give the path of a folder "
             "(created when missing)."
         )
-    if params["input_channels"] != 4 and (params["average_strands"]
+    if params["input_channels"] != 4 and (params["strand"] != "forward"
                                           or params["add_reverse_complement"]):
         raise ValueError(
             f"input_channels={params['input_channels']}: only one-hot DNA (4 channels) has a "
-            "reverse complement; set average_strands=False and add_reverse_complement=False."
+            "reverse complement; set strand='forward' and add_reverse_complement=False."
         )
-    class_weight = params["class_weight"]
-    if not (class_weight is None or class_weight == "balanced" or isinstance(class_weight, dict)):
-        raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {class_weight!r}.")
     check_threshold(params["threshold"])
 
 

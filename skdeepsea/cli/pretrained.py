@@ -127,7 +127,7 @@ def run_import_weights(args, out=None):
     print(
         f"Imported {args.src}: {clf.model_.count_params():,} parameters, "
         f"{len(clf.target_names_)} outputs ({counts}), input {clf.sequence_length_} bp in "
-        f"{clf.alphabet_} order, strands {'averaged' if clf.average_strands else 'not averaged'}.",
+        f"{clf.alphabet_} order, strands {'averaged' if clf.strand == 'mean' else 'not averaged'}.",
         file=out,
     )
     print(f"Saved to {args.out} (load it with skdeepsea.load).", file=out)

@@ -6,25 +6,23 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import located_sequence_error
-from ..preprocessing import OneHotDNA
+from ..preprocessing import one_hot
 from ._scoring import ModelTargets
 
 
 def _predict_frame(model, sequences, index, targets, chunk_size, where):
     """``where(i, position)`` names the place of a sequence's position, for errors."""
     info = ModelTargets(model, targets)
-    encoder = OneHotDNA(alphabet=info.alphabet, sequence_length=info.sequence_length).fit(["A"])
     parts = []
     for start in range(0, len(sequences), chunk_size):
         try:
-            X = encoder.transform(sequences[start:start + chunk_size])
+            X = one_hot(sequences[start:start + chunk_size], info.alphabet, info.sequence_length)
         except ValueError as error:
             located = located_sequence_error(error, lambda i, p: where(start + i, p))
             if located is None:
                 raise
             raise located from error
-        parts.append(model.predict_proba(X)[:, info.indices] if model.target_type_ !=
-                     "binary" else model.predict_proba(X)[:, 1:][:, info.indices])
+        parts.append(model.forward(X, targets=info.indices))
     values = np.concatenate(parts) if parts else np.empty((0, len(info.names)))
     return pd.DataFrame(values, index=index, columns=info.names)
 
@@ -34,7 +32,7 @@ def predict_fasta(model, path, *, targets=None, chunk_size=10_000):
 
     Sequences of another length than the model's are centre-cropped or
     padded with N (as :class:`skdeepsea.OneHotDNA` with ``sequence_length``
-    does); strands are handled as the model's ``average_strands`` says.
+    does); strands are combined as the model's ``strand`` says.
 
     Parameters
     ----------

@@ -6,7 +6,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import located_sequence_error
 from ..preprocessing import OneHotDNA, complement_channels, reverse_complement
-from ..targets import target_indices, unique_target_names
 from ._io import ReadReport, read_variants
 from ._significance import SIGNIFICANCE_SCORES
 from ._products import keras_on_accelerator
@@ -49,16 +48,7 @@ class ModelTargets:
         check_is_fitted(model, "model_")
         if getattr(model, "input_channels", 4) != 4:
             raise ValueError("Variant scoring needs a model of one-hot DNA (input_channels=4).")
-        n_outputs = int(model.model_.outputs[0].shape[-1])
-        names = [str(n) for n in model.target_names_]
-        if model.target_type_ == "binary":
-            names = names[1:]  # the single sigmoid output is the second class
-        if len(names) != n_outputs:
-            names = [f"target_{i}" for i in range(n_outputs)]
-        # One output column per target: DeepSEA's names repeat (its 919 hold 54 twice or more).
-        names = unique_target_names(names)
-        self.indices = np.array(target_indices(names, targets), dtype=int)
-        self.names = [names[i] for i in self.indices]
+        self.indices, self.names = model.output_columns(targets)
         self.sequence_length = int(model.sequence_length_)
         self.alphabet = model.alphabet_
         self.model = model
@@ -71,9 +61,7 @@ def network_predict(model, X, batch_size):
     chunk of windows never exists as float32 (identical outputs, a quarter of
     the memory).
     """
-    from .._engine.inference import predict_batches
-
-    return predict_batches(model.model_, X, batch_size=batch_size).astype(np.float64)
+    return model.forward(X, strand="forward", batch_size=batch_size).astype(np.float64)
 
 
 def effect_scores(p_ref, p_alt, epsilon=None):
