@@ -16,7 +16,7 @@ from .lazy import RowsView, chunk_rows, default_block_size, is_dataset, is_lazy,
 from .batches import OrderedBatches, TrainBatches
 from .inputs import check_X, fit_alphabet, streamed, unpack_dataset
 from .params import check_geometry
-from .targets import TargetEncoder
+from .encoding import TargetEncoder
 from ..preprocessing import check_alphabet
 
 

@@ -28,7 +28,7 @@ from ..preprocessing import DEFAULT_ALPHABET, check_alphabet
 from ._arrays import ArrayDataset, open_arrays
 from ._build import build_dataset, label_bins, profile_name, read_peak_table, read_peaks
 from ._dataset import _BUNDLE_SPLITS, Dataset, open_dataset
-from ._lazy import LazyArray
+from ._lazy_array import LazyArray
 from ._matfile import BUNDLE_ALPHABET
 from ._stream import DEFAULT_CHUNK_ROWS, StreamWriter, channel_reordering
 

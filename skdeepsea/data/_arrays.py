@@ -14,7 +14,7 @@ import h5py
 import numpy as np
 
 from ..preprocessing import DEFAULT_ALPHABET, OneHotDNA, channel_order, check_alphabet
-from ._lazy import LazyArray
+from ._lazy_array import LazyArray
 from ..exceptions import damaged
 from ._stream import open_hdf5
 

@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 
 from ..preprocessing import DEFAULT_ALPHABET, check_alphabet
-from ._lazy import LazyArray
+from ._lazy_array import LazyArray
 from ._matfile import Mat5Reader, Mat73Reader
 from ._stream import StreamReader, is_stream_file, open_hdf5
 
