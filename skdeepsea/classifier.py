@@ -11,7 +11,6 @@ import dataclasses
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import persistence
@@ -435,32 +434,17 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         import keras
 
         from ._backend import enable_compilation_cache
-        from ._checkpoint import read_checkpoint
         from ._engine.loop import TrainingState, fit_loop, training_fingerprint
         from ._engine.model import penalties_from
-        from ._engine.prepare import training_batches
-        from ._engine.processes import barrier, broadcast_seed, process_share
+        from ._engine.prepare import training_batches, training_seeds
+        from ._engine.processes import barrier, process_share
 
         enable_compilation_cache()
         share = process_share(devices)  # this process's slice of every batch
         multi = share.count > 1
-        rng = check_random_state(params["random_state"])
-        seed = None if params["random_state"] is None else int(rng.randint(2**31 - 1))
-        if seed is None and multi:  # every process must build the same weights: process 0's seed
-            seed = broadcast_seed(np.random.SeedSequence().entropy % (2**31 - 1))
+        seed, shuffle_seed, checkpoint = training_seeds(params, multi)
         if seed is not None:
             keras.utils.set_random_seed(seed)
-        checkpoint = None
-        if params["checkpoint_dir"] is not None:
-            checkpoint = read_checkpoint(params["checkpoint_dir"])
-        if checkpoint is not None:
-            shuffle_seed = checkpoint[0]["shuffle_seed"]
-        elif params["random_state"] is not None:
-            shuffle_seed = int(rng.randint(2**31 - 1))
-        else:
-            shuffle_seed = int(np.random.SeedSequence().entropy % (2**31 - 1))
-            if multi:
-                shuffle_seed = broadcast_seed(shuffle_seed)
         batches, validation = training_batches(params, data, shuffle_seed=shuffle_seed,
                                                multiple=len(devices or [None]), share=share)
         fingerprint = training_fingerprint(params, data, batches, validation)
@@ -763,26 +747,10 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
 
     def _decision_thresholds(self):
         """``threshold`` checked against the fitted targets, one number per output column."""
-        check_is_fitted(self, "model_")
-        from ._engine.params import check_threshold
+        from ._engine.thresholds import decision_thresholds
 
-        threshold = check_threshold(self.threshold)
-        if self.target_type_ == "multiclass":
-            if threshold.shape != () or threshold != 0.5:
-                raise ValueError(
-                    f"threshold={self.threshold!r}, but this DeepSEAClassifier is multiclass: "
-                    "it predicts the most probable class; leave threshold at 0.5."
-                )
-            return threshold[None]
-        n_outputs = len(self.target_names_) if self.target_type_ == "multilabel-indicator" else 1
-        if threshold.ndim == 0:
-            return np.full(n_outputs, float(threshold))
-        if threshold.shape != (n_outputs,):
-            raise ValueError(
-                f"threshold has {threshold.size} values, but this DeepSEAClassifier has "
-                f"{n_outputs} target(s): give one number, or one per target."
-            )
-        return threshold
+        check_is_fitted(self, "model_")
+        return decision_thresholds(self.threshold, self.target_type_, len(self.target_names_))
 
     def score(self, X, y, sample_weight=None):
         """Mean ROC AUC over the targets with both classes in ``y`` (not accuracy).
@@ -846,32 +814,12 @@ class DeepSEAClassifier(ClassifierMixin, BaseEstimator):
         ValueError
             For a multiclass model, or labels that do not match the targets.
         """
-        import warnings
+        from ._engine.thresholds import tuned_thresholds
 
-        from sklearn.preprocessing import label_binarize
-
-        from .metrics import best_thresholds
-
-        current = self._decision_thresholds()
-        if self.target_type_ == "multiclass":
-            raise ValueError("tune_thresholds needs a binary or multilabel DeepSEAClassifier; "
-                             "this one is multiclass.")
-        proba = self.predict_proba(X)
-        y = np.asarray(y)
-        if self.target_type_ == "binary":
-            y = label_binarize(y, classes=self.classes_)
-            proba = proba[:, 1:]
-        best = best_thresholds(y, proba, metric=metric, sample_weight=sample_weight)
-        untuned = np.isnan(best)
-        if untuned.any():
-            names = self.target_names_[untuned] if len(best) > 1 else ["the positive class"]
-            warnings.warn(
-                f"{int(untuned.sum())} target(s) have one class only in y and keep their "
-                f"threshold: {', '.join(map(str, names[:5]))}{', ...' if untuned.sum() > 5 else ''}.",
-                stacklevel=2,
-            )
-        chosen = np.where(untuned, current, best)
-        threshold = float(chosen[0]) if self.target_type_ == "binary" else chosen.tolist()
+        threshold = tuned_thresholds(
+            y, lambda: self.predict_proba(X), self._decision_thresholds(),
+            target_type=self.target_type_, classes=self.classes_,
+            target_names=self.target_names_, metric=metric, sample_weight=sample_weight)
         return self.set_params(threshold=threshold)
 
     def target_classifier(self, target):

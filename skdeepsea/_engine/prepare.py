@@ -228,3 +228,46 @@ def _hold_out_blocks(X, targets, blocks, params, seed):
     held = np.zeros(len(blocks), dtype=bool)
     held[rng.choice(len(blocks), n_val, replace=False)] = True
     return blocks[~held], (RowsView(X, blocks[held]), RowsView(targets, blocks[held]))
+
+
+def training_seeds(params, multi):
+    """The seeds of a fit, and the checkpoint it resumes from.
+
+    Parameters
+    ----------
+    params : dict
+        The resolved parameters.
+    multi : bool
+        A multi-process job: seeds not fixed by ``random_state`` are process
+        0's, so every process builds the same weights and batch order.
+
+    Returns
+    -------
+    seed : int or None
+        Keras' seed for the weights and dropout; None: not fixed.
+    shuffle_seed : int
+        The batch order's (a resumed run keeps its checkpoint's).
+    checkpoint : tuple or None
+        ``_checkpoint.read_checkpoint`` of ``checkpoint_dir``.
+    """
+    from sklearn.utils import check_random_state
+
+    from .._checkpoint import read_checkpoint
+    from .processes import broadcast_seed
+
+    rng = check_random_state(params["random_state"])
+    seed = None if params["random_state"] is None else int(rng.randint(2**31 - 1))
+    if seed is None and multi:
+        seed = broadcast_seed(np.random.SeedSequence().entropy % (2**31 - 1))
+    checkpoint = None
+    if params["checkpoint_dir"] is not None:
+        checkpoint = read_checkpoint(params["checkpoint_dir"])
+    if checkpoint is not None:
+        shuffle_seed = checkpoint[0]["shuffle_seed"]
+    elif params["random_state"] is not None:
+        shuffle_seed = int(rng.randint(2**31 - 1))
+    else:
+        shuffle_seed = int(np.random.SeedSequence().entropy % (2**31 - 1))
+        if multi:
+            shuffle_seed = broadcast_seed(shuffle_seed)
+    return seed, shuffle_seed, checkpoint

@@ -25,6 +25,7 @@ __all__ = [
     "ReadReport",
     "VariantFeatures",
     "VariantSignificance",
+    "attribute_variants",
     "deepsea_feature_names",
     "deepsea_target_names",
     "effect_scores",
