@@ -6,27 +6,13 @@ process, ``_distributed`` on a cluster), so that neither imports the other.
 
 import contextlib
 import os
-from numbers import Integral, Real
 
-import numpy as np
 import pandas as pd
 
 from .._atomic import atomic_path, check_output_path
-from .._constraints import (
-    Boolean,
-    HasMethods,
-    InstanceOf,
-    Interval,
-    Options,
-    PathLike,
-    Satisfies,
-    validate_params,
-)
-from .._validation import CLIENT
-from ..genome import Genome
+from .._constraints import Boolean, Options, PathLike, validate_params
 from ._distributed import score_on_cluster, write_on_cluster
-from ._evalues import EValueTransformer
-from ._io import _MALFORMED_MODES, ReadReport
+from ._io import ReadReport
 from ._output import (
     FORMATS,
     SignificanceTable,
@@ -39,48 +25,14 @@ from ._output import (
 )
 from ._scoring import (
     INFO_COLUMNS,
+    SCORE_CONSTRAINTS,
     SCORES,
-    STRANDS,
     ModelTargets,
     column_name,
     iter_variant_scores,
     output_scores,
 )
-from ._significance import VariantSignificance
-from ._strategy import METHODS
-from ._windows import CONTIG_ENDS
 
-_POSITIVE = Interval(Integral, 1, None)
-_MODEL = HasMethods(("predict_proba",), "a fitted DeepSEAClassifier")
-# What each parameter of score_variants accepts, in the order checked: the options
-# first, then the inputs. The rules between parameters (worker_threads needs client,
-# significance needs strand="mean", ...) are code.
-SCORE_CONSTRAINTS = {
-    "client": CLIENT,
-    "targets": [None, Satisfies(
-        lambda value: isinstance(value, (str, Integral, list, tuple, np.ndarray, pd.Index)),
-        "a target name or index, or a list of them")],
-    "strand": [Options(str, STRANDS)],
-    "max_indel_length": [Interval(Integral, 0, None)],
-    "ref_mismatch": [Options(str, ("skip", "score"))],
-    "on_malformed": [Options(str, _MALFORMED_MODES)],
-    "chunk_size": [_POSITIVE],
-    "batch_size": [_POSITIVE, None],
-    "epsilon": [Interval(Real, 0, 0.5, closed="left"), None],
-    "scores": [Satisfies(lambda value: isinstance(value, (list, tuple)) and len(value) > 0
-                         and all(isinstance(name, str) for name in value),
-                         f"a tuple of score names from {SCORES}")],
-    "evalues": [None, InstanceOf(EValueTransformer, "an EValueTransformer")],
-    "significance": [None, InstanceOf(VariantSignificance, "a VariantSignificance")],
-    "report": [None, InstanceOf(ReadReport, "a ReadReport")],
-    "partition_size": [_POSITIVE],
-    "worker_threads": [Satisfies(_POSITIVE.accepts, "a positive int"), None],
-    "contig_ends": [Options(str, CONTIG_ENDS)],
-    "method": [Options(str, METHODS)],
-    "model": [_MODEL],
-    "variants": [PathLike(), InstanceOf(pd.DataFrame, "a pandas.DataFrame")],
-    "genome": [InstanceOf(Genome, "a Genome"), PathLike()],
-}
 # write_variant_scores: a saved model's path too, and the output's parameters.
 WRITE_CONSTRAINTS = {
     **SCORE_CONSTRAINTS,
@@ -88,7 +40,7 @@ WRITE_CONSTRAINTS = {
     "format": [None, Options(str, FORMATS)],
     "progress": [Boolean()],
     "significance_out": [None, PathLike()],
-    "model": [_MODEL, PathLike()],
+    "model": [*SCORE_CONSTRAINTS["model"], PathLike()],
 }
 
 

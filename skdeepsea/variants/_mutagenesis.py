@@ -7,6 +7,8 @@ The heatmap, :func:`plot_mutagenesis`, is drawn by
 import numpy as np
 import pandas as pd
 
+from .._constraints import Options, validate_params
+from .._strands import PREDICTION_STRANDS
 from ..plotting.mutagenesis import plot_mutagenesis
 from ..preprocessing import (
     channel_order,
@@ -16,12 +18,19 @@ from ..preprocessing import (
 )
 from ._scoring import ModelTargets, network_predict, strand_scores
 from ._products import available_cores
-from ._strategy import check_method, choose_method
+from ._strategy import METHODS, choose_method
 
 __all__ = ["MutagenesisResult", "in_silico_mutagenesis", "plot_mutagenesis"]
 
 BASES = "ACGT"
 _CHUNK = 512  # mutants held in memory at once by the naive method
+# What in_silico_mutagenesis's options accept: a prediction's strands (not variant
+# scoring's "max"), and every method but "device" (a path of variant scoring only).
+# start and end are checked against each other and the model's length, in code.
+MUTAGENESIS_CONSTRAINTS = {
+    "strand": [Options(str, PREDICTION_STRANDS)],
+    "method": [Options(str, tuple(m for m in METHODS if m != "device"))],
+}
 
 
 class MutagenesisResult:
@@ -172,9 +181,8 @@ def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None
         ``end``, ``strand`` or ``method``, or ``method="fast"`` with a network
         it does not apply to.
     """
-    if strand not in ("mean", "forward"):
-        raise ValueError(f"strand must be 'mean' or 'forward', got {strand!r}.")
-    check_method(method, device=False)
+    validate_params(MUTAGENESIS_CONSTRAINTS, {"strand": strand, "method": method},
+                    "in_silico_mutagenesis")
     info = ModelTargets(model, targets)
     if not isinstance(sequence, str):
         raise TypeError(f"sequence must be a str, got {type(sequence).__name__}.")

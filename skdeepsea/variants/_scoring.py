@@ -1,21 +1,60 @@
 """Scoring variants with a fitted DeepSEAClassifier: windows -> network -> effect scores."""
 
+from numbers import Integral, Real
+
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from .._constraints import HasMethods, InstanceOf, Interval, Options, PathLike, Satisfies, \
+    validate_params
+from .._strands import STRANDS, check_strand
+from .._validation import CLIENT
 from ..exceptions import located_sequence_error
-from ..preprocessing import OneHotDNA, complement_channels, reverse_complement
-from ._io import ReadReport, read_variants
-from ._significance import SIGNIFICANCE_SCORES
+from ..genome import Genome
+from ..preprocessing import complement_channels, one_hot, reverse_complement
+from ._evalues import EValueTransformer
+from ._io import _MALFORMED_MODES, ReadReport, read_variants
+from ._significance import SIGNIFICANCE_SCORES, VariantSignificance
 from ._products import keras_on_accelerator
-from ._strategy import check_method, choose_method
+from ._strategy import METHODS, choose_method
 from ._windows import CONTIG_ENDS, variant_index, variant_windows
 
 SCORES = ("ref", "alt", "diff", "logfc", "abs_diff", "effect")
-STRANDS = ("mean", "forward", "max")
 INFO_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line", "ref_match", "padded", "scored",
                 "reason"]
+
+_POSITIVE = Interval(Integral, 1, None)
+# What each parameter of score_variants accepts, in the order checked: the options
+# first, then the inputs. iter_variant_scores takes all but the cluster's (client,
+# partition_size, worker_threads). The rules between parameters (worker_threads needs
+# client, significance needs strand="mean", ...) are code.
+SCORE_CONSTRAINTS = {
+    "client": CLIENT,
+    "targets": [None, Satisfies(
+        lambda value: isinstance(value, (str, Integral, list, tuple, np.ndarray, pd.Index)),
+        "a target name or index, or a list of them")],
+    "strand": [Options(str, STRANDS)],
+    "max_indel_length": [Interval(Integral, 0, None)],
+    "ref_mismatch": [Options(str, ("skip", "score"))],
+    "on_malformed": [Options(str, _MALFORMED_MODES)],
+    "chunk_size": [_POSITIVE],
+    "batch_size": [_POSITIVE, None],
+    "epsilon": [Interval(Real, 0, 0.5, closed="left"), None],
+    "scores": [Satisfies(lambda value: isinstance(value, (list, tuple)) and len(value) > 0
+                         and all(isinstance(name, str) and name in SCORES for name in value),
+                         f"a tuple of score names from {SCORES}")],
+    "evalues": [None, InstanceOf(EValueTransformer, "an EValueTransformer")],
+    "significance": [None, InstanceOf(VariantSignificance, "a VariantSignificance")],
+    "report": [None, InstanceOf(ReadReport, "a ReadReport")],
+    "partition_size": [_POSITIVE],
+    "worker_threads": [Satisfies(_POSITIVE.accepts, "a positive int"), None],
+    "contig_ends": [Options(str, CONTIG_ENDS)],
+    "method": [Options(str, METHODS)],
+    "model": [HasMethods(("predict_proba",), "a fitted DeepSEAClassifier")],
+    "variants": [PathLike(), InstanceOf(pd.DataFrame, "a pandas.DataFrame")],
+    "genome": [InstanceOf(Genome, "a Genome"), PathLike()],
+}
 
 
 def column_name(score, target):
@@ -135,8 +174,7 @@ def strand_scores(fwd_ref, fwd_alt, rc_ref=None, rc_alt=None, strand="mean", eps
     scores : dict of str to ndarray of shape (n, T)
         ``ref``, ``alt``, ``diff``, ``logfc``, ``abs_diff`` and ``effect``.
     """
-    if strand not in STRANDS:
-        raise ValueError(f"strand must be one of {STRANDS}, got {strand!r}.")
+    check_strand(strand, tuple(STRANDS))
     forward = effect_scores(fwd_ref, fwd_alt, epsilon)
     if strand == "forward":
         return forward
@@ -151,7 +189,7 @@ def strand_scores(fwd_ref, fwd_alt, rc_ref=None, rc_alt=None, strand="mean", eps
     return mean
 
 
-def _snv_probabilities(network, encoder, ref_windows, alt_windows, strand, batch_size):
+def _snv_probabilities(network, alphabet, ref_windows, alt_windows, strand, batch_size):
     """The four probability arrays of SNVs from their reference windows' activations.
 
     Identical reference windows (the ALT alleles of one site) run once; each
@@ -162,14 +200,15 @@ def _snv_probabilities(network, encoder, ref_windows, alt_windows, strand, batch
     L = network.length
     centre = variant_index(L)
     unique, reference_of = np.unique(np.array(ref_windows, dtype=object), return_inverse=True)
-    references = np.asarray(encoder.transform(list(unique)))
-    rows = np.asarray(encoder.transform([w[centre] for w in alt_windows]), dtype=np.float32)[:, 0]
+    references = np.asarray(one_hot(list(unique), alphabet, dtype="uint8"))
+    rows = np.asarray(one_hot([w[centre] for w in alt_windows], alphabet, dtype="uint8"),
+                      dtype=np.float32)[:, 0]
     positions = np.full(len(rows), centre)
     if strand != "forward":
-        complement = np.asarray(complement_channels(encoder.alphabet))
+        complement = np.asarray(complement_channels(alphabet))
         reference_of = np.concatenate([reference_of, reference_of + len(unique)])
         references = np.concatenate(
-            [references, np.asarray(reverse_complement(references, alphabet=encoder.alphabet))])
+            [references, np.asarray(reverse_complement(references, alphabet=alphabet))])
         rows = np.concatenate([rows, rows[:, complement]])
         positions = np.concatenate([positions, np.full(len(positions), L - 1 - centre)])
     reference_out, alt_out = network.predict(references, reference_of, positions, rows,
@@ -181,7 +220,7 @@ def _snv_probabilities(network, encoder, ref_windows, alt_windows, strand, batch
     return parts
 
 
-def _device_snv_probabilities(targets, encoder, ref_windows, alt_windows, strand, batch_size):
+def _device_snv_probabilities(targets, ref_windows, alt_windows, strand, batch_size):
     """The probability arrays of SNVs, their alternative and reverse-complement windows
     made on the device (:func:`skdeepsea.variants._device.snv_predictor`).
 
@@ -193,11 +232,12 @@ def _device_snv_probabilities(targets, encoder, ref_windows, alt_windows, strand
     from ._device import snv_predictor
 
     centre = variant_index(targets.sequence_length)
-    packed = np.concatenate([np.asarray(encoder.transform(ref_windows)),
-                             np.asarray(encoder.transform([w[centre] for w in alt_windows]))],
-                            axis=1)
+    alphabet = targets.alphabet
+    packed = np.concatenate([np.asarray(one_hot(ref_windows, alphabet, dtype="uint8")),
+                             np.asarray(one_hot([w[centre] for w in alt_windows], alphabet,
+                                                dtype="uint8"))], axis=1)
     strands = 1 if strand == "forward" else 2
-    model = snv_predictor(targets.model.model_, encoder.alphabet, centre, strands)
+    model = snv_predictor(targets.model.model_, alphabet, centre, strands)
     out = predict_batches(model, packed, batch_size=max(1, batch_size // (2 * strands)))
     return [out[:, j] for j in range(2 * strands)]
 
@@ -233,8 +273,6 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
     # "effect" is always computed: e-values rank it even when it is not written.
     needed = set(scores) | {"effect"} | (set(SIGNIFICANCE_SCORES) if significance else set())
     values = {s: np.full((n, T), np.nan) for s in needed}
-    # uint8 into the network: a quarter of the memory of float32.
-    encoder = OneHotDNA(alphabet=targets.alphabet, dtype="uint8").fit(["A"])
     batch_size = batch_size or targets.model.batch_size
 
     def store(chosen, parts):
@@ -252,15 +290,17 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
     if substituted.size:
         windows = ([ref_windows[i] for i in substituted], [alt_windows[i] for i in substituted])
         if snv_method == "device":
-            store(substituted, _device_snv_probabilities(targets, encoder, *windows, strand,
+            store(substituted, _device_snv_probabilities(targets, *windows, strand,
                                                          batch_size))
         else:
-            store(substituted, _snv_probabilities(snv_method, encoder, *windows, strand,
+            store(substituted, _snv_probabilities(snv_method, targets.alphabet, *windows, strand,
                                                   batch_size))
     full = np.setdiff1d(keep, substituted)
     if full.size:
-        forward = np.asarray(encoder.transform([ref_windows[i] for i in full] +
-                                               [alt_windows[i] for i in full]))
+        # uint8 into the network: a quarter of the memory of float32.
+        forward = np.asarray(one_hot([ref_windows[i] for i in full] +
+                                     [alt_windows[i] for i in full], targets.alphabet,
+                                     dtype="uint8"))
         if strand != "forward":
             forward = np.concatenate(
                 [forward, np.asarray(reverse_complement(forward, alphabet=targets.alphabet))])
@@ -287,17 +327,16 @@ def score_chunk(targets, genome, variants, *, strand="mean", max_indel_length=10
 
 
 def _window_error(error, genome, chunk, targets, max_indel_length):
-    """OneHotDNA's error about a window, told by the variant (and line) whose window it is."""
+    """one_hot's error about a window, told by the variant (and line) whose window it is."""
     if located_sequence_error(error, lambda i, position: "") is None:
         return None  # not about a character of a sequence
     ref_windows, alt_windows, _ = variant_windows(
         genome, chunk, targets.sequence_length, max_indel_length=max_indel_length,
         ref_mismatch="score", contig_ends="pad")
-    encoder = OneHotDNA(alphabet=targets.alphabet).fit(["A"])
     for i, windows in enumerate(zip(ref_windows, alt_windows)):
         for kind, window in zip(("reference", "alternative"), windows):
             try:
-                encoder.transform([window or "A"])
+                one_hot([window or "A"], targets.alphabet)
             except ValueError as window_error:
                 row = chunk.iloc[i]
                 line = f", line {row['line']}" if "line" in row else ""
@@ -319,20 +358,9 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
     chunk : pandas.DataFrame
         The scores of up to ``chunk_size`` variants (ALT alleles).
     """
-    from ..genome import Genome
-
-    if ref_mismatch not in ("skip", "score"):
-        raise ValueError(f"ref_mismatch must be 'skip' or 'score', got {ref_mismatch!r}.")
-    if strand not in STRANDS:
-        raise ValueError(f"strand must be one of {STRANDS}, got {strand!r}.")
-    if contig_ends not in CONTIG_ENDS:
-        raise ValueError(f"contig_ends must be one of {CONTIG_ENDS}, got {contig_ends!r}.")
-    check_method(method)
-    unknown = [s for s in scores if s not in SCORES]
-    if unknown:
-        raise ValueError(f"Unknown score(s) {unknown}; choose from {SCORES}.")
-    if int(max_indel_length) < 0:
-        raise ValueError(f"max_indel_length must be >= 0, got {max_indel_length!r}.")
+    # progress: the bar of write_variant_scores, not a user's parameter.
+    validate_params(SCORE_CONSTRAINTS, {name: value for name, value in locals().items()
+                                        if name != "progress"}, "iter_variant_scores")
     output_scores(scores, evalues, significance)
     model_targets = ModelTargets(model, targets)
     if significance is not None:
