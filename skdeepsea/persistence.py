@@ -22,13 +22,13 @@ never leaves a file that looks whole.
 import io
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 
 import numpy as np
 
 from ._atomic import atomic_path
+from ._engine.archive import model_from_bytes, model_to_bytes
 from ._engine.fitted import FittedState
 from .exceptions import damaged
 
@@ -38,26 +38,6 @@ _DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 FORMAT_VERSION = 1
 
 
-def model_to_bytes(model):
-    """Serialise a Keras model to the bytes of a ``.keras`` archive.
-
-    Parameters
-    ----------
-    model : keras.Model
-        The model; a compiled one is saved with its optimizer state.
-
-    Returns
-    -------
-    data : bytes
-        The archive.
-    """
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.keras")
-        model.save(path)
-        with open(path, "rb") as f:
-            return f.read()
-
-
 def _without_optimizer(model):
     """An uncompiled view of the model's layers: Keras saves no optimizer for it."""
     import keras
@@ -65,31 +45,6 @@ def _without_optimizer(model):
     if getattr(model, "optimizer", None) is None:
         return model
     return keras.Model(model.input, model.output, name=model.name)
-
-
-def model_from_bytes(data):
-    """Load a Keras model from the bytes of a ``.keras`` archive (safe mode).
-
-    Parameters
-    ----------
-    data : bytes
-        The archive, as written by :func:`model_to_bytes`.
-
-    Returns
-    -------
-    model : keras.Model
-        The model; compiled, with its optimizer state, when the archive holds one.
-    """
-    import keras
-
-    # Registers the custom loss and torch_threshold (of imported weights) for deserialisation.
-    from . import losses, network  # noqa: F401
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.keras")
-        with open(path, "wb") as f:
-            f.write(data)
-        return keras.saving.load_model(path, compile=True, safe_mode=True)
 
 
 def _to_json(value):

@@ -195,9 +195,12 @@ class TargetClassifier(ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
             0 or 1, as the model's ``predict`` column of the target.
         """
+        from ._engine.thresholds import decision_thresholds
+
         model = self._model()
         index = self._index(model)
-        threshold = model._decision_thresholds()[index]
+        threshold = decision_thresholds(model.threshold, model.target_type_,
+                                        len(model.target_names_))[index]
         return (self.predict_proba(X)[:, 1] > threshold).astype(int)
 
     def __sklearn_tags__(self):

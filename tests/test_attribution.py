@@ -376,7 +376,8 @@ def test_attribution_imports_no_variants_module_and_shares_attribute_variants():
     assert run.stdout.strip() == "[]", run.stdout
     from skdeepsea import attribution, variants
 
-    assert attribution.attribute_variants is variants.attribute_variants
+    with pytest.warns(FutureWarning, match="moved to skdeepsea.variants.attribute_variants"):
+        assert attribution.attribute_variants is variants.attribute_variants
 
 
 def test_bad_input_is_refused_with_a_clear_message(network):

@@ -187,6 +187,6 @@ def localized(network):
     every process. The copy (the model, its optimizer state included, saved
     and loaded in memory) is an ordinary one-process model.
     """
-    from ..persistence import model_from_bytes, model_to_bytes
+    from .archive import model_from_bytes, model_to_bytes
 
     return model_from_bytes(model_to_bytes(network))

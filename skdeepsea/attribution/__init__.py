@@ -24,8 +24,8 @@ DeepLIFT re-runs the network's own layers with each nonlinear layer wrapped in
 the rule :data:`DEEPLIFT_RULES` gives its class (a value that is the layer's
 output, a gradient that is DeepLIFT's multiplier, written with
 ``keras.ops.stop_gradient``); add a rule there for a layer of your own.
-:func:`attribute_variants` (of :mod:`skdeepsea.variants`, also importable from
-here) explains both alleles of variants. ``METHODS`` is the former name of
+:func:`skdeepsea.variants.attribute_variants` explains both alleles of variants
+(importable from here until 0.3, with a ``FutureWarning``). ``METHODS`` is the former name of
 :data:`ATTRIBUTION_METHODS`.
 """
 
@@ -41,7 +41,6 @@ __all__ = [
     "METHODS",
     "activation_rule",
     "attribute",
-    "attribute_variants",
     "dinucleotide_shuffle",
     "max_pooling_rule",
     "read_attributions",
@@ -53,10 +52,15 @@ METHODS = ATTRIBUTION_METHODS
 
 
 def __getattr__(name):
-    # Variant attribution lives with the other variant analyses, which import this package:
-    # imported on first use, so that importing this package imports no variants module.
+    # attribute_variants moved to skdeepsea.variants in 0.2 (variants import this package); the
+    # former import path works, with a warning, until 0.3.
     if name == "attribute_variants":
+        import warnings
+
         from ..variants._attribution import attribute_variants
 
+        warnings.warn("skdeepsea.attribution.attribute_variants moved to "
+                      "skdeepsea.variants.attribute_variants; the former path goes in 0.3.",
+                      FutureWarning, stacklevel=2)
         return attribute_variants
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

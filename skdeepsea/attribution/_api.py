@@ -7,6 +7,7 @@ import warnings
 
 import keras
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ..preprocessing import OneHotDNA, check_alphabet, complement_channels
 from ._deeplift import explained_model
@@ -320,13 +321,14 @@ def _model_parts(model, alphabet, targets):
     from ..targets import target_indices
 
     if not isinstance(model, keras.Model):
-        from ..variants._scoring import ModelTargets
-
-        info = ModelTargets(model, targets)
-        if alphabet is not None and check_alphabet(alphabet) != info.alphabet:
+        check_is_fitted(model, "model_")
+        if model.input_channels != 4:
+            raise ValueError("Attribution needs a model of one-hot DNA (input_channels=4).")
+        indices, names = model.output_columns(targets)
+        if alphabet is not None and check_alphabet(alphabet) != model.alphabet_:
             raise ValueError(f"alphabet={alphabet!r} differs from the model's base order "
-                             f"{info.alphabet!r}.")
-        return model.model_, info.alphabet, info.names, info.indices.tolist()
+                             f"{model.alphabet_!r}.")
+        return model.model_, model.alphabet_, names, indices.tolist()
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ValueError("The Keras model must have one input and one output, got "
                          f"{len(model.inputs)} and {len(model.outputs)}.")

@@ -92,7 +92,7 @@ def plot_variant_attributions(ref, alt, index=0, *, target=0, position=None, fla
     ----------
     ref, alt : skdeepsea.attribution.Attributions
         Scores of the reference and alternative windows (e.g. from
-        :func:`skdeepsea.attribution.attribute_variants`).
+        :func:`skdeepsea.variants.attribute_variants`).
     index : int, default=0
         Which variant (row of ``ref`` and ``alt``).
     target : str or int, default=0
