@@ -273,7 +273,7 @@ def test_beluga_state_dict_imports_with_identical_outputs(tmp_path):
     rng = np.random.default_rng(0)
     seqs = ["".join(rng.choice(list("ACGT"), length)) for _ in range(6)]
     for alphabet in ("ATGC", "ACGT"):
-        clf = load_deepsea(path, names, verify=False, alphabet=alphabet, average_strands=False)
+        clf = load_deepsea(path, names, verify=False, alphabet=alphabet, strand="forward")
         assert clf.architecture == "beluga" and clf.model_.name == "beluga"
         assert clf.conv_filters == filters and clf.sequence_length_ == length
         assert list(clf.target_names_) == [f"Cell{i}_DNase_None" for i in range(4)]
@@ -311,7 +311,7 @@ def test_published_beluga_weights_golden():
     path = os.environ["SKDEEPSEA_BELUGA_WEIGHTS"]
     with open(path, "rb") as f:
         assert hashlib.md5(f.read()).hexdigest() == "62360f2db4ac96554d28d058b50ab654"
-    clf = load_deepsea(path, verify=True, average_strands=False)
+    clf = load_deepsea(path, verify=True, strand="forward")
     assert clf.model_.get_layer("fc").kernel.shape == (67840, 2003)
     assert len(clf.target_names_) == 2002 and clf.sequence_length_ == 2000
     module, torch = _torch_beluga((320, 480, 640), 8, 2003, 2002, 67840)

@@ -7,6 +7,7 @@ with nothing written or changed. The command-line cases check the one line on st
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -236,6 +237,8 @@ def test_torch7_weights_with_nan_are_refused_naming_the_module(tmp_path):
     ({"pool_size": 0}, "pool_size"), ({"pool_size": 2.5}, "pool_size"),
     ({"sequence_length": 0}, "sequence_length"), ({"sequence_length": "50"}, "sequence_length"),
     ({"backward_direction": "backward"}, "backward_direction"), ({"batch_size": 0}, "batch_size"),
+    ({"strand": "both"}, "strand='both'"), ({"strand": "mean", "average_strands": True},
+                                            "average_strands=True is the former name"),
 ])
 def test_load_danq_options_are_named(tmp_path, options, name):
     path = write_danq(tmp_path / "DanQ_small.hdf5", danq_arrays())
@@ -245,7 +248,8 @@ def test_load_danq_options_are_named(tmp_path, options, name):
 
 @pytest.mark.parametrize("options, name", [
     ({"sequence_length": 0}, "sequence_length"), ({"sequence_length": 99.5}, "sequence_length"),
-    ({"batch_size": 0}, "batch_size"),
+    ({"batch_size": 0}, "batch_size"), ({"strand": "max"}, "strand='max'"),
+    ({"strand": "forward", "average_strands": False}, "average_strands=False is the former name"),
 ])
 def test_load_deepsea_options_are_named(tmp_path, options, name):
     torch = pytest.importorskip("torch")
@@ -270,6 +274,36 @@ def test_import_weights_refuses_options_of_another_format(tmp_path, capsys, kind
     assert_one_line(argv + ([] if kind == "danq" else ["--no-verify"]), capsys, 1, option[0],
                     os.path.basename(src))
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ the shared build path
+
+SMALL_DEEPSEA = {"architecture": "deepsea", "conv_filters": (6, 8, 10), "kernel_size": 8,
+                 "pool_size": 4, "fc_units": 12, "dropout": (0.2, 0.2, 0.5)}
+SMALL_DANQ = {"architecture": "danq", "conv_filters": (4,), "kernel_size": 5, "pool_size": 3,
+              "lstm_units": 3, "fc_units": 6, "dropout": (0.2, 0.5)}
+
+
+@pytest.mark.parametrize("params, length, layer, shapes, options", [
+    (SMALL_DEEPSEA, 200, "conv1", [(8, 4, 7), (6,)], {}),
+    (SMALL_DEEPSEA, 200, "output", [(12, 4), (5,)], {}),
+    (SMALL_DANQ, 50, "lstm_backward", [(4, 12), (4, 12), (12,)],
+     {"backward_direction": "forward"}),
+    (SMALL_DANQ, 50, "bilstm.backward_layer", [(4, 12), (3, 12), (11,)], {}),
+])
+def test_build_path_refuses_a_weight_of_the_wrong_shape_naming_the_layer(params, length, layer,
+                                                                          shapes, options):
+    from skdeepsea.pretrained._build import fitted_estimator
+
+    arrays = [np.zeros(shape, np.float32) for shape in shapes]
+    with pytest.raises(ValueError, match=rf"w\.file: the weights for layer '{layer}' have shapes "
+                                         rf"\[{re_shapes(shapes)}\]; the network .* expects"):
+        fitted_estimator("w.file", params, length, [f"t{i}" for i in range(5)], {layer: arrays},
+                         **options)
+
+
+def re_shapes(shapes):
+    return ", ".join(re.escape(str(shape)) for shape in shapes)
 
 
 # ------------------------------------------------------------------ warm start

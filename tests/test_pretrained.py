@@ -11,6 +11,7 @@ import os
 import struct
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -80,13 +81,13 @@ def one_hot(n, length, alphabet="ATGC", seed=0):
     return OneHotDNA(alphabet=alphabet).fit_transform(sequences), sequences
 
 
-def torch_reference(core, X, alphabet="ATGC", average_strands=True):
+def torch_reference(core, X, alphabet="ATGC", strand="mean"):
     """PyTorch's outputs for one-hot X (n, L, 4) in ``alphabet`` order: the zoo's computation."""
     agct = np.asarray(X)[:, :, [alphabet.index(b) for b in "AGCT"]]
     x = torch.tensor(np.ascontiguousarray(agct.transpose(0, 2, 1)[:, :, None, :]))
     with torch.no_grad():
         forward = core(x).numpy()
-        if not average_strands:
+        if strand == "forward":
             return forward
         # In A,G,C,T order the complement is a flip of the base axis (as the zoo's ConcatenateRC).
         reverse = core(torch.flip(x, dims=[1, 3])).numpy()
@@ -264,9 +265,9 @@ def test_full_size_matches_pytorch(full):
     assert clf.model_.count_params() == 52_843_119
     assert clf.model_.get_layer("fc").kernel.shape == (50_880, 925)
     X, _ = one_hot(3, 1000, seed=1)
-    for average in (True, False):
-        clf.set_params(strand="mean" if average else "forward")
-        expected = torch_reference(core, X, average_strands=average)
+    for strand in ("mean", "forward"):
+        clf.set_params(strand=strand)
+        expected = torch_reference(core, X, strand=strand)
         assert expected.std() > 0.1  # outputs spread: a wrong reordering could not hide
         np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-5, rtol=0)
     clf.set_params(strand="mean")
@@ -290,10 +291,10 @@ def test_import_matches_pytorch(small, kind, averaged):
     clf = load_small(small[kind])
     assert (clf.strand == "mean") is averaged  # from the layout: "2." and Torch7 average
     X, _ = one_hot(8, SMALL_NET["length"], seed=3)
-    for average in (True, False):
-        clf.set_params(strand="mean" if average else "forward")
+    for strand in ("mean", "forward"):
+        clf.set_params(strand=strand)
         np.testing.assert_allclose(
-            clf.predict_proba(X), torch_reference(small["core"], X, average_strands=average),
+            clf.predict_proba(X), torch_reference(small["core"], X, strand=strand),
             atol=1e-5, rtol=0,
         )
 
@@ -416,6 +417,63 @@ def test_names_count_must_match(small, tmp_path):
         load_deepsea(small["predict"], names_for(6), sequence_length=200, verify=False)
 
 
+# ------------------------------------------------------------------ strand and its former name
+
+
+def assert_same_estimator(a, b, X):
+    assert a.get_params() == b.get_params()
+    assert a.target_names_.tolist() == b.target_names_.tolist()
+    for wa, wb in zip(a.model_.get_weights(), b.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+@pytest.mark.parametrize("kind, old, strand", [("veff", True, "mean"), ("predict", False, "forward"),
+                                               ("t7", False, "forward")])
+def test_average_strands_warns_and_gives_the_same_estimator(small, kind, old, strand):
+    with pytest.warns(FutureWarning, match=rf"average_strands={old} is deprecated.*"
+                                           rf"strand='{strand}'"):
+        former = load_small(small[kind], average_strands=old)
+    current = load_small(small[kind], strand=strand)
+    assert current.strand == strand  # not the file's own
+    assert_same_estimator(former, current, one_hot(3, 200, seed=13)[0])
+
+
+def test_average_strands_none_is_strand_none(small):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        former = load_small(small["predict"], average_strands=None)  # 0.1's default
+    assert former.strand == load_small(small["predict"]).strand == "mean"
+
+
+def test_strand_and_average_strands_together_are_refused(small):
+    with pytest.raises(ValueError, match=r"average_strands=True is the former name of "
+                                         r"strand='mean': give strand only"):
+        load_small(small["predict"], strand="mean", average_strands=True)
+
+
+@pytest.mark.parametrize("option, strand", [("--average-strands", "mean"),
+                                            ("--no-average-strands", "forward")])
+def test_import_weights_former_strand_options_warn(small, tmp_path, capsys, option, strand):
+    from skdeepsea.cli import main
+
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(names_for(5)) + "\n")
+    argv = ["import-weights", str(small["t7"] if strand == "forward" else small["veff"]),
+            "--names", str(names), "--sequence-length", "200", "--no-verify", "--out"]
+    with pytest.warns(FutureWarning, match=f"{option} is deprecated.*write --strand {strand}"):
+        assert main([*argv, str(tmp_path / "old.skdeepsea"), option]) == 0
+    assert main([*argv, str(tmp_path / "new.skdeepsea"), "--strand", strand]) == 0
+    X, _ = one_hot(3, 200, seed=14)
+    assert_same_estimator(skdeepsea.load(tmp_path / "old.skdeepsea"),
+                          skdeepsea.load(tmp_path / "new.skdeepsea"), X)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["import-weights", "--help"])
+    usage = capsys.readouterr().out
+    assert "--strand" in usage and option not in usage  # the former spellings are hidden
+
+
 # ------------------------------------------------------------------ verification
 
 
@@ -490,7 +548,7 @@ def test_skdeepsea_load_and_cli_accept_weight_files(small, tmp_path, monkeypatch
     out = tmp_path / "out" / "model.skdeepsea"
     status = main(["import-weights", str(small["veff"]), "--names", str(tmp_path / "predictor.names"),
                    "--out", str(out), "--sequence-length", "200", "--no-verify",
-                   "--average-strands"])
+                   "--strand", "mean"])
     assert status == 0
     assert "5 outputs" in capsys.readouterr().out
     clf = skdeepsea.load(out)
@@ -610,14 +668,14 @@ def test_golden_published_weights(path):
     name = verify_weights(path)  # the real file, byte for byte
     clf = load_deepsea(path)
     assert clf.model_.count_params() == 52_843_119 and len(clf.target_names_) == 919
-    assert (clf.strand == "mean") is KNOWN_FILES[name]["average_strands"]
+    assert clf.strand == KNOWN_FILES[name]["strand"]
     if os.path.isfile(os.path.join(os.path.dirname(path), "predictor.names")):
         classes = target_classes(clf.target_names_)
         assert [int((classes == c).sum()) for c in ("DNase", "TF", "histone")] == [125, 690, 104]
     X, _ = one_hot(4, 1000, seed=11)
     np.testing.assert_allclose(
         clf.predict_proba(X),
-        torch_reference(_core_from_clf_source(path), X, average_strands=clf.strand == "mean"),
+        torch_reference(_core_from_clf_source(path), X, strand=clf.strand),
         atol=1e-5,
     )
     reference = os.environ.get(REFERENCE_ENV)

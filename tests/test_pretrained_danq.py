@@ -171,10 +171,24 @@ def test_alphabet_and_strand_averaging(small):
     expected = keras02_danq(small["weights"], X_file, SMALL["pool"])
     as_file = load_small(small["path"], alphabet="AGCT")
     np.testing.assert_allclose(as_file.predict_proba(X_file), expected, atol=1e-5, rtol=0)
-    averaged = load_small(small["path"], average_strands=True)
+    averaged = load_small(small["path"], strand="mean")
     X_rev_file = X_file[:, ::-1, ::-1]  # in A, G, C, T order the complement reverses the channels
     both = (expected + keras02_danq(small["weights"], X_rev_file, SMALL["pool"])) / 2
     np.testing.assert_allclose(averaged.predict_proba(X), both, atol=1e-5, rtol=0)
+
+
+def test_average_strands_warns_and_gives_the_same_estimator(small):
+    with pytest.warns(FutureWarning, match="average_strands=True is deprecated.*strand='mean'"):
+        former = load_small(small["path"], average_strands=True)
+    current = load_small(small["path"], strand="mean")
+    assert former.get_params() == current.get_params() and current.strand == "mean"
+    for a, b in zip(former.model_.get_weights(), current.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    _, X = one_hot(3, SMALL["length"], seed=5)
+    np.testing.assert_array_equal(former.predict_proba(X), current.predict_proba(X))
+    assert load_small(small["path"]).strand == "forward"  # as DanQ_test.py
+    with pytest.raises(ValueError, match="give strand only"):
+        load_small(small["path"], strand="forward", average_strands=False)
 
 
 def test_save_load_keeps_the_theano_gates(small, tmp_path):

@@ -1,7 +1,9 @@
 """The ``skdeepsea import-weights`` command (registration stays free of heavy imports)."""
 
+import argparse
 import os
 import sys
+import warnings
 
 from ._common import POSITIVE_INT, check_output_path, existing_file
 
@@ -36,13 +38,15 @@ def register(commands):
     )
     strands = parser.add_mutually_exclusive_group()
     strands.add_argument(
-        "--average-strands", dest="average_strands", action="store_const", const=True,
-        default=None, help="average predictions over both strands (default: as the source file)",
+        "--strand", choices=("mean", "forward"), default=None,
+        help="mean: average predictions over the sequence and its reverse complement; forward: "
+             "the given strand only (default: as the source file)",
     )
-    strands.add_argument(
-        "--no-average-strands", dest="average_strands", action="store_const", const=False,
-        help="predict the given strand only",
-    )
+    # The former spellings, hidden: they warn, and go in 0.3.
+    strands.add_argument("--average-strands", dest="average_strands", action="store_const",
+                         const=True, default=None, help=argparse.SUPPRESS)
+    strands.add_argument("--no-average-strands", dest="average_strands", action="store_const",
+                         const=False, help=argparse.SUPPRESS)
     parser.add_argument(
         "--relu", action="store_true",
         help="plain ReLU instead of Torch's Threshold(0, 1e-6) (outputs differ slightly)",
@@ -86,6 +90,11 @@ def run_import_weights(args, out=None):
     from ..targets import target_classes
 
     out = sys.stdout if out is None else out
+    if args.average_strands is not None:
+        args.strand = "mean" if args.average_strands else "forward"
+        option = "--average-strands" if args.average_strands else "--no-average-strands"
+        warnings.warn(f"{option} is deprecated and will be removed in 0.3; write --strand "
+                      f"{args.strand}.", FutureWarning, stacklevel=2)
     check_output_path(args.out, {"SRC": args.src, "--names": args.names})
     danq = is_danq_file(args.src)  # told by its content (HDF5), not its name
     if danq:
@@ -104,7 +113,7 @@ def run_import_weights(args, out=None):
             args.src,
             args.names,
             alphabet=args.alphabet,
-            average_strands=bool(args.average_strands),
+            strand=args.strand,
             sequence_length=args.sequence_length or 1000,
             pool_size=args.pool_size or 13,
             backward_direction=args.backward_direction or "forward",
@@ -114,7 +123,7 @@ def run_import_weights(args, out=None):
             args.src,
             args.names,
             alphabet=args.alphabet,
-            average_strands=args.average_strands,
+            strand=args.strand,
             sequence_length=args.sequence_length,
             activation="relu" if args.relu else "threshold",
             verify=not args.no_verify,
