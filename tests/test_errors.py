@@ -633,6 +633,20 @@ def test_numeric_option_out_of_range(files, tmp_path, capsys, command, option, v
     assert os.listdir(tmp_path) == []
 
 
+# List options given no item: refused (leaving the option out is how to ask for all), not "all".
+EMPTY_LISTS = [
+    ("variant-effects", "--targets", ""), ("variant-effects", "--targets", ","),
+    ("variant-effects", "--scores", ""), ("predict", "--targets", " , "),
+]
+
+
+@pytest.mark.parametrize("command, option, value", EMPTY_LISTS)
+def test_list_option_with_no_item_is_refused(files, tmp_path, capsys, command, option, value):
+    argv = _argv(command, files, tmp_path, option, value)
+    assert_one_line(argv, capsys, 2, f"argument {option}", "leave the option out for all")
+    assert os.listdir(tmp_path) == []
+
+
 MISSING_FILES = [
     ("train", ["train", "{tmp}/none.h5", "--out", "{tmp}/m.skdeepsea"], "no such file"),
     ("train", ["train", "{stream}", "--valid", "{tmp}/none.h5", "--out", "{tmp}/m.skdeepsea"],

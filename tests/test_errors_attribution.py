@@ -226,11 +226,15 @@ def model_file(tmp_path_factory):
     return str(path)
 
 
-@pytest.mark.parametrize("targets", [",", " , ,"])
-def test_attribute_command_with_no_targets_is_one_line(model_file, tmp_path, capsys, targets):
+@pytest.mark.parametrize("option, value", [("--targets", ","), ("--targets", " , ,"),
+                                           ("--targets", ""), ("--sequences", ",")])
+def test_attribute_command_with_an_empty_list_is_one_line(model_file, tmp_path, capsys, option,
+                                                          value):
     out = tmp_path / "a.npz"
-    assert_one_line(["attribute", "--model", model_file, "--sequences", random_dna(1)[0],
-                     "--targets", targets, "--out", str(out)], capsys, 1, "No targets chosen")
+    argv = {"--sequences": random_dna(1)[0], "--targets": "0", option: value}
+    assert_one_line(["attribute", "--model", model_file, "--out", str(out),
+                     *[item for pair in argv.items() for item in pair]], capsys, 2,
+                    f"argument {option}", "leave the option out for all")
     assert not out.exists()
 
 

@@ -204,7 +204,8 @@ def test_train_valid_that_disagrees_is_one_line(streams, tmp_path, capsys, which
     out = tmp_path / "m.skdeepsea"
     assert_one_line(["train", streams["train"], "--valid", streams[which], "--out", str(out),
                      "--conv-filters", "4", "--kernel-size", "4", "--pool-size", "2",
-                     "--fc-units", "4", "--dropout", "0", "--epochs", "1"], capsys, 1, fragment)
+                     "--fc-units", "4", "--dropout", "0", "--epochs", "1"], capsys, 1, fragment,
+                    f"the validation file {streams[which]}")
     assert not out.exists()
 
 

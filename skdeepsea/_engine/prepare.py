@@ -136,7 +136,7 @@ def _validation_pair(validation_data, channels, sequence_length, encoder, train_
     if is_dataset(validation_data):
         X_val, y_val, alphabet, names = unpack_dataset(validation_data, None, where)
         if getattr(validation_data, "path", None) is not None:
-            where = f"validation_data ({validation_data.path})"
+            where = f"the validation file {validation_data.path}"  # what --valid names too
     elif isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
         (X_val, y_val), alphabet = validation_data, None
         names = getattr(y_val, "columns", None)

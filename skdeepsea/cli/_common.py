@@ -74,6 +74,47 @@ NON_NEGATIVE = number(low=0)
 SEED = number(integer=True, low=0, high=2**32 - 1)
 
 
+def comma_list(text):
+    """The items of a comma-separated option (an argparse type); an empty list is refused.
+
+    Parameters
+    ----------
+    text : str
+        The option's value.
+
+    Returns
+    -------
+    items : list of str
+        The items, stripped, empty ones dropped.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If no item is left (``""``, ``","``): leaving the option out means all.
+    """
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated items, got {text!r} (leave the option out for all)")
+    return items
+
+
+def target_keys(text):
+    """``--targets`` of names or indices (an argparse type): integers become indices.
+
+    Parameters
+    ----------
+    text : str
+        The option's value.
+
+    Returns
+    -------
+    keys : list of str or int
+        As :func:`skdeepsea.targets.target_indices` takes them.
+    """
+    return [int(key) if key.lstrip("-").isdigit() else key for key in comma_list(text)]
+
+
 def existing_file(text):
     """An argparse type: the path of an existing file."""
     if not os.path.exists(text):

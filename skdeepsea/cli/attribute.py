@@ -5,8 +5,9 @@ import os
 import sys
 import warnings
 
-from ._common import NON_NEGATIVE_INT, POSITIVE_INT, SEED, check_output_path, existing_file
-from .variants import _split
+from ._common import (
+    NON_NEGATIVE_INT, POSITIVE_INT, SEED, check_output_path, comma_list, existing_file, target_keys,
+)
 
 _MAX_FIGURES_DEFAULT = 20
 
@@ -33,13 +34,15 @@ def register(commands):
                         help="a model saved with .save (.skdeepsea)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--fasta", help="FASTA of sequences of the model's length")
-    source.add_argument("--sequences", help="comma-separated sequences of the model's length")
+    source.add_argument("--sequences", type=comma_list,
+                        help="comma-separated sequences of the model's length")
     source.add_argument("--vcf", help="VCF (or chrom/pos/ref/alt table) of variants; "
                                       "needs --genome")
     parser.add_argument("--genome", help="reference FASTA for --vcf")
     parser.add_argument("--out", required=True, help="output file: .npz, .h5 or .hdf5 (with "
                                                      "--vcf, _ref and _alt are added to the name)")
-    parser.add_argument("--targets", help="comma-separated target names or indices "
+    parser.add_argument("--targets", type=target_keys,
+                        help="comma-separated target names or indices "
                                           "(default: all)")
     parser.add_argument("--sum-targets", action="store_true",
                         help="explain the sum of the chosen targets")
@@ -92,7 +95,7 @@ def _run_attribute(args):
         warnings.warn(f"--strands is deprecated and will be removed in the next release; "
                       f"write --strand {args.strand}.", FutureWarning, stacklevel=2)
     model = load(args.model)
-    options = dict(targets=_targets(args.targets), method=args.method, output=args.output,
+    options = dict(targets=args.targets, method=args.method, output=args.output,
                    strand=args.strand, sum_targets=args.sum_targets,
                    n_shuffles=args.n_shuffles, n_steps=args.n_steps,
                    batch_size=args.batch_size, random_state=args.seed)
@@ -130,14 +133,9 @@ def _run_attribute(args):
     return 0
 
 
-def _targets(text):
-    keys = _split(text)
-    return None if keys is None else [int(k) if k.lstrip("-").isdigit() else k for k in keys]
-
-
 def _read_sequences(args):
     if args.sequences:
-        sequences = [s.upper() for s in _split(args.sequences)]
+        sequences = [s.upper() for s in args.sequences]
         return [f"sequence_{i}" for i in range(len(sequences))], sequences
     from ..genome import read_fasta
 

@@ -3,11 +3,9 @@
 import os
 import sys
 
-from ._common import NON_NEGATIVE_INT, POSITIVE_INT, check_output_path, existing_file
-
-
-def _split(text):
-    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+from ._common import (
+    NON_NEGATIVE_INT, POSITIVE_INT, check_output_path, comma_list, existing_file,
+)
 
 
 def register(commands):
@@ -39,8 +37,9 @@ def register(commands):
                          help="output file: .tsv, .tsv.gz, .h5 or .parquet")
     effects.add_argument("--format", choices=["tsv", "hdf5", "parquet"],
                          help="override the format")
-    effects.add_argument("--targets", help="comma-separated target names (default: all)")
-    effects.add_argument("--scores", default="ref,alt,diff,logfc,abs_diff,effect",
+    effects.add_argument("--targets", type=comma_list,
+                         help="comma-separated target names (default: all)")
+    effects.add_argument("--scores", type=comma_list, default="ref,alt,diff,logfc,abs_diff,effect",
                          help="comma-separated scores to write (default: all six)")
     effects.add_argument("--strand", choices=["mean", "forward", "max"], default="mean",
                          help="diff and logfc per strand, averaged over both (default, as "
@@ -115,7 +114,8 @@ def register(commands):
     source.add_argument("--fasta", help="FASTA of sequences")
     source.add_argument("--bed", help="BED of regions (needs --genome)")
     predict.add_argument("--genome", help="reference FASTA for --bed")
-    predict.add_argument("--targets", help="comma-separated target names (default: all)")
+    predict.add_argument("--targets", type=comma_list,
+                         help="comma-separated target names (default: all)")
     predict.add_argument("--out", required=True, help="output TSV")
     predict.set_defaults(run=_run_predict)
 
@@ -138,7 +138,7 @@ def _run_variant_effects(args):
     # On a cluster each worker loads the model from its file; here it is needed for the
     # background only.
     model = load(args.model) if args.background or not args.scheduler else args.model
-    targets = _split(args.targets)
+    targets = args.targets
     options = dict(strand=args.strand, ref_mismatch=args.ref_mismatch,
                    contig_ends=args.contig_ends,
                    max_indel_length=args.max_indel_length,
@@ -158,7 +158,7 @@ def _run_variant_effects(args):
                    if args.scheduler else {"model": model})
         summary = write_variant_scores(
             variants=args.vcf, genome=genome, out=args.out, format=args.format,
-            targets=targets, scores=tuple(_split(args.scores)), evalues=evalues,
+            targets=targets, scores=tuple(args.scores), evalues=evalues,
             significance=significance, significance_out=args.significance_out,
             progress=not args.no_progress, **cluster, **options,
         )
@@ -225,7 +225,7 @@ def _run_predict(args):
     check_output_path(args.out, {"--model": args.model, "--fasta": args.fasta,
                                  "--bed": args.bed, "--genome": args.genome})
     model = load(args.model)
-    targets = _split(args.targets)
+    targets = args.targets
     if args.fasta:
         frame = predict_fasta(model, args.fasta, targets=targets)
     else:
