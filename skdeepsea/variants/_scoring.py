@@ -201,8 +201,7 @@ def _snv_probabilities(network, alphabet, ref_windows, alt_windows, strand, batc
     centre = variant_index(L)
     unique, reference_of = np.unique(np.array(ref_windows, dtype=object), return_inverse=True)
     references = np.asarray(one_hot(list(unique), alphabet, dtype="uint8"))
-    rows = np.asarray(one_hot([w[centre] for w in alt_windows], alphabet, dtype="uint8"),
-                      dtype=np.float32)[:, 0]
+    rows = np.asarray(one_hot([w[centre] for w in alt_windows], alphabet))[:, 0]
     positions = np.full(len(rows), centre)
     if strand != "forward":
         complement = np.asarray(complement_channels(alphabet))
