@@ -75,6 +75,10 @@ def test_errors(model, sequence):
         in_silico_mutagenesis(model, sequence, method="quick")
     with pytest.raises(ValueError, match="start=5, end=5"):
         in_silico_mutagenesis(model, sequence, start=5, end=5)
+    with pytest.raises(ValueError, match="in_silico_mutagenesis: batch_size must be"):
+        in_silico_mutagenesis(model, sequence, batch_size=0)
+    with pytest.raises(ValueError, match=r"in_silico_mutagenesis: epsilon must be .*got 0.7"):
+        in_silico_mutagenesis(model, sequence, epsilon=0.7)
 
 
 def test_heatmap(model, sequence):

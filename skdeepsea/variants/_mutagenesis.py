@@ -16,7 +16,7 @@ from ..preprocessing import (
     one_hot,
     reverse_complement,
 )
-from ._scoring import ModelTargets, network_predict, strand_scores
+from ._scoring import SCORE_CONSTRAINTS, ModelTargets, network_predict, strand_scores
 from ._products import available_cores
 from ._strategy import METHODS, choose_method
 
@@ -30,6 +30,8 @@ _CHUNK = 512  # mutants held in memory at once by the naive method
 MUTAGENESIS_CONSTRAINTS = {
     "strand": [Options(str, PREDICTION_STRANDS)],
     "method": [Options(str, tuple(m for m in METHODS if m != "device"))],
+    "batch_size": SCORE_CONSTRAINTS["batch_size"],
+    "epsilon": SCORE_CONSTRAINTS["epsilon"],
 }
 
 
@@ -181,7 +183,8 @@ def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None
         ``end``, ``strand`` or ``method``, or ``method="fast"`` with a network
         it does not apply to.
     """
-    validate_params(MUTAGENESIS_CONSTRAINTS, {"strand": strand, "method": method},
+    validate_params(MUTAGENESIS_CONSTRAINTS, {"strand": strand, "method": method,
+                                              "batch_size": batch_size, "epsilon": epsilon},
                     "in_silico_mutagenesis")
     info = ModelTargets(model, targets)
     if not isinstance(sequence, str):

@@ -14,33 +14,14 @@ from ._substitutions import substitution_network
 METHODS = ("auto", "naive", "fast", "device")
 
 
-def check_method(method, device=True):
-    """Raise for a ``method`` that is not one of :data:`METHODS`.
-
-    Parameters
-    ----------
-    method : str
-        The ``method`` parameter.
-    device : bool, default=True
-        Whether the caller has a device path; without one, "device" is refused.
-
-    Raises
-    ------
-    ValueError
-        Naming the allowed methods and the value given.
-    """
-    allowed = METHODS if device else tuple(m for m in METHODS if m != "device")
-    if method not in allowed:
-        raise ValueError(f"method must be one of {allowed}, got {method!r}.")
-
-
 def choose_method(method, network, length, positions, device=False):
     """The way substitutions at ``positions`` are predicted.
 
     Parameters
     ----------
     method : {"auto", "naive", "fast", "device"}
-        The caller's ``method`` (checked by :func:`check_method`).
+        The caller's ``method``, checked against :data:`METHODS` by its
+        constraint table.
     network : keras.Model
         The classifier's network.
     length : int
