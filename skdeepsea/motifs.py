@@ -26,7 +26,7 @@ import numpy as np
 from ._atomic import atomic_open
 from ._validation import check_pfm
 from .plotting.logos import plot_filter_logos, plot_logo
-from .preprocessing import channel_order, check_alphabet
+from .preprocessing import DEFAULT_ALPHABET, channel_order, check_alphabet
 
 __all__ = [
     "FilterMotifs",
@@ -275,7 +275,7 @@ def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False
             f"{type(estimator).__name__} is not fitted: filter_motifs needs a fitted "
             "DeepSEAClassifier or a keras.Model."
         )
-    alphabet = check_alphabet(getattr(estimator, "alphabet_", None) or "ATGC")
+    alphabet = check_alphabet(getattr(estimator, "alphabet_", None) or DEFAULT_ALPHABET)
     conv = _first_conv(model)
     strides = conv.strides[0] if isinstance(conv.strides, (tuple, list)) else conv.strides
     if conv.padding != "valid" or strides != 1:

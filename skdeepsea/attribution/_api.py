@@ -9,7 +9,9 @@ import keras
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ..preprocessing import OneHotDNA, check_alphabet, complement_channels
+from ..preprocessing import (
+    DEFAULT_ALPHABET, check_alphabet, complement_channels, one_hot,
+)
 from ._deeplift import explained_model
 from ._gradients import batch_gradients, path_gradients
 from ._references import REFERENCE_KINDS, generator, references_of
@@ -334,7 +336,7 @@ def _model_parts(model, alphabet, targets):
                          f"{len(model.inputs)} and {len(model.outputs)}.")
     names = [str(i) for i in range(int(model.outputs[0].shape[-1]))]
     indices = target_indices(names, targets)
-    return model, check_alphabet(alphabet or "ATGC"), [names[i] for i in indices], indices
+    return model, check_alphabet(alphabet or DEFAULT_ALPHABET), [names[i] for i in indices], indices
 
 
 def _one_hot(X, network, alphabet):
@@ -350,7 +352,7 @@ def _one_hot(X, network, alphabet):
             if len(sequence) != length:
                 raise ValueError(f"Sequence {i} has length {len(sequence)}, but the model "
                                  f"takes {length} bp.")
-        X = OneHotDNA(alphabet=alphabet).fit(["A"]).transform(list(X))
+        X = one_hot(list(X), alphabet=alphabet)
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 3 or X.shape[1:] != (length, channels):
         raise ValueError(f"X must have shape (n_sequences, {length}, {channels}), "

@@ -2,6 +2,7 @@
 
 import os
 
+from ..preprocessing import DEFAULT_ALPHABET
 from ._common import POSITIVE_INT, SEED, check_output_path, existing_file
 
 
@@ -23,7 +24,7 @@ def register(commands):
     )
     convert.add_argument("source", help="a .mat file, or the bundle's folder")
     convert.add_argument("output", help="the .h5 file for one .mat file, or a folder")
-    convert.add_argument("--alphabet", default="ATGC",
+    convert.add_argument("--alphabet", default=DEFAULT_ALPHABET,
                          help="base order to store (default: ATGC, the estimator's)")
     convert.add_argument("--target-names", metavar="FILE", type=existing_file,
                          help="predictor.names: one Cell|Feature|Treatment name per target")
@@ -66,7 +67,7 @@ def register(commands):
     build.add_argument("--bin-size", type=POSITIVE_INT, default=200, help="bin width in bp")
     build.add_argument("--sequence-length", type=POSITIVE_INT, default=1000,
                        help="window width in bp")
-    build.add_argument("--alphabet", default="ATGC", help="base order to store")
+    build.add_argument("--alphabet", default=DEFAULT_ALPHABET, help="base order to store")
     build.add_argument("--seed", type=SEED, default=0, help="seed of the training-set shuffle")
     build.add_argument("--no-shuffle", action="store_true",
                        help="keep training samples in genome order")

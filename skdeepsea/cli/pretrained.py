@@ -5,6 +5,7 @@ import os
 import sys
 import warnings
 
+from ..preprocessing import DEFAULT_ALPHABET
 from ._common import POSITIVE_INT, check_output_path, existing_file
 
 
@@ -34,7 +35,7 @@ def register(commands):
     )
     parser.add_argument("--out", required=True, help="the .skdeepsea file to write")
     parser.add_argument(
-        "--alphabet", default="ATGC", help="base order of the model's input (default ATGC)"
+        "--alphabet", default=DEFAULT_ALPHABET, help="base order of the model's input (default ATGC)"
     )
     strands = parser.add_mutually_exclusive_group()
     strands.add_argument(

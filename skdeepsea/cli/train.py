@@ -7,6 +7,7 @@ import os
 import sys
 import time
 
+from ..preprocessing import DEFAULT_ALPHABET
 from ._common import NON_NEGATIVE, POSITIVE_INT, SEED, check_output_path, existing_file, number
 
 # Where DeepSEAClassifier(checkpoint_dir=...) keeps its checkpoint (see its docstring).
@@ -52,7 +53,7 @@ def register(commands):
     train.add_argument("--valid", metavar="FILE", type=existing_file, default=None,
                        help="validation data (valid.h5, valid.mat), evaluated after every epoch")
     train.add_argument("--out", required=True, help="the .skdeepsea file to write")
-    train.add_argument("--alphabet", default="ATGC",
+    train.add_argument("--alphabet", default=DEFAULT_ALPHABET,
                        help="base order the model takes its input in (default: ATGC)")
     train.add_argument("--target-names", metavar="FILE", type=existing_file, default=None,
                        help="predictor.names: one name per target, for files without names "

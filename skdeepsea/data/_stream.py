@@ -27,7 +27,7 @@ import numpy as np
 
 from .._atomic import atomic_path
 from ..exceptions import damaged
-from ..preprocessing import channel_order, check_alphabet
+from ..preprocessing import DEFAULT_ALPHABET, channel_order, check_alphabet
 
 FORMAT = "skdeepsea-stream"
 FORMAT_VERSION = 1
@@ -207,7 +207,7 @@ class StreamWriter:
         HDF5 compression filter.
     """
 
-    def __init__(self, path, n_samples, sequence_length, n_targets, alphabet="ATGC",
+    def __init__(self, path, n_samples, sequence_length, n_targets, alphabet=DEFAULT_ALPHABET,
                  target_names=None, packed=True, chunk_rows=DEFAULT_CHUNK_ROWS,
                  compression=None):
         self.path = os.fspath(path)

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..preprocessing import OneHotDNA, check_alphabet
+from ..preprocessing import DEFAULT_ALPHABET, OneHotDNA, check_alphabet
 from ._motifs import load_motifs
 
 # Sequences are built as base codes 0..3 in this order; the complement of
@@ -24,7 +24,7 @@ def make_chromatin_dataset(
     motif_probability=0.25,
     combinations=True,
     one_hot=False,
-    alphabet="ATGC",
+    alphabet=DEFAULT_ALPHABET,
     random_state=None,
 ):
     """Generate random DNA sequences labelled by the motifs planted in their centre.

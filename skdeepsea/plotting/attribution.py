@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..preprocessing import DEFAULT_ALPHABET
 from ..targets import target_indices
 from ._figure import new_figure
 from .logos import _logomaker
@@ -29,7 +30,7 @@ def _scores_of(attributions, sequence, target):
     return scores, attributions.targets[k]
 
 
-def plot_attribution_logo(scores, alphabet="ATGC", *, start=None, end=None, ax=None,
+def plot_attribution_logo(scores, alphabet=DEFAULT_ALPHABET, *, start=None, end=None, ax=None,
                           title=None, positions_offset=0):
     """Draw contribution scores as a sequence logo (letters above or below zero).
 
