@@ -16,6 +16,7 @@ STRANDS = {
     "max": "per target, the strand of the larger absolute score (variant scores only)",
 }
 PREDICTION_STRANDS = ("mean", "forward")
+FORMER_STRANDS = {"both": "mean"}  # attribution's strands="both" of 0.1
 DEPRECATED = "deprecated"  # default of a renamed parameter: not given
 
 
@@ -67,7 +68,7 @@ def renamed_strand(strand, old_name, old_value, owner):
     if old_name == "average_strands":
         translated = "mean" if old_value else "forward"
     else:
-        translated = {"both": "mean", "forward": "forward"}.get(old_value, old_value)
+        translated = FORMER_STRANDS.get(old_value, old_value)
     warnings.warn(f"{owner}: {old_name}={old_value!r} is deprecated and will be removed in "
                   f"0.3; write strand={translated!r}.", FutureWarning, stacklevel=3)
     return translated

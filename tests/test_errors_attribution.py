@@ -62,10 +62,10 @@ def test_boolean_options_must_be_bools(network, sequences, name, value):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"strand": "both2"}, "strand must be one of 'forward', 'mean'; got 'both2'"),
-    ({"strand": "max"}, "strand must be one of 'forward', 'mean'; got 'max'"),
-    ({"strands": "three"}, "strands must be one of 'forward', 'mean'; got 'three'"),
-    ({"strand": ["mean"]}, "strand must be one of 'forward', 'mean'; got ['mean']"),
+    ({"strand": "both2"}, "attribute: strand must be one of ('mean', 'forward'), got 'both2'"),
+    ({"strand": "max"}, "attribute: strand must be one of ('mean', 'forward'), got 'max'"),
+    ({"strands": "three"}, "attribute: strands must be one of ('forward', 'both'), got 'three'"),
+    ({"strand": ["mean"]}, "attribute: strand must be one of ('mean', 'forward'), got ['mean']"),
     ({"strand": "mean", "strands": "both"}, "strands='both' is the former name of strand="),
 ])
 def test_strand_is_one_of_its_values(network, sequences, options, message):
@@ -121,7 +121,8 @@ def test_an_all_zero_one_hot_row_set_warns(network, sequences):
 
 @pytest.mark.parametrize("fmt", ["csv", "npy", "h5", "NPZ", ""])
 def test_unknown_format_is_refused_and_nothing_written(result, tmp_path, fmt):
-    with pytest.raises(ValueError, match="format must be one of 'npz', 'hdf5'"):
+    with pytest.raises(ValueError, match=r"write_attributions: format must be None or one of "
+                                         r"\('npz', 'hdf5'\)"):
         write_attributions(result, tmp_path / "scores.npz", format=fmt)
     assert os.listdir(tmp_path) == []
 

@@ -2,26 +2,42 @@
 that turns multipliers and references into contribution scores."""
 
 import dataclasses
-import numbers
 import warnings
+from numbers import Integral
 
 import keras
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .._constraints import Boolean, InstanceOf, Interval, Options, validate_params
+from .._strands import DEPRECATED, FORMER_STRANDS, PREDICTION_STRANDS, renamed_strand
 from ..preprocessing import (
-    DEFAULT_ALPHABET, check_alphabet, complement_channels, one_hot,
+    ALPHABET_CONSTRAINT, DEFAULT_ALPHABET, check_alphabet, complement_channels, one_hot,
 )
 from ._deeplift import explained_model
 from ._gradients import batch_gradients, path_gradients
-from ._references import REFERENCE_KINDS, generator, references_of
+from ._references import REFERENCE_KINDS, references_of
 
 #: The attribution methods of :func:`attribute`.
 ATTRIBUTION_METHODS = ("gradient_x_input", "integrated_gradients", "deep_lift_shap")
 OUTPUTS = ("logit", "probability")
-# Values of ``strand``: the names variant scoring and mutagenesis use.
-ATTRIBUTION_STRANDS = ("forward", "mean")
-_FORMER_STRANDS = {"both": "mean"}  # ``strands="both"`` before ``strand="mean"``
+_POSITIVE = [Interval(Integral, 1, None)]
+#: What each option of :func:`attribute` accepts (``strand`` after its former spellings).
+ATTRIBUTE_CONSTRAINTS = {
+    "method": [Options(str, ATTRIBUTION_METHODS)],
+    "output": [Options(str, OUTPUTS)],
+    "strand": [Options(str, PREDICTION_STRANDS)],
+    "sum_targets": [Boolean()],
+    "references": [None, Options(str, REFERENCE_KINDS),
+                   InstanceOf((np.ndarray, list, tuple), "an array of references")],
+    "n_shuffles": _POSITIVE,
+    "n_steps": _POSITIVE,
+    "hypothetical": [Boolean()],
+    "alphabet": [None, ALPHABET_CONSTRAINT],
+    "batch_size": _POSITIVE,
+    "random_state": [None, Interval(Integral, 0, None),
+                     InstanceOf(np.random.Generator, "a numpy Generator")],
+}
 _DEFAULT_REFERENCES = {"integrated_gradients": "zeros", "deep_lift_shap": "shuffle"}
 _SEQUENCES_PER_CHUNK = 256  # most sequences whose references exist at a time
 _CHUNK_BYTES = 2**28
@@ -81,7 +97,7 @@ class Attributions:
         warnings.warn("Attributions.strands is deprecated and will be removed in the next "
                       "release; read Attributions.strand (\"mean\" where strands was "
                       "\"both\").", FutureWarning, stacklevel=2)
-        return {new: old for old, new in _FORMER_STRANDS.items()}.get(self.strand, self.strand)
+        return {new: old for old, new in FORMER_STRANDS.items()}.get(self.strand, self.strand)
 
     @property
     def contributions(self):
@@ -225,17 +241,13 @@ default="deep_lift_shap"
     >>> bool(np.abs(result.deltas).max() < 1e-4)
     True
     """
-    check_choice("method", method, ATTRIBUTION_METHODS)
-    check_choice("output", output, OUTPUTS)
     strand = _strand_of(strand, strands)
-    for name, value in (("n_shuffles", n_shuffles), ("n_steps", n_steps),
-                        ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    for name, value in (("hypothetical", hypothetical), ("sum_targets", sum_targets)):
-        if not isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{name} must be True or False, got {value!r}.")
-    rng = generator(random_state)
+    validate_params(ATTRIBUTE_CONSTRAINTS, dict(
+        method=method, output=output, strand=strand, sum_targets=sum_targets,
+        references=references, n_shuffles=n_shuffles, n_steps=n_steps,
+        hypothetical=hypothetical, alphabet=alphabet, batch_size=batch_size,
+        random_state=random_state), "attribute")
+    rng = np.random.default_rng(random_state)
     network, alphabet, names, indices = _model_parts(model, alphabet, targets)
     X = _one_hot(X, network, alphabet)
     empty = np.flatnonzero(~X.any(axis=(1, 2)))
@@ -250,8 +262,6 @@ default="deep_lift_shap"
                              f"{references!r}.")
     elif references is None:
         references = _DEFAULT_REFERENCES[method]
-    elif isinstance(references, str):
-        check_choice("references", references, REFERENCE_KINDS)
     weights = _target_weights(int(network.outputs[0].shape[-1]), indices, sum_targets)
     if sum_targets:
         names = ["+".join(names)]
@@ -292,30 +302,18 @@ default="deep_lift_shap"
     )
 
 
-def check_choice(name, value, choices):
-    """A ValueError naming ``name`` unless ``value`` is one of ``choices``."""
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; "
-                         f"got {value!r}.")
-
-
-def current_strand(value):
-    """The ``strand`` value of a former ``strands`` value ("both" is "mean"); others as given."""
-    return _FORMER_STRANDS.get(value, value) if isinstance(value, str) else value
-
-
 def _strand_of(strand, strands):
     """``strand``, also from the deprecated ``strands=`` or "both", with a FutureWarning."""
     if strands is not None and strand != "forward":
-        raise ValueError(f"strands={strands!r} is the former name of strand={strand!r}: "
-                         "give strand only.")
-    name, value = ("strand", strand) if strands is None else ("strands", strands)
-    check_choice(name, current_strand(value), ATTRIBUTION_STRANDS)
-    if (name, value) != ("strand", current_strand(value)):
-        warnings.warn(f"{name}={value!r} is deprecated and will be removed in the next "
-                      f"release; write strand={current_strand(value)!r}.", FutureWarning,
-                      stacklevel=3)
-    return current_strand(value)
+        raise ValueError(f"attribute: strands={strands!r} is the former name of "
+                         f"strand={strand!r}: give strand only.")
+    if strands is not None:  # the former values only, so the warning's advice is valid
+        validate_params({"strands": [Options(str, ("forward", *FORMER_STRANDS))]},
+                        {"strands": strands}, "attribute")
+    elif isinstance(strand, str) and strand in FORMER_STRANDS:
+        return renamed_strand(strand, "strand", strand, "attribute")
+    return renamed_strand(strand, "strands", DEPRECATED if strands is None else strands,
+                          "attribute")
 
 
 def _model_parts(model, alphabet, targets):

@@ -5,8 +5,9 @@ import os
 
 import numpy as np
 
-from ._api import ATTRIBUTION_METHODS, ATTRIBUTION_STRANDS, OUTPUTS, Attributions, \
-    check_choice, current_strand
+from .._constraints import Options, validate_params
+from .._strands import FORMER_STRANDS, PREDICTION_STRANDS
+from ._api import ATTRIBUTION_METHODS, OUTPUTS, Attributions
 
 _ARRAYS = ("scores", "sequences", "outputs", "reference_outputs")
 _ATTRS = ("method", "output", "strand", "alphabet", "hypothetical")
@@ -39,8 +40,8 @@ def write_attributions(attributions, path, *, format=None):
     from .._atomic import atomic_open, atomic_path
 
     path = os.fspath(path)
-    if format is not None:
-        check_choice("format", format, ("npz", "hdf5"))
+    validate_params({"format": [None, Options(str, ("npz", "hdf5"))]}, {"format": format},
+                    "write_attributions")
     format = format or _attribution_format_of(path)
     arrays, attrs = _to_arrays(attributions)
     if format == "npz":
@@ -109,7 +110,8 @@ def read_attributions(path):
     except (zipfile.BadZipFile, EOFError, OSError) as error:
         raise damaged(path, "NPZ" if start == b"PK\x03\x04" else "HDF5", error) from error
     if "strands" in values and "strand" not in values:
-        values["strand"] = current_strand(_text(values.pop("strands")))
+        former = _text(values.pop("strands"))
+        values["strand"] = FORMER_STRANDS.get(former, former)
     return _from_arrays(values, path)
 
 
@@ -160,7 +162,7 @@ def _check_agreement(values, path):
         raise ValueError(f"{path}: {n_targets} target name(s) for the {k} target(s) of "
                          f"scores {scores.shape}: the file's arrays disagree.")
     for name, choices in (("method", ATTRIBUTION_METHODS), ("output", OUTPUTS),
-                          ("strand", ATTRIBUTION_STRANDS)):
+                          ("strand", PREDICTION_STRANDS)):
         value = _text(values[name])
         if value not in choices:
             raise ValueError(f"{path}: {name} is {value!r}, not one of {', '.join(choices)}.")

@@ -75,7 +75,7 @@ def _run_attribute(args):
     from .. import load
     from .._atomic import atomic_files
     from ..attribution import attribute, write_attributions
-    from ..attribution._api import current_strand
+    from .._strands import FORMER_STRANDS
     from ..variants import attribute_variants
 
     if args.vcf and not args.genome:
@@ -91,7 +91,7 @@ def _run_attribute(args):
     if args.figures:
         check_output_path(args.figures, inputs, option="--figures", folder=True)
     if args.strands is not None:
-        args.strand = current_strand(args.strands)
+        args.strand = FORMER_STRANDS.get(args.strands, args.strands)
         warnings.warn(f"--strands is deprecated and will be removed in the next release; "
                       f"write --strand {args.strand}.", FutureWarning, stacklevel=2)
     model = load(args.model)
