@@ -18,7 +18,9 @@ One run, one device, prints sequences/s of:
 3. **skdeepsea on the current Keras backend** (``KERAS_BACKEND`` from the
    environment): ``DeepSEAClassifier.fit`` on in-memory uint8 X in fp32 at
    batch 256 and with ``mixed_precision="bfloat16"`` at batch 256 and 1024;
-   ``fit`` streamed from a uint8 ``.npy`` memmap (bf16, batch 256);
+   ``fit`` streamed from a uint8 ``.npy`` memmap (bf16, batch 256); on JAX,
+   ``fit`` with ``data_parallel=True`` over all the machine's devices (bf16,
+   batch 256; issue 23);
    ``predict_proba`` in fp32 and bf16 on one strand (``strand="forward"``)
    and bf16 strand-averaged. Fits use the estimator's defaults otherwise:
    SGD, the regularizers, reverse-complement augmentation (so an epoch is 2 x
@@ -281,12 +283,15 @@ class SkdeepseaBench:
         return dict(self.cfg["arch"], batch_size=batch, optimizer="sgd", random_state=0,
                     mixed_precision="bfloat16" if precision == "bf16" else None, verbose=0)
 
-    def fit(self, precision, batch, streamed=False):
-        params = self.params(precision, batch)
+    def fit(self, precision, batch, streamed=False, data_parallel=False):
+        params = dict(self.params(precision, batch), data_parallel=data_parallel)
         X, Y = (self.X_mm, self.Y_mm) if streamed else (self.X, self.Y)
         figures, clf = time_fit(lambda epochs: DeepSEAClassifier(**params, epochs=epochs), X, Y,
                                 self.cfg["epochs"], samples_per_epoch=2 * len(X))
         figures["batch"] = batch
+        if data_parallel:
+            figures["devices"] = [str(d) for d in keras.distribution.list_devices()]
+            return figures
         self.fitted.setdefault(precision, clf)
         return figures
 
@@ -388,6 +393,7 @@ ROWS = [
     ("fit_bf16_b256", "skdeepsea fit bf16, batch {b}", "train"),
     ("fit_bf16_b1024", "skdeepsea fit bf16, batch {B}", "train"),
     ("fit_bf16_b256_memmap", "skdeepsea fit bf16, batch {b}, memmap", "train"),
+    ("fit_bf16_b256_data_parallel", "skdeepsea fit bf16, b{b}, all devices", "train"),
     ("torch_predict_fp32", "PyTorch eager fp32 predict, batch {P}", "predict"),
     ("torch_predict_bf16", "PyTorch eager bf16 predict, batch {P}", "predict"),
     ("torch_compile_predict_bf16", "PyTorch compile bf16 predict, batch {P}", "predict"),
@@ -400,6 +406,10 @@ RATIOS = [
     # (name, numerator, denominator, target)
     ("streamed / in-memory fit, bf16 b{b}", "fit_bf16_b256_memmap", "fit_bf16_b256",
      "streamed_vs_memory"),
+    # data_parallel=True over every device of the machine (JAX): on one GPU, the cost of the
+    # distribution path itself; on several, the scaling.
+    ("data-parallel / one-device fit, bf16 b{b}", "fit_bf16_b256_data_parallel",
+     "fit_bf16_b256", None),
     ("averaged / one-strand predict, bf16", "predict_bf16_averaged", "predict_bf16",
      "averaged_vs_one_strand"),
     # skdeepsea's fit trains DeepSEA's regularized objective: the regularized reference is
@@ -566,6 +576,9 @@ def main(argv=None):
             part("fit_bf16_b256", lambda: sk.fit("bf16", cfg["batch"]))
             part("fit_bf16_b1024", lambda: sk.fit("bf16", cfg["large_batch"]))
             part("fit_bf16_b256_memmap", lambda: sk.fit("bf16", cfg["batch"], streamed=True))
+            if keras.backend.backend() == "jax":  # Keras' distribution API: JAX only
+                part("fit_bf16_b256_data_parallel",
+                     lambda: sk.fit("bf16", cfg["batch"], data_parallel=True))
         if "predict" in args.parts:
             part("predict_fp32", lambda: sk.predict("fp32", "forward"))
             part("predict_bf16", lambda: sk.predict("bf16", "forward"))

@@ -1,8 +1,9 @@
 """Declarative parameter constraints, in the manner of scikit-learn's ``_parameter_constraints``.
 
-Each public estimator holds a ``_parameter_constraints`` dict (and each public
-function a module-level one) from parameter name to a list of constraints; a
-value is valid when one of them accepts it. :func:`validate_params` checks a
+Each public estimator holds a ``_parameter_constraints`` dict, and each public
+function declares one with the :func:`parameter_constraints` decorator, from
+parameter name to a list of constraints; a value is valid when one of them
+accepts it. :func:`validate_params` checks a
 dict of values against such a table and raises one ``ValueError`` of one
 wording, ``"<owner>: <name> must be <what is expected>, got <value>."``, so a
 guard is written once. Cross-parameter rules (a dropout rate per convolution
@@ -13,13 +14,16 @@ the small subset the package needs. Imports nothing of the package, so any
 module may use it.
 """
 
+import functools
+import inspect
 import numbers
 import os
 
 import numpy as np
 
 __all__ = ["ArrayLike", "Boolean", "Constraint", "HasMethods", "InstanceOf", "Interval",
-           "Options", "PathLike", "Satisfies", "SeedLike", "validate_params"]
+           "Options", "PathLike", "Satisfies", "SeedLike", "parameter_constraints",
+           "validate_params"]
 
 _NO_VALUE = object()  # describe() without a value: the whole constraint
 
@@ -310,3 +314,66 @@ def validate_params(constraints, values, owner=None):
         if value is not _NO_VALUE and not any(_constraint(spec).accepts(value) for spec in specs):
             raise ValueError(f"{prefix}{name} must be {_describe_constraints(specs, value)}, "
                              f"got {_short_repr(value)}.")
+
+
+def parameter_constraints(constraints, owner=None):
+    """Decorator: check a function's arguments against ``constraints`` before its body runs.
+
+    scikit-learn's ``@validate_params`` for a public function: the arguments a
+    call passes are checked by :func:`validate_params` (defaults are not: they
+    are valid by construction), so the function's body starts with valid
+    values. The table is kept on the function as ``_parameter_constraints``,
+    where ``tests/test_constraints.py`` finds it for every public function.
+
+    Parameters
+    ----------
+    constraints : dict
+        Parameter name to a list of constraints, as :func:`validate_params`
+        takes; every name must be a parameter of the function.
+    owner : str or None, default=None
+        The name the messages give; default: the function's name.
+
+    Returns
+    -------
+    decorator : callable
+        Takes the function, returns it wrapped.
+
+    Raises
+    ------
+    TypeError
+        At decoration, if a name is not a parameter of the function.
+
+    Examples
+    --------
+    >>> from numbers import Integral
+    >>> from skdeepsea._constraints import Interval, parameter_constraints
+    >>> @parameter_constraints({"n": [Interval(Integral, 1, None)]})
+    ... def repeat(text, n=2):
+    ...     return text * n
+    >>> repeat("ab", n=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: repeat: n must be in [1, inf], got 0.
+    """
+    def decorate(function):
+        signature = inspect.signature(function)
+        unknown = [name for name in constraints if name not in signature.parameters]
+        if unknown:
+            raise TypeError(f"{function.__qualname__} has no parameter {unknown[0]!r} "
+                            "to constrain.")
+        name = owner or function.__name__
+
+        @functools.wraps(function)
+        def checked(*args, **kwargs):
+            try:
+                passed = signature.bind(*args, **kwargs).arguments
+            except TypeError:  # a wrong call: Python's own message, from the call itself
+                return function(*args, **kwargs)
+            validate_params(constraints, {key: value for key, value in passed.items()
+                                          if key in constraints}, name)
+            return function(*args, **kwargs)
+
+        checked._parameter_constraints = constraints
+        return checked
+
+    return decorate
