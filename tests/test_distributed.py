@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from skdeepsea import DeepSEAClassifier, OneHotDNA
+from skdeepsea._engine.model import _TrainingModel
 
 from .conftest import motif_data
 
@@ -54,6 +55,27 @@ def test_data_parallel_over_two_forced_host_devices():
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                             text=True, timeout=300, cwd=ROOT)
     assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-3000:]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax",
+                    reason="Keras' distribution API (DataParallel) supports the JAX backend only")
+def test_data_parallel_on_one_device_trains_as_the_plain_path(monkeypatch):
+    # Keras' DataParallel over one device recompiled the train step in the second epoch (the
+    # initial weights off the mesh, the step's outputs on it); one device is the plain path.
+    seqs, y = motif_data(n=64, length=30, seed=5)
+    X = np.asarray(OneHotDNA(dtype="uint8").fit_transform(seqs))
+    if len(keras.distribution.list_devices()) != 1:
+        pytest.skip("this process sees several devices")
+    traces = []
+    train_step = _TrainingModel.train_step
+    monkeypatch.setattr(_TrainingModel, "train_step",
+                        lambda self, *args: traces.append(1) or train_step(self, *args))
+    params = dict(TINY, epochs=3)
+    plain = DeepSEAClassifier(**params).fit(X, y)
+    plain_traces = len(traces)
+    parallel = DeepSEAClassifier(**params, data_parallel=True).fit(X, y)
+    assert len(traces) - plain_traces == plain_traces  # JAX runs the Python step when tracing
+    np.testing.assert_array_equal(parallel.predict_proba(X), plain.predict_proba(X))
 
 
 @pytest.mark.skipif(keras.backend.backend() == "jax", reason="the JAX backend supports it")

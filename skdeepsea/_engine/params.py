@@ -230,7 +230,7 @@ def check_geometry(params, sequence_length):
 
 
 def check_distribution(params):
-    """The devices of data-parallel training (None without), checked against the batch size.
+    """The devices of data-parallel training (None without, or with one), checked against the batch.
 
     In a multi-process JAX job (:func:`skdeepsea.distributed.initialize`) the
     devices are those of every process, and ``data_parallel`` is required.
@@ -254,6 +254,11 @@ def check_distribution(params):
             f"the current backend is {keras.backend.backend()!r} (set KERAS_BACKEND=jax)."
         )
     devices = keras.distribution.list_devices()
+    if len(devices) == 1:
+        # One device: the plain path. Keras' DataParallel over one device places the
+        # initial weights off its mesh and the step's outputs on it, so the step is
+        # compiled twice more (once in the second epoch) for the same computation.
+        return None
     if params["batch_size"] % len(devices):
         over = (f"{len(devices)} devices" if processes == 1 else
                 f"{len(devices)} devices ({processes} processes of {len(devices) // processes})")
