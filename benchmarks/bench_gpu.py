@@ -325,7 +325,7 @@ def variant_scoring(cfg, folder):
     from bench_variants import full_size_model, make_inputs
 
     from skdeepsea.variants import read_variant_scores, write_variant_scores
-    from skdeepsea.variants._products import keras_on_accelerator
+    from skdeepsea._backend import keras_on_accelerator
 
     n, length, batch = cfg["n_variants"], cfg["length"], cfg["predict_batch"]
     make_inputs(folder, [n], seed=40, contig_length=cfg["contig_length"])

@@ -113,3 +113,30 @@ def enable_compilation_cache():
     # Compilations of half a second and more: every step of this network, no trivia.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
     return folder
+
+
+def keras_on_accelerator():
+    """Whether the Keras backend computes on a GPU or TPU rather than the host CPU.
+
+    Returns
+    -------
+    bool
+        True on JAX with a non-CPU default backend, on torch with CUDA, on
+        TensorFlow with a logical GPU.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() != "cpu"
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()  # Keras' torch backend then computes on CUDA
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_logical_devices("GPU"))
+    return False

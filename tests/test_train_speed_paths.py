@@ -155,3 +155,73 @@ def test_folded_l2_value_and_gradient_are_the_penalty_s():
     np.testing.assert_allclose(float(value), 0.25 * np.sum(w.astype(np.float64) ** 2), rtol=1e-6)
     folded.add_gradients()
     np.testing.assert_allclose(variable.value.grad.numpy(), 1 + 2 * 0.25 * w, rtol=1e-6)
+
+
+class _RecordingLibc:
+    """glibc's mallopt and malloc_trim, recorded instead of called."""
+
+    def __init__(self):
+        self.calls = []
+
+    def mallopt(self, parameter, value):
+        self.calls.append(("mallopt", parameter, value))
+        return 1
+
+    def malloc_trim(self, pad):
+        self.calls.append(("trim",))
+        return 1
+
+
+def _lifted(calls):
+    """For each call: whether mmap was off (reused heap buffers) after it."""
+    from skdeepsea._malloc import M_MMAP_MAX
+
+    lifted, states = False, []
+    for call in calls:
+        if call[0] == "mallopt" and call[1] == M_MMAP_MAX:
+            lifted = call[2] == 0
+        states.append(lifted)
+    return states
+
+
+def test_large_buffers_are_reused_during_each_epoch_and_settled_between(data, monkeypatch):
+    from skdeepsea import _malloc
+    from skdeepsea._engine.loop import TrainingState
+
+    libc = _RecordingLibc()
+    monkeypatch.setattr(_malloc, "glibc", lambda: libc)
+    seen = []  # at each step's end and each epoch's end (after the allocator callback)
+    step_end, epoch_end = TrainingState.on_train_batch_end, TrainingState.on_epoch_end
+    monkeypatch.setattr(TrainingState, "on_train_batch_end", lambda self, batch, logs=None: (
+        seen.append(("step", _lifted(libc.calls)[-1] if libc.calls else False)),
+        step_end(self, batch, logs))[1])
+    monkeypatch.setattr(TrainingState, "on_epoch_end", lambda self, epoch, logs=None: (
+        seen.append(("epoch", None)), epoch_end(self, epoch, logs))[1])
+    X, y = data
+    DeepSEAClassifier(**dict(NETWORK, epochs=2)).fit(X, y)
+    steps = [lifted for kind, lifted in seen if kind == "step"]
+    if not ON_TORCH:  # JAX and TensorFlow allocate through their own allocators
+        assert libc.calls == [] and steps
+        return
+    assert steps and all(steps)  # every step ran with mmap off
+    assert libc.calls.count(("trim",)) == 2  # each epoch's end settled and trimmed
+    assert _lifted(libc.calls)[-1] is False and libc.calls[-1] == ("trim",)
+
+
+@pytest.mark.skipif(not ON_TORCH, reason="the allocator is tuned on the torch backend only")
+def test_a_fit_stopped_by_an_error_mid_epoch_settles_the_allocator(data, monkeypatch):
+    from skdeepsea import _malloc
+    from skdeepsea._engine.loop import TrainingState
+
+    libc = _RecordingLibc()
+    monkeypatch.setattr(_malloc, "glibc", lambda: libc)
+
+    def fail(self, batch, logs=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TrainingState, "on_train_batch_end", fail)
+    X, y = data
+    with pytest.raises(KeyboardInterrupt):
+        DeepSEAClassifier(**NETWORK).fit(X, y)
+    assert _lifted(libc.calls) == [True, True, False, False, False, False]
+    assert libc.calls[-1] == ("trim",)

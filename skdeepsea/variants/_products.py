@@ -1,8 +1,8 @@
 """Where the substitutions' matrix products run: NumPy's BLAS or the Keras backend's matmul.
 
 Also the host facts the variants code decides by: whether the Keras backend
-computes on an accelerator (:func:`keras_on_accelerator`), the cores this
-process may use (:func:`available_cores`) and the process's one BLAS thread
+computes on an accelerator (:func:`skdeepsea._backend.keras_on_accelerator`,
+imported here for the variants modules), the cores this process may use (:func:`available_cores`) and the process's one BLAS thread
 controller (:func:`blas_controller`).
 """
 
@@ -12,37 +12,12 @@ import threading
 
 import numpy as np
 
+from .._backend import keras_on_accelerator  # noqa: F401 (used here and by _scoring)
+
 _TILE = 256  # rows per backend product: one shape, so JAX compiles each matrix's product once
 # Smaller matrices stay in NumPy: a JAX compilation pays for itself only after many
 # tiles of a large matrix, never for the small networks' matrices within one call.
 _BACKEND_MIN_WEIGHTS = 500_000
-
-
-def keras_on_accelerator():
-    """Whether the Keras backend computes on a GPU or TPU rather than the host CPU.
-
-    Returns
-    -------
-    bool
-        True on JAX with a non-CPU default backend, on torch with CUDA, on
-        TensorFlow with a logical GPU.
-    """
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() != "cpu"
-    if backend == "torch":
-        import torch
-
-        return torch.cuda.is_available()  # Keras' torch backend then computes on CUDA
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_logical_devices("GPU"))
-    return False
 
 
 def available_cores():
