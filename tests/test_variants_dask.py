@@ -254,11 +254,12 @@ def test_worker_threads_are_set_inside_the_task(files, client):
     thresholds; the worker's own settings are put back after it."""
     import keras
 
-    from skdeepsea.variants._distributed import _glibc, _job_threads, _run_partitions
+    from skdeepsea._malloc import glibc
+    from skdeepsea.variants._distributed import _job_threads, _run_partitions
     from skdeepsea.variants._products import available_cores
 
     def trimmed_by_dask():
-        return os.environ.get("MALLOC_TRIM_THRESHOLD_") is not None and _glibc() is not None
+        return os.environ.get("MALLOC_TRIM_THRESHOLD_") is not None and glibc() is not None
 
     def blas_threads():
         from threadpoolctl import threadpool_info

@@ -12,7 +12,6 @@ interrupted run and scores only the others, after checking from
 """
 
 import contextlib
-import functools
 import inspect
 import json
 import os
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._atomic import TEMPORARY_PREFIX, atomic_open, atomic_path
+from .._malloc import dask_task_thresholds
 from .._version import __version__
 from ._io import ReadReport, VariantPart, _is_bgzip, _is_vcf, _open_binary, read_variant_part
 from ._output import (
@@ -274,51 +274,6 @@ def _using_threads(threads):
                 torch.set_num_threads(before)
 
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
-_MMAP_THRESHOLD_MAX = 32 << 20  # glibc's cap on 64-bit; its dynamic trim threshold is twice it
-
-
-@functools.cache
-def _glibc():
-    """glibc through ctypes, or None (another C library or system)."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.gnu_get_libc_version  # noqa: B018 (glibc, not another libc.so.6)
-        return libc
-    except (OSError, AttributeError):
-        return None
-
-
-@contextlib.contextmanager
-def _scoring_malloc():
-    """glibc's malloc thresholds of a process of its own while a task scores; yields
-    whether they were changed.
-
-    Dask's nanny starts each worker with ``MALLOC_TRIM_THRESHOLD_=65536``
-    (``distributed.nanny.pre-spawn-environ``), so that freed memory goes back to the
-    OS. Setting it also fixes glibc's mmap threshold at 128 KiB, which otherwise
-    grows to the size of the arrays freed: every larger array (the windows, the
-    activations) is then mapped, faulted in page by page and unmapped anew, at a large
-    cost in system time (benchmarks/RESULTS.md, issue 23). While a task scores, the thresholds are those glibc reaches by
-    itself with large arrays (mmap 32 MiB, trim twice that); then Dask's are put
-    back and the free memory returned (``malloc_trim``).
-    """
-    libc, trim = _glibc(), os.environ.get("MALLOC_TRIM_THRESHOLD_")
-    if libc is None or trim is None or not trim.isdigit():
-        yield False
-        return
-    libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX)
-    libc.mallopt(_M_TRIM_THRESHOLD, 2 * _MMAP_THRESHOLD_MAX)
-    try:
-        yield True
-    finally:
-        libc.mallopt(_M_TRIM_THRESHOLD, int(trim))
-        libc.mallopt(_M_MMAP_THRESHOLD, 128 << 10)  # glibc's default, fixed by Dask's setting
-        libc.malloc_trim(0)
-
-
 def _score_partition(part, *, job, model, evalues, significance=None):
     """Score one partition (runs on a worker).
 
@@ -327,13 +282,13 @@ def _score_partition(part, *, job, model, evalues, significance=None):
     returns the summary of counts and the chunks (None when written). The returned
     summary's ``threads`` says what the task computed with: ``requested`` (from
     ``job["threads"]``, see :func:`_threads_here`), what :func:`_using_threads` set,
-    and ``malloc_thresholds_lifted`` (:func:`_scoring_malloc`).
+    and ``malloc_thresholds_lifted`` (:func:`skdeepsea._malloc.dask_task_thresholds`).
     """
     with _WORKER_LOCK:
         model, evalues = _worker_object(model), _worker_object(evalues)
         significance = _worker_object(significance)
         threads = _threads_here(job.get("threads", 1))
-        with _using_threads(threads) as used, _scoring_malloc() as malloc:
+        with _using_threads(threads) as used, dask_task_thresholds() as malloc:
             summary, chunks = _score_partition_here(part, job, model, evalues, significance)
         summary["threads"] = dict(used, requested=threads, malloc_thresholds_lifted=malloc)
         return summary, chunks
