@@ -377,3 +377,32 @@ def parameter_constraints(constraints, owner=None):
         return checked
 
     return decorate
+
+
+class TargetKeys(Constraint):
+    """Targets chosen by name or index: a ``str``, an integer, or a list of them.
+
+    What :func:`skdeepsea.targets.target_indices` takes as ``keys`` (None
+    aside: give it as its own constraint): a name, an integer index, or a
+    list, tuple, 1-D array or ``pandas.Index`` of names and indices. Bools,
+    floats and sets are refused; an empty list passes here (``target_indices``
+    names it).
+    """
+
+    @staticmethod
+    def _key(value):
+        return isinstance(value, str) or (isinstance(value, numbers.Integral)
+                                          and not _is_bool(value))
+
+    def accepts(self, value):
+        if self._key(value):
+            return True
+        if isinstance(value, (bytes, dict, set, frozenset)) or not hasattr(value, "__len__"):
+            return False
+        try:
+            return np.ndim(value) == 1 and all(self._key(key) for key in value)
+        except (TypeError, ValueError):
+            return False
+
+    def describe(self, value=_NO_VALUE):
+        return "a target name or index, or a list of them"

@@ -256,7 +256,11 @@ def test_score_variants_refuses_each_bad_parameter_before_reading(tmp_path, name
             "genome": tmp_path / "g.fa", name: bad}
     with pytest.raises(ValueError, match=refused(name, bad, "score_variants")):
         score_variants(**args)
-    if name != "model":  # a path is a model for write_variant_scores
+    if name == "report":  # not an option of write_variant_scores: its summary counts
+        with pytest.raises(TypeError, match="^write_variant_scores: got an unexpected "
+                                            "parameter 'report'"):
+            write_variant_scores(**args, out=tmp_path / "o.tsv")
+    elif name != "model":  # a path is a model for write_variant_scores
         with pytest.raises(ValueError, match=refused(name, bad, "write_variant_scores")):
             write_variant_scores(**args, out=tmp_path / "o.tsv")
     assert not os.listdir(tmp_path)

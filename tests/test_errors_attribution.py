@@ -64,7 +64,8 @@ def test_boolean_options_must_be_bools(network, sequences, name, value):
 @pytest.mark.parametrize("options, message", [
     ({"strand": "both2"}, "attribute: strand must be one of ('mean', 'forward'), got 'both2'"),
     ({"strand": "max"}, "attribute: strand must be one of ('mean', 'forward'), got 'max'"),
-    ({"strands": "three"}, "attribute: strands must be one of ('forward', 'both'), got 'three'"),
+    ({"strands": "three"},
+     "attribute: strands must be one of ('forward', 'both') or None, got 'three'."),
     ({"strand": ["mean"]}, "attribute: strand must be one of ('mean', 'forward'), got ['mean']"),
     ({"strand": "mean", "strands": "both"}, "strands='both' is the former name of strand="),
 ])
@@ -80,7 +81,9 @@ def test_random_state_must_be_a_seed(network, sequences, value):
 
 
 def test_dinucleotide_shuffle_random_state_is_named():
-    with pytest.raises(ValueError, match="random_state must be an integer, got 'abc'"):
+    with pytest.raises(ValueError, match=re.escape(
+            "dinucleotide_shuffle: random_state must be None, an integer or a numpy Generator, "
+            "got 'abc'.")):
         dinucleotide_shuffle(np.eye(4)[[[0, 1, 2, 3]]], 2, random_state="abc")
 
 

@@ -9,24 +9,39 @@ import keras
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._constraints import Boolean, InstanceOf, Interval, Options, validate_params
+from .._constraints import (
+    ArrayLike,
+    Boolean,
+    HasMethods,
+    InstanceOf,
+    Interval,
+    Options,
+    Satisfies,
+    TargetKeys,
+    parameter_constraints,
+)
 from .._strands import DEPRECATED, FORMER_STRANDS, PREDICTION_STRANDS, renamed_strand
 from ..preprocessing import (
     ALPHABET_CONSTRAINT, DEFAULT_ALPHABET, check_alphabet, complement_channels, one_hot,
 )
 from ._deeplift import explained_model
 from ._gradients import batch_gradients, path_gradients
-from ._references import REFERENCE_KINDS, references_of
+from ._references import RANDOM_STATE, REFERENCE_KINDS, references_of
 
 #: The attribution methods of :func:`attribute`.
 ATTRIBUTION_METHODS = ("gradient_x_input", "integrated_gradients", "deep_lift_shap")
 OUTPUTS = ("logit", "probability")
 _POSITIVE = [Interval(Integral, 1, None)]
-#: What each option of :func:`attribute` accepts (``strand`` after its former spellings).
+#: What each parameter of :func:`attribute` accepts: the options, then the inputs.
+#: ``strand`` also takes its former "both" (and ``strands`` its former values), which
+#: warn; the messages name the current values only.
 ATTRIBUTE_CONSTRAINTS = {
     "method": [Options(str, ATTRIBUTION_METHODS)],
     "output": [Options(str, OUTPUTS)],
-    "strand": [Options(str, PREDICTION_STRANDS)],
+    "strand": [Satisfies(lambda value: isinstance(value, str)
+                         and value in (*PREDICTION_STRANDS, *FORMER_STRANDS),
+                         Options(str, PREDICTION_STRANDS).describe())],
+    "strands": [Options(str, ("forward", *FORMER_STRANDS)), None],
     "sum_targets": [Boolean()],
     "references": [None, Options(str, REFERENCE_KINDS),
                    InstanceOf((np.ndarray, list, tuple), "an array of references")],
@@ -35,8 +50,11 @@ ATTRIBUTE_CONSTRAINTS = {
     "hypothetical": [Boolean()],
     "alphabet": [None, ALPHABET_CONSTRAINT],
     "batch_size": _POSITIVE,
-    "random_state": [None, Interval(Integral, 0, None),
-                     InstanceOf(np.random.Generator, "a numpy Generator")],
+    "random_state": RANDOM_STATE,
+    "targets": [None, TargetKeys()],
+    "model": [HasMethods(("output_columns",), "a fitted DeepSEAClassifier"),
+              InstanceOf(keras.Model, "a keras.Model")],
+    "X": [InstanceOf(str, "a str"), ArrayLike()],
 }
 _DEFAULT_REFERENCES = {"integrated_gradients": "zeros", "deep_lift_shap": "shuffle"}
 _SEQUENCES_PER_CHUNK = 256  # most sequences whose references exist at a time
@@ -145,6 +163,7 @@ class Attributions:
         return np.argsort(-per_base, axis=1, kind="stable")[:, :k]
 
 
+@parameter_constraints(ATTRIBUTE_CONSTRAINTS)
 def attribute(model, X, *, targets=None, method="deep_lift_shap", output="logit",
               strand="forward", sum_targets=False, references=None, n_shuffles=20,
               n_steps=50, hypothetical=False, alphabet=None, batch_size=64,
@@ -210,9 +229,11 @@ default="deep_lift_shap"
     Raises
     ------
     ValueError
-        For an unknown option, a ``hypothetical`` or ``sum_targets`` that is
-        not a bool, a ``random_state`` that is not a seed, sequences of the
-        wrong shape or length (naming the sequence), an empty ``targets``,
+        For a parameter of the wrong type or value (naming it: an unknown
+        option, a ``hypothetical`` or ``sum_targets`` that is not a bool, a
+        ``random_state`` that is not a seed, a ``model`` that is neither a
+        classifier nor a Keras model), sequences of the wrong shape or length
+        (naming the sequence), an empty ``targets``,
         references of the wrong shape, DeepLIFT/SHAP on the probability of
         a softmax output, or both ``strand`` and ``strands``.
 
@@ -242,11 +263,6 @@ default="deep_lift_shap"
     True
     """
     strand = _strand_of(strand, strands)
-    validate_params(ATTRIBUTE_CONSTRAINTS, dict(
-        method=method, output=output, strand=strand, sum_targets=sum_targets,
-        references=references, n_shuffles=n_shuffles, n_steps=n_steps,
-        hypothetical=hypothetical, alphabet=alphabet, batch_size=batch_size,
-        random_state=random_state), "attribute")
     rng = np.random.default_rng(random_state)
     network, alphabet, names, indices = _model_parts(model, alphabet, targets)
     X = _one_hot(X, network, alphabet)
@@ -255,7 +271,7 @@ default="deep_lift_shap"
         warnings.warn(
             f"{len(empty)} sequence(s) hold no base (all N, or all-zero rows), the first "
             f"sequence {empty[0]}: their contribution scores are all zero; nothing there "
-            "contributes to the outputs.", UserWarning, stacklevel=2)
+            "contributes to the outputs.", UserWarning, stacklevel=3)  # past the constraints
     if method == "gradient_x_input":
         if references is not None:
             raise ValueError("gradient_x_input takes no references; got references="
@@ -307,10 +323,7 @@ def _strand_of(strand, strands):
     if strands is not None and strand != "forward":
         raise ValueError(f"attribute: strands={strands!r} is the former name of "
                          f"strand={strand!r}: give strand only.")
-    if strands is not None:  # the former values only, so the warning's advice is valid
-        validate_params({"strands": [Options(str, ("forward", *FORMER_STRANDS))]},
-                        {"strands": strands}, "attribute")
-    elif isinstance(strand, str) and strand in FORMER_STRANDS:
+    if strands is None and strand in FORMER_STRANDS:
         return renamed_strand(strand, "strand", strand, "attribute")
     return renamed_strand(strand, "strands", DEPRECATED if strands is None else strands,
                           "attribute")

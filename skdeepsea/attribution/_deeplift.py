@@ -248,7 +248,7 @@ def _rewrite(network, output, weights, deep_lift):
         warnings.warn(
             "DeepLIFT has no rule for the layers " + ", ".join(unsupported) + "; their plain "
             "gradients are used, so the scores sum to the output difference only "
-            "approximately.", RuntimeWarning, stacklevel=4)
+            "approximately.", RuntimeWarning, stacklevel=5)  # past attribute's constraints
     shape = network.inputs[0].shape[1:]
     sequence = keras.Input(shape, name="sequence")
     if deep_lift:

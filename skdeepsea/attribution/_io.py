@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from .._constraints import Options, validate_params
+from .._constraints import InstanceOf, Options, PathLike, parameter_constraints
 from .._strands import FORMER_STRANDS, PREDICTION_STRANDS
 from ._api import ATTRIBUTION_METHODS, OUTPUTS, Attributions
 
@@ -13,6 +13,8 @@ _ARRAYS = ("scores", "sequences", "outputs", "reference_outputs")
 _ATTRS = ("method", "output", "strand", "alphabet", "hypothetical")
 
 
+@parameter_constraints({"attributions": [InstanceOf(Attributions, "an Attributions")],
+                        "path": [PathLike()], "format": [None, Options(str, ("npz", "hdf5"))]})
 def write_attributions(attributions, path, *, format=None):
     """Write contribution scores to an NPZ or HDF5 file, atomically.
 
@@ -34,14 +36,13 @@ def write_attributions(attributions, path, *, format=None):
     Raises
     ------
     ValueError
-        If the format is neither "npz" nor "hdf5", nor given and implied by
-        the suffix.
+        If ``attributions`` is not an :class:`Attributions`, ``path`` not a
+        path, or the format neither "npz" nor "hdf5", nor given and implied
+        by the suffix; nothing is written.
     """
     from .._atomic import atomic_open, atomic_path
 
     path = os.fspath(path)
-    validate_params({"format": [None, Options(str, ("npz", "hdf5"))]}, {"format": format},
-                    "write_attributions")
     format = format or _attribution_format_of(path)
     arrays, attrs = _to_arrays(attributions)
     if format == "npz":
@@ -58,6 +59,7 @@ def write_attributions(attributions, path, *, format=None):
     return path
 
 
+@parameter_constraints({"path": [PathLike()]})
 def read_attributions(path):
     """Read contribution scores written by :func:`write_attributions`.
 
@@ -79,8 +81,8 @@ def read_attributions(path):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is neither NPZ nor HDF5 (told by its content, not its
-        name), lacks a field, or holds scores, sequences, outputs and targets
+        If ``path`` is not a path; if the file is neither NPZ nor HDF5 (told
+        by its content, not its name), lacks a field, or holds scores, sequences, outputs and targets
         of shapes that do not agree; the message names the file.
     skdeepsea.exceptions.DamagedFileError
         If the file is damaged or truncated.

@@ -1,15 +1,20 @@
 """References of integrated gradients and DeepLIFT/SHAP: dinucleotide shuffles, constant rows,
 or the caller's arrays."""
 
-import numbers
+from numbers import Integral
 
 import numpy as np
 
-from .._validation import check_number
+from .._constraints import ArrayLike, InstanceOf, Interval, parameter_constraints
 
 REFERENCE_KINDS = ("shuffle", "zeros", "uniform")
+#: A seed of the shuffles: what ``numpy.random.default_rng`` takes of it.
+RANDOM_STATE = [None, Interval(Integral, 0, None),
+                InstanceOf(np.random.Generator, "a numpy Generator")]
 
 
+@parameter_constraints({"X": [ArrayLike()], "n_shuffles": [Interval(Integral, 1, None)],
+                        "random_state": RANDOM_STATE})
 def dinucleotide_shuffle(X, n_shuffles=20, *, random_state=None):
     """Shuffle one-hot sequences keeping their dinucleotide counts.
 
@@ -33,6 +38,12 @@ def dinucleotide_shuffle(X, n_shuffles=20, *, random_state=None):
     shuffles : ndarray of shape (n_sequences, n_shuffles, length, n_channels)
         Same dtype as ``X``.
 
+    Raises
+    ------
+    ValueError
+        For a parameter of the wrong type or value, naming it, or an ``X``
+        that is not 3-D.
+
     Examples
     --------
     >>> import numpy as np
@@ -44,10 +55,9 @@ def dinucleotide_shuffle(X, n_shuffles=20, *, random_state=None):
     """
     X = np.asarray(X)
     if X.ndim != 3:
-        raise ValueError(f"X must have shape (n_sequences, length, n_channels), got {X.shape}.")
-    if not (isinstance(n_shuffles, numbers.Integral) and n_shuffles >= 1):
-        raise ValueError(f"n_shuffles must be a positive integer, got {n_shuffles!r}.")
-    rng = generator(random_state)
+        raise ValueError(f"dinucleotide_shuffle: X must have shape (n_sequences, length, "
+                         f"n_channels), got {X.shape}.")
+    rng = np.random.default_rng(random_state)
     n, length, channels = X.shape
     letters = np.where(X.any(axis=2), X.argmax(axis=2), channels)
     table = np.concatenate([np.eye(channels, dtype=X.dtype), np.zeros((1, channels), X.dtype)])
@@ -56,13 +66,6 @@ def dinucleotide_shuffle(X, n_shuffles=20, *, random_state=None):
         for j in range(n_shuffles):
             out[i, j] = table[_euler_shuffle(letters[i], channels + 1, rng)]
     return out
-
-
-def generator(random_state):
-    """numpy's Generator of a seed (an int, None) or a Generator; a ValueError naming it else."""
-    if not (random_state is None or isinstance(random_state, np.random.Generator)):
-        check_number("random_state", random_state, low=0, integer=True)
-    return np.random.default_rng(random_state)
 
 
 def _euler_shuffle(letters, n_letters, rng):

@@ -10,7 +10,7 @@ import os
 import pandas as pd
 
 from .._atomic import atomic_path, check_output_path
-from .._constraints import Boolean, Options, PathLike, validate_params
+from .._constraints import Boolean, Options, PathLike, parameter_constraints, validate_params
 from ._distributed import score_on_cluster, write_on_cluster
 from ._io import ReadReport
 from ._output import (
@@ -33,17 +33,26 @@ from ._scoring import (
     output_scores,
 )
 
-# write_variant_scores: a saved model's path too, and the output's parameters.
+# write_variant_scores: a saved model's path too, and the output's parameters; no
+# report (the summary counts what was skipped).
 WRITE_CONSTRAINTS = {
-    **SCORE_CONSTRAINTS,
+    **{name: value for name, value in SCORE_CONSTRAINTS.items() if name != "report"},
     "out": [PathLike()],
     "format": [None, Options(str, FORMATS)],
     "progress": [Boolean()],
     "significance_out": [None, PathLike()],
     "model": [*SCORE_CONSTRAINTS["model"], PathLike()],
 }
+# The options of score_variants that write_variant_scores takes as **options: checked
+# in its body (the decorator checks named parameters only), the others by the decorator.
+_WRITE_OPTIONS = ("strand", "max_indel_length", "ref_mismatch", "on_malformed", "chunk_size",
+                  "batch_size", "epsilon", "contig_ends", "method")
+_WRITE_OPTION_CONSTRAINTS = {name: WRITE_CONSTRAINTS[name] for name in _WRITE_OPTIONS}
+_WRITE_PARAMETER_CONSTRAINTS = {name: value for name, value in WRITE_CONSTRAINTS.items()
+                                if name not in _WRITE_OPTIONS}
 
 
+@parameter_constraints(SCORE_CONSTRAINTS)
 def score_variants(model, variants, genome, *, targets=None, strand="mean",
                    max_indel_length=100, ref_mismatch="skip", on_malformed="error",
                    chunk_size=2000, batch_size=None, epsilon=None, scores=SCORES,
@@ -157,11 +166,18 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
         ``"<score>:<target>"`` per score and target (NaN if not scored), and
         with ``significance`` its per-variant columns.
 
+    Raises
+    ------
+    ValueError
+        For a parameter of the wrong type or value, naming it, before
+        anything is read; ``worker_threads`` without ``client``, ``evalues``
+        with ``significance``, a ``significance`` that does not fit the model
+        or ``strand``; a malformed line (``MalformedVariantError``).
+
     See Also
     --------
     write_variant_scores : The same, streamed to a TSV or HDF5 file.
     """
-    validate_params(SCORE_CONSTRAINTS, locals(), "score_variants")  # the parameters, before work
     options = dict(targets=targets, strand=strand, max_indel_length=max_indel_length,
                    ref_mismatch=ref_mismatch, on_malformed=on_malformed, chunk_size=chunk_size,
                    batch_size=batch_size, epsilon=epsilon, scores=scores,
@@ -186,6 +202,7 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
     return pd.concat(chunks, ignore_index=True)
 
 
+@parameter_constraints(_WRITE_PARAMETER_CONSTRAINTS)
 def write_variant_scores(model, variants, genome, out, *, format=None, progress=False,
                          evalues=None, significance=None, significance_out=None,
                          scores=SCORES, targets=None, client=None, partition_size=20_000,
@@ -266,8 +283,13 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     Raises
     ------
     ValueError
-        With ``client``: the work folder holds partitions of another run
-        (other inputs or options); its message names what differs.
+        For a parameter or option of the wrong type or value, naming it,
+        before anything is read or written; ``out`` or ``significance_out``
+        over an input; ``significance_out`` without ``significance``. With
+        ``client``: the work folder holds partitions of another run (other
+        inputs or options); its message names what differs.
+    TypeError
+        For a keyword argument that is none of the options above.
 
     Notes
     -----
@@ -283,8 +305,7 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     pyarrow (the ``parquet`` extra) and is read by ``pandas.read_parquet``,
     polars or DuckDB. Read any format back with :func:`read_variant_scores`.
     """
-    given = {name: value for name, value in locals().items() if name != "options"}
-    validate_params(WRITE_CONSTRAINTS, {**given, **options}, "write_variant_scores")
+    validate_params(_WRITE_OPTION_CONSTRAINTS, options, "write_variant_scores")
     inputs = {"variants": variants, "genome": getattr(genome, "path", genome), "model": model}
     check_output_path(out, inputs)
     if significance_out is not None:

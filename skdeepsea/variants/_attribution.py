@@ -3,12 +3,25 @@ by :func:`skdeepsea.attribution.attribute`."""
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
+from .._constraints import parameter_constraints, validate_params
 from ..attribution import attribute
-from ._io import read_variants
-from ._windows import variant_windows
+from ..attribution._api import ATTRIBUTE_CONSTRAINTS
+from ._io import READ_CONSTRAINTS, read_variants
+from ._scoring import SCORE_CONSTRAINTS
+from ._windows import WINDOW_CONSTRAINTS, variant_windows
+
+# The options attribute_variants passes on to attribute (**options): checked in its body,
+# before anything is read (the decorator checks named parameters only).
+_OPTION_CONSTRAINTS = {name: value for name, value in ATTRIBUTE_CONSTRAINTS.items()
+                       if name not in ("model", "X")}
 
 
+@parameter_constraints({"model": SCORE_CONSTRAINTS["model"],
+                        "variants": READ_CONSTRAINTS["source"],
+                        "genome": WINDOW_CONSTRAINTS["genome"],
+                        "max_indel_length": WINDOW_CONSTRAINTS["max_indel_length"]})
 def attribute_variants(model, variants, genome, *, max_indel_length=100, **options):
     """Contribution scores of the reference and alternative windows of variants.
 
@@ -39,7 +52,20 @@ def attribute_variants(model, variants, genome, *, max_indel_length=100, **optio
     ref, alt : skdeepsea.attribution.Attributions or None
         Scores of the reference and alternative windows of the scored
         variants, in order; None when no variant could be scored.
+
+    Raises
+    ------
+    ValueError
+        For a parameter or option of the wrong type or value, naming it,
+        before anything is read; as :func:`skdeepsea.attribution.attribute`
+        for the windows.
+    TypeError
+        For a keyword argument that is not an option of ``attribute``.
+    sklearn.exceptions.NotFittedError
+        If ``model`` is not fitted.
     """
+    validate_params(_OPTION_CONSTRAINTS, options, "attribute_variants")
+    check_is_fitted(model, "model_")
     frame = pd.concat(list(read_variants(variants)), ignore_index=True)
     length = int(model.sequence_length_)
     ref_windows, alt_windows, info = variant_windows(

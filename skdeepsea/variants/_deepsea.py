@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._constraints import PathLike, Satisfies, parameter_constraints
 from ..exceptions import DamagedFileError, damaged
 from ..targets import read_target_names, unique_target_names
 from ._conservation import CONSERVATION_FEATURES
@@ -56,6 +57,19 @@ _LAYOUT = (
 )
 
 
+_FOLDER = {"folder": [PathLike()]}
+
+
+def _is_name_list(value):
+    """A sequence (list, tuple, 1-D array, pandas.Index) of str."""
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+        return False
+    try:
+        return np.ndim(value) == 1 and all(isinstance(name, str) for name in value)
+    except (TypeError, ValueError):
+        return False
+
+
 def _resource(folder, relative):
     """``folder / relative``, or a FileNotFoundError naming the missing file and the layout."""
     folder = Path(folder)
@@ -66,6 +80,7 @@ def _resource(folder, relative):
     return path
 
 
+@parameter_constraints(_FOLDER)
 def deepsea_target_names(folder):
     """The 919 target names of DeepSEA's package folder, in its order.
 
@@ -84,6 +99,8 @@ def deepsea_target_names(folder):
     ------
     FileNotFoundError
         If the folder has no ``resources/predictor.names``.
+    ValueError
+        If ``folder`` is not a path.
 
     Examples
     --------
@@ -99,6 +116,7 @@ def deepsea_target_names(folder):
     return read_target_names(_resource(folder, _NAMES))
 
 
+@parameter_constraints({"target_names": [Satisfies(_is_name_list, "a list of str")]})
 def deepsea_feature_names(target_names):
     """The names of DeepSEA's classifier features, in its column order.
 
@@ -120,6 +138,11 @@ def deepsea_feature_names(target_names):
     -------
     names : ndarray of object
         ``2 * len(target_names) + 4`` unique names.
+
+    Raises
+    ------
+    ValueError
+        If ``target_names`` is not a sequence of str (a single str, say).
 
     Examples
     --------
@@ -370,6 +393,7 @@ def _pipeline(folder, name, feature_names):
     return Pipeline([("scaler", scaler), ("logistic", logistic)])
 
 
+@parameter_constraints(_FOLDER)
 def load_deepsea_classifiers(folder):
     """DeepSEA's eQTL, GWAS and HGMD variant classifiers as fitted scikit-learn Pipelines.
 
@@ -408,9 +432,10 @@ def load_deepsea_classifiers(folder):
     FileNotFoundError
         If a file is missing (the message names it and the folder layout).
     ValueError
-        If a file holds another count of numbers than the targets of
-        ``predictor.names`` need, a number that is not finite, or a standard
-        deviation of 0 or less (DeepSEA would divide by it).
+        If ``folder`` is not a path; if a file holds another count of numbers
+        than the targets of ``predictor.names`` need, a number that is not
+        finite, or a standard deviation of 0 or less (DeepSEA would divide by
+        it).
 
     See Also
     --------

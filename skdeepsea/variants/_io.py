@@ -4,11 +4,13 @@ import gzip
 import os
 import threading
 import zlib
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from .._constraints import InstanceOf, Interval, Options, PathLike, parameter_constraints
 from ..exceptions import damaged
 
 VARIANT_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line"]
@@ -375,6 +377,16 @@ def _iter_rows(source, on_malformed, report):
         line += len(frame)
 
 
+# What read_variants accepts; variant scoring reuses them (its ``variants`` is ``source``).
+READ_CONSTRAINTS = {
+    "chunk_size": [Interval(Integral, 1, None)],
+    "on_malformed": [Options(str, _MALFORMED_MODES)],
+    "report": [None, InstanceOf(ReadReport, "a ReadReport")],
+    "source": [PathLike(), InstanceOf(pd.DataFrame, "a pandas.DataFrame")],
+}
+
+
+@parameter_constraints(READ_CONSTRAINTS)
 def read_variants(source, *, chunk_size=10_000, on_malformed="error", report=None):
     """Read variants in chunks, one row per ALT allele.
 
@@ -401,6 +413,16 @@ def read_variants(source, *, chunk_size=10_000, on_malformed="error", report=Non
         Columns chrom, pos, id, ref, alt (uppercase) and line (the 1-based
         line of the VCF or table, or the row of a DataFrame).
 
+    Raises
+    ------
+    ValueError
+        For a parameter of the wrong type or value, naming it (when called,
+        before anything is read).
+    FileNotFoundError
+        If ``source`` is a path that does not exist (when iterated).
+    MalformedVariantError
+        For a line that cannot be read, with ``on_malformed="error"``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -410,10 +432,6 @@ def read_variants(source, *, chunk_size=10_000, on_malformed="error", report=Non
     0     1    5  .   A   C
     1     1    5  .   A   G
     """
-    if on_malformed not in _MALFORMED_MODES:
-        raise ValueError(f"on_malformed must be one of {_MALFORMED_MODES}, got {on_malformed!r}.")
-    if int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be at least 1, got {chunk_size!r}.")
     report = ReadReport() if report is None else report
     rows = []
     for row in _iter_rows(source, on_malformed, report):

@@ -4,10 +4,12 @@ The heatmap, :func:`plot_mutagenesis`, is drawn by
 :mod:`skdeepsea.plotting.mutagenesis` (re-exported here).
 """
 
+from numbers import Integral
+
 import numpy as np
 import pandas as pd
 
-from .._constraints import Options, validate_params
+from .._constraints import InstanceOf, Interval, Options, parameter_constraints
 from .._strands import PREDICTION_STRANDS
 from ..plotting.mutagenesis import plot_mutagenesis
 from ..preprocessing import (
@@ -24,7 +26,7 @@ __all__ = ["MutagenesisResult", "in_silico_mutagenesis", "plot_mutagenesis"]
 
 BASES = "ACGT"
 _CHUNK = 512  # mutants held in memory at once by the naive method
-# What in_silico_mutagenesis's options accept: a prediction's strands (not variant
+# What in_silico_mutagenesis's parameters accept: a prediction's strands (not variant
 # scoring's "max"), and every method but "device" (a path of variant scoring only).
 # start and end are checked against each other and the model's length, in code.
 MUTAGENESIS_CONSTRAINTS = {
@@ -32,6 +34,11 @@ MUTAGENESIS_CONSTRAINTS = {
     "method": [Options(str, tuple(m for m in METHODS if m != "device"))],
     "batch_size": SCORE_CONSTRAINTS["batch_size"],
     "epsilon": SCORE_CONSTRAINTS["epsilon"],
+    "start": [None, Interval(Integral, 0, None)],
+    "end": [None, Interval(Integral, 1, None)],
+    "targets": SCORE_CONSTRAINTS["targets"],
+    "model": SCORE_CONSTRAINTS["model"],
+    "sequence": [InstanceOf(str, "a str")],
 }
 
 
@@ -137,6 +144,7 @@ def _mutants(onehot, positions, alphabet):
     return codes, rows
 
 
+@parameter_constraints(MUTAGENESIS_CONSTRAINTS)
 def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None,
                           strand="mean", method="auto", batch_size=None, epsilon=None):
     """Predict every single-base substitution of a sequence (saturation mutagenesis).
@@ -179,16 +187,12 @@ def in_silico_mutagenesis(model, sequence, *, start=None, end=None, targets=None
     Raises
     ------
     ValueError
-        For a sequence of another length than the model's, a bad ``start`` /
-        ``end``, ``strand`` or ``method``, or ``method="fast"`` with a network
-        it does not apply to.
+        For a parameter of the wrong type or value (naming it), a sequence of
+        another length than the model's, a ``start`` / ``end`` outside it or
+        in the wrong order, or ``method="fast"`` with a network it does not
+        apply to.
     """
-    validate_params(MUTAGENESIS_CONSTRAINTS, {"strand": strand, "method": method,
-                                              "batch_size": batch_size, "epsilon": epsilon},
-                    "in_silico_mutagenesis")
     info = ModelTargets(model, targets)
-    if not isinstance(sequence, str):
-        raise TypeError(f"sequence must be a str, got {type(sequence).__name__}.")
     sequence = sequence.upper()
     L = info.sequence_length
     if len(sequence) != L:

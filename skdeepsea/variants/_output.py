@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 
+from .._constraints import PathLike, parameter_constraints
 from .._validation import check_columns
 from ..exceptions import damaged
 from ._scoring import INFO_COLUMNS, SCORES, column_name
@@ -15,9 +16,8 @@ FORMATS = ("tsv", "hdf5", "parquet")
 
 
 def _format_of(path, format):
+    """``format`` (checked by write_variant_scores' constraints), else the one of the name."""
     if format is not None:
-        if format not in FORMATS:
-            raise ValueError(f"format must be one of {FORMATS}, got {format!r}.")
         return format
     lower = path.lower()
     if lower.endswith((".h5", ".hdf5", ".hdf")):
@@ -235,6 +235,7 @@ def file_attributes(model, options, significance=None):
 _WRITTEN_BY_US = "a variant score file written by skdeepsea"
 
 
+@parameter_constraints({"path": [PathLike()]})
 def read_variant_scores(path):
     """Read a file written by :func:`write_variant_scores` into a DataFrame.
 
@@ -252,9 +253,9 @@ def read_variant_scores(path):
     Raises
     ------
     ValueError
-        If the file lacks the columns (or HDF5 datasets) the package writes,
-        naming them; ``DamagedFileError`` (a ``ValueError``) if it cannot be
-        read as its format.
+        If ``path`` is not a path; if the file lacks the columns (or HDF5
+        datasets) the package writes, naming them; ``DamagedFileError`` (a
+        ``ValueError``) if it cannot be read as its format.
     """
     path = os.fspath(path)
     fmt = _format_of(path, None)

@@ -5,9 +5,14 @@ import os
 import numpy as np
 import pandas as pd
 
+from .._constraints import InstanceOf, PathLike, parameter_constraints
 from ..exceptions import located_sequence_error
+from ..genome import Genome
 from ..preprocessing import one_hot
-from ._scoring import ModelTargets
+from ._scoring import SCORE_CONSTRAINTS, ModelTargets
+
+_PREDICT_CONSTRAINTS = {name: SCORE_CONSTRAINTS[name]
+                        for name in ("targets", "chunk_size", "model")}
 
 
 def _predict_frame(model, sequences, index, targets, chunk_size, where):
@@ -27,6 +32,7 @@ def _predict_frame(model, sequences, index, targets, chunk_size, where):
     return pd.DataFrame(values, index=index, columns=info.names)
 
 
+@parameter_constraints({**_PREDICT_CONSTRAINTS, "path": [PathLike()]})
 def predict_fasta(model, path, *, targets=None, chunk_size=10_000):
     """Predict each sequence of a FASTA file.
 
@@ -49,6 +55,15 @@ def predict_fasta(model, path, *, targets=None, chunk_size=10_000):
     -------
     proba : pandas.DataFrame
         One row per record, indexed by its name; one column per target.
+
+    Raises
+    ------
+    ValueError
+        For a parameter of the wrong type or value, naming it, before the
+        file is read; for a character of a sequence that is not a base,
+        naming the record and position.
+    FileNotFoundError
+        If ``path`` does not exist.
     """
     from ..genome import read_fasta
 
@@ -58,6 +73,9 @@ def predict_fasta(model, path, *, targets=None, chunk_size=10_000):
                           lambda i, p: f"{path}, record {names[i]!r}, position {p + 1} (1-based)")
 
 
+@parameter_constraints({**_PREDICT_CONSTRAINTS,
+                        "regions": [PathLike(), InstanceOf(pd.DataFrame, "a pandas.DataFrame")],
+                        "genome": SCORE_CONSTRAINTS["genome"]})
 def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
     """Predict a window centred on each region of a BED file.
 
@@ -84,9 +102,16 @@ def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
     proba : pandas.DataFrame
         The columns of the regions (for a file: chrom, start, end, line),
         then one column per target.
+
+    Raises
+    ------
+    ValueError
+        For a parameter of the wrong type or value, naming it, before
+        anything is read; regions without chrom, start and end.
+    KeyError
+        For a region on a contig the genome lacks, naming its line.
     """
     from ..data import read_peaks
-    from ..genome import Genome
 
     bed = regions if isinstance(regions, pd.DataFrame) else read_peaks(regions)
     missing = {"chrom", "start", "end"} - set(bed.columns)

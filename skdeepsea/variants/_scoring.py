@@ -6,19 +6,28 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from .._constraints import HasMethods, InstanceOf, Interval, Options, PathLike, Satisfies, \
-    validate_params
+from .._constraints import (
+    ArrayLike,
+    HasMethods,
+    InstanceOf,
+    Interval,
+    Options,
+    PathLike,
+    Satisfies,
+    TargetKeys,
+    parameter_constraints,
+)
 from .._strands import STRANDS, check_strand
 from .._validation import CLIENT
 from ..exceptions import located_sequence_error
 from ..genome import Genome
 from ..preprocessing import complement_channels, one_hot, reverse_complement
 from ._evalues import EValueTransformer
-from ._io import _MALFORMED_MODES, ReadReport, read_variants
+from ._io import READ_CONSTRAINTS, ReadReport, read_variants
 from ._significance import SIGNIFICANCE_SCORES, VariantSignificance
 from ._products import keras_on_accelerator
 from ._strategy import METHODS, choose_method
-from ._windows import CONTIG_ENDS, variant_index, variant_windows
+from ._windows import WINDOW_CONSTRAINTS, variant_index, variant_windows
 
 SCORES = ("ref", "alt", "diff", "logfc", "abs_diff", "effect")
 INFO_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line", "ref_match", "padded", "scored",
@@ -31,13 +40,11 @@ _POSITIVE = Interval(Integral, 1, None)
 # client, significance needs strand="mean", ...) are code.
 SCORE_CONSTRAINTS = {
     "client": CLIENT,
-    "targets": [None, Satisfies(
-        lambda value: isinstance(value, (str, Integral, list, tuple, np.ndarray, pd.Index)),
-        "a target name or index, or a list of them")],
+    "targets": [None, TargetKeys()],
     "strand": [Options(str, STRANDS)],
-    "max_indel_length": [Interval(Integral, 0, None)],
-    "ref_mismatch": [Options(str, ("skip", "score"))],
-    "on_malformed": [Options(str, _MALFORMED_MODES)],
+    "max_indel_length": WINDOW_CONSTRAINTS["max_indel_length"],
+    "ref_mismatch": WINDOW_CONSTRAINTS["ref_mismatch"],
+    "on_malformed": READ_CONSTRAINTS["on_malformed"],
     "chunk_size": [_POSITIVE],
     "batch_size": [_POSITIVE, None],
     "epsilon": [Interval(Real, 0, 0.5, closed="left"), None],
@@ -46,15 +53,24 @@ SCORE_CONSTRAINTS = {
                          f"a tuple of score names from {SCORES}")],
     "evalues": [None, InstanceOf(EValueTransformer, "an EValueTransformer")],
     "significance": [None, InstanceOf(VariantSignificance, "a VariantSignificance")],
-    "report": [None, InstanceOf(ReadReport, "a ReadReport")],
+    "report": READ_CONSTRAINTS["report"],
     "partition_size": [_POSITIVE],
     "worker_threads": [Satisfies(_POSITIVE.accepts, "a positive int"), None],
-    "contig_ends": [Options(str, CONTIG_ENDS)],
+    "contig_ends": WINDOW_CONSTRAINTS["contig_ends"],
     "method": [Options(str, METHODS)],
-    "model": [HasMethods(("predict_proba",), "a fitted DeepSEAClassifier")],
-    "variants": [PathLike(), InstanceOf(pd.DataFrame, "a pandas.DataFrame")],
+    # What ModelTargets and the scoring use of a fitted classifier.
+    "model": [HasMethods(("predict_proba", "output_columns", "forward"),
+                         "a fitted DeepSEAClassifier")],
+    "variants": READ_CONSTRAINTS["source"],
     "genome": [InstanceOf(Genome, "a Genome"), PathLike()],
 }
+_CLUSTER_OPTIONS = ("client", "partition_size", "worker_threads")
+# iter_variant_scores: all but the cluster's, and the progress bar of write_variant_scores.
+ITER_CONSTRAINTS = {
+    **{name: value for name, value in SCORE_CONSTRAINTS.items() if name not in _CLUSTER_OPTIONS},
+    "progress": [None, HasMethods(("update",), "a progress bar (with an update method)")],
+}
+_PROBABILITIES = [ArrayLike(), Interval(Real, None, None)]
 
 
 def column_name(score, target):
@@ -103,6 +119,8 @@ def network_predict(model, X, batch_size):
     return model.forward(X, strand="forward", batch_size=batch_size).astype(np.float64)
 
 
+@parameter_constraints({"p_ref": _PROBABILITIES, "p_alt": _PROBABILITIES,
+                        "epsilon": SCORE_CONSTRAINTS["epsilon"]})
 def effect_scores(p_ref, p_alt, epsilon=None):
     """DeepSEA's scores from the reference and alternative probabilities of one strand.
 
@@ -112,9 +130,9 @@ def effect_scores(p_ref, p_alt, epsilon=None):
 
     Parameters
     ----------
-    p_ref, p_alt : ndarray
-        Probabilities, of one shape.
-    epsilon : float or None, default=None
+    p_ref, p_alt : ndarray or float
+        Probabilities, of one shape (or broadcastable to one).
+    epsilon : float in [0, 0.5) or None, default=None
         None: no clipping, as DeepSEA (a probability of exactly 0, a float32
         sigmoid's underflow, gives an infinite ``logfc``). A number clips the
         probabilities to ``[epsilon, 1 - epsilon]`` before the log odds (a
@@ -125,6 +143,12 @@ def effect_scores(p_ref, p_alt, epsilon=None):
     scores : dict of str to ndarray
         ``ref``, ``alt``, ``diff``, ``logfc``, ``abs_diff`` and ``effect`` =
         ``|diff * logfc|``.
+
+    Raises
+    ------
+    ValueError
+        For probabilities that are not an array or a number, or an
+        ``epsilon`` outside [0, 0.5), naming the parameter.
 
     Examples
     --------
@@ -345,6 +369,7 @@ def _window_error(error, genome, chunk, targets, max_indel_length):
     return None
 
 
+@parameter_constraints(ITER_CONSTRAINTS)
 def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
                         max_indel_length=100, ref_mismatch="skip", on_malformed="error",
                         chunk_size=2000, batch_size=None, epsilon=None, scores=SCORES,
@@ -352,14 +377,21 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
                         contig_ends="skip", method="auto"):
     """Score variants chunk by chunk; see :func:`score_variants` for the parameters.
 
+    ``progress`` is a progress bar (tqdm's) that each chunk's count of
+    variants is added to, or None.
+
     Yields
     ------
     chunk : pandas.DataFrame
         The scores of up to ``chunk_size`` variants (ALT alleles).
+
+    Raises
+    ------
+    ValueError
+        When called: for a parameter of the wrong type or value, naming it.
+        When iterated: as :func:`score_variants` (a model of other inputs, a
+        ``significance`` that does not fit the model, a malformed line).
     """
-    # progress: the bar of write_variant_scores, not a user's parameter.
-    validate_params(SCORE_CONSTRAINTS, {name: value for name, value in locals().items()
-                                        if name != "progress"}, "iter_variant_scores")
     output_scores(scores, evalues, significance)
     model_targets = ModelTargets(model, targets)
     if significance is not None:

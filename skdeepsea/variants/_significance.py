@@ -15,7 +15,15 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from .._constraints import Boolean, HasMethods, InstanceOf, PathLike, validate_params
+from .._constraints import (
+    ArrayLike,
+    Boolean,
+    HasMethods,
+    InstanceOf,
+    PathLike,
+    parameter_constraints,
+    validate_params,
+)
 from ..targets import unique_target_names
 from ._conservation import CONSERVATION_FEATURES, CONSERVATION_IMPUTED, ConservationScores
 
@@ -23,6 +31,8 @@ SIGNIFICANCE_SCORES = ("logfc", "diff", "effect")
 """The scores the significance step reads: DeepSEA's features and its effect."""
 
 
+@parameter_constraints({"chromatin_evalues": [ArrayLike()],
+                        "conservation_evalues": [ArrayLike(), None]})
 def functional_significance(chromatin_evalues, conservation_evalues=None):
     """DeepSEA's functional significance score from e-values.
 
@@ -47,6 +57,12 @@ def functional_significance(chromatin_evalues, conservation_evalues=None):
         Small for variants whose effects are unusual; NaN for a row with a
         NaN e-value (an unscored variant).
 
+    Raises
+    ------
+    ValueError
+        For e-values that are not an array-like, not 2-D, or of different
+        numbers of rows, naming the parameter.
+
     Examples
     --------
     >>> import numpy as np
@@ -56,11 +72,29 @@ def functional_significance(chromatin_evalues, conservation_evalues=None):
     >>> functional_significance(np.array([[0.01, 1.0]]), np.array([[0.1, 0.1, 1.0, 1.0]]))
     array([0.03162278])
     """
-    log_score = np.mean(np.log(np.asarray(chromatin_evalues, dtype=np.float64)), axis=1)
+    chromatin = _evalue_matrix("chromatin_evalues", chromatin_evalues)
+    log_score = np.mean(np.log(chromatin), axis=1)
     if conservation_evalues is not None:
-        log_score = log_score + np.mean(
-            np.log(np.asarray(conservation_evalues, dtype=np.float64)), axis=1)
+        conservation = _evalue_matrix("conservation_evalues", conservation_evalues)
+        if len(conservation) != len(chromatin):
+            raise ValueError(f"functional_significance: conservation_evalues has "
+                             f"{len(conservation)} row(s) for the {len(chromatin)} variant(s) "
+                             "of chromatin_evalues.")
+        log_score = log_score + np.mean(np.log(conservation), axis=1)
     return np.exp(log_score)
+
+
+def _evalue_matrix(name, values):
+    """E-values as a float64 array of shape (n_variants, n), or a ValueError naming them."""
+    try:
+        matrix = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"functional_significance: {name} must hold numbers ({error}).") \
+            from None
+    if matrix.ndim != 2:
+        raise ValueError(f"functional_significance: {name} must have shape (n_variants, n), "
+                         f"got {matrix.shape}.")
+    return matrix
 
 
 def feature_matrix(logfc, diff, conservation):

@@ -1,11 +1,25 @@
 """DeepSEA's variant windows: the reference and alternative sequences around a variant."""
 
 import re
+from numbers import Integral
 
 import numpy as np
+import pandas as pd
+
+from .._constraints import HasMethods, InstanceOf, Interval, Options, parameter_constraints
 
 _ALLELE = re.compile(r"^[ACGTN]+$")
 CONTIG_ENDS = ("skip", "pad")
+_VARIANT_COLUMNS = ("chrom", "pos", "ref", "alt")
+# What variant_windows accepts; variant scoring reuses the options.
+WINDOW_CONSTRAINTS = {
+    "max_indel_length": [Interval(Integral, 0, None)],
+    "ref_mismatch": [Options(str, ("skip", "score"))],
+    "contig_ends": [Options(str, CONTIG_ENDS)],
+    "sequence_length": [Interval(Integral, 1, None)],
+    "genome": [HasMethods(("fetch", "resolve"), "a Genome")],
+    "variants": [InstanceOf(pd.DataFrame, "a pandas.DataFrame")],  # its columns: in code
+}
 
 
 def allele_flank(max_indel_length):
@@ -18,6 +32,7 @@ def variant_index(sequence_length):
     return sequence_length // 2 - 1
 
 
+@parameter_constraints(WINDOW_CONSTRAINTS)
 def variant_windows(genome, variants, sequence_length, *, max_indel_length=100,
                     ref_mismatch="skip", contig_ends="skip"):
     """Reference and alternative windows of the variants, as DeepSEA builds them.
@@ -60,7 +75,18 @@ def variant_windows(genome, variants, sequence_length, *, max_indel_length=100,
         ``contig_ends="pad"``: a window reaches past the contig's ends and
         holds N there), ``scored``
         and ``reason`` (why a variant is not scored, or "").
+
+    Raises
+    ------
+    ValueError
+        For a parameter of the wrong type or value (naming it), or variants
+        without the columns chrom, pos, ref and alt.
     """
+    missing = [column for column in _VARIANT_COLUMNS if column not in variants.columns]
+    if missing:
+        raise ValueError(f"variant_windows: variants lacks the column(s) "
+                         f"{', '.join(map(repr, missing))}; it needs chrom, pos (1-based), ref "
+                         "and alt.")
     n = len(variants)
     flank = allele_flank(max_indel_length)
     centre = variant_index(sequence_length) + flank  # the variant's first base in the fetched bases
