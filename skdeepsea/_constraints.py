@@ -329,7 +329,9 @@ def parameter_constraints(constraints, owner=None):
     ----------
     constraints : dict
         Parameter name to a list of constraints, as :func:`validate_params`
-        takes; every name must be a parameter of the function.
+        takes; every name must be a parameter of the function, or an option
+        it takes through ``**kwargs`` (an option the table does not name is
+        then refused with a ``TypeError``).
     owner : str or None, default=None
         The name the messages give; default: the function's name.
 
@@ -341,7 +343,8 @@ def parameter_constraints(constraints, owner=None):
     Raises
     ------
     TypeError
-        At decoration, if a name is not a parameter of the function.
+        At decoration, if a name is not a parameter of the function (which
+        has no ``**kwargs``); at a call, for an option the table does not name.
 
     Examples
     --------
@@ -357,8 +360,10 @@ def parameter_constraints(constraints, owner=None):
     """
     def decorate(function):
         signature = inspect.signature(function)
+        options = next((p.name for p in signature.parameters.values()
+                        if p.kind is p.VAR_KEYWORD), None)
         unknown = [name for name in constraints if name not in signature.parameters]
-        if unknown:
+        if unknown and options is None:
             raise TypeError(f"{function.__qualname__} has no parameter {unknown[0]!r} "
                             "to constrain.")
         name = owner or function.__name__
@@ -366,11 +371,15 @@ def parameter_constraints(constraints, owner=None):
         @functools.wraps(function)
         def checked(*args, **kwargs):
             try:
-                passed = signature.bind(*args, **kwargs).arguments
+                passed = dict(signature.bind(*args, **kwargs).arguments)
             except TypeError:  # a wrong call: Python's own message, from the call itself
                 return function(*args, **kwargs)
+            # The **options a function passes on are checked like its named parameters; an
+            # option the table does not name is refused as an unexpected parameter.
+            passed.update(passed.pop(options, {}) if options else {})
             validate_params(constraints, {key: value for key, value in passed.items()
-                                          if key in constraints}, name)
+                                          if key in constraints or key not in
+                                          signature.parameters}, name)
             return function(*args, **kwargs)
 
         checked._parameter_constraints = constraints

@@ -291,3 +291,19 @@ def test_variant_significance_refuses_each_bad_parameter(name, bad):
 def test_conservation_scores_refuse_what_is_not_a_mapping():
     with pytest.raises(ValueError, match=refused("sources", "phylop.bw", "ConservationScores")):
         ConservationScores("phylop.bw")
+
+
+def test_the_decorator_checks_the_options_a_function_takes_through_kwargs():
+    from skdeepsea._constraints import parameter_constraints
+
+    @parameter_constraints({"n": [Interval(Integral, 1, None)], "rate": [Interval(Real, 0, 1)]})
+    def run(n=1, **options):
+        return n, options
+
+    assert run(2, rate=0.5) == (2, {"rate": 0.5})
+    with pytest.raises(ValueError, match=refused("rate", 2.0, "run")):
+        run(rate=2.0)
+    with pytest.raises(TypeError, match=r"^run: got an unexpected parameter 'speed'\.$"):
+        run(speed=3)
+    with pytest.raises(TypeError, match="has no parameter 'rate'"):
+        parameter_constraints({"rate": [Interval(Real, 0, 1)]})(lambda n=1: n)

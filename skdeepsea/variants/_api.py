@@ -10,7 +10,7 @@ import os
 import pandas as pd
 
 from .._atomic import atomic_path, check_output_path
-from .._constraints import Boolean, Options, PathLike, parameter_constraints, validate_params
+from .._constraints import Boolean, Options, PathLike, parameter_constraints
 from ._distributed import score_on_cluster, write_on_cluster
 from ._io import ReadReport
 from ._output import (
@@ -43,13 +43,6 @@ WRITE_CONSTRAINTS = {
     "significance_out": [None, PathLike()],
     "model": [*SCORE_CONSTRAINTS["model"], PathLike()],
 }
-# The options of score_variants that write_variant_scores takes as **options: checked
-# in its body (the decorator checks named parameters only), the others by the decorator.
-_WRITE_OPTIONS = ("strand", "max_indel_length", "ref_mismatch", "on_malformed", "chunk_size",
-                  "batch_size", "epsilon", "contig_ends", "method")
-_WRITE_OPTION_CONSTRAINTS = {name: WRITE_CONSTRAINTS[name] for name in _WRITE_OPTIONS}
-_WRITE_PARAMETER_CONSTRAINTS = {name: value for name, value in WRITE_CONSTRAINTS.items()
-                                if name not in _WRITE_OPTIONS}
 
 
 @parameter_constraints(SCORE_CONSTRAINTS)
@@ -202,7 +195,7 @@ def score_variants(model, variants, genome, *, targets=None, strand="mean",
     return pd.concat(chunks, ignore_index=True)
 
 
-@parameter_constraints(_WRITE_PARAMETER_CONSTRAINTS)
+@parameter_constraints(WRITE_CONSTRAINTS)  # the options of **options too
 def write_variant_scores(model, variants, genome, out, *, format=None, progress=False,
                          evalues=None, significance=None, significance_out=None,
                          scores=SCORES, targets=None, client=None, partition_size=20_000,
@@ -305,7 +298,6 @@ def write_variant_scores(model, variants, genome, out, *, format=None, progress=
     pyarrow (the ``parquet`` extra) and is read by ``pandas.read_parquet``,
     polars or DuckDB. Read any format back with :func:`read_variant_scores`.
     """
-    validate_params(_WRITE_OPTION_CONSTRAINTS, options, "write_variant_scores")
     inputs = {"variants": variants, "genome": getattr(genome, "path", genome), "model": model}
     check_output_path(out, inputs)
     if significance_out is not None:

@@ -5,15 +5,14 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from .._constraints import parameter_constraints, validate_params
+from .._constraints import parameter_constraints
 from ..attribution import attribute
 from ..attribution._api import ATTRIBUTE_CONSTRAINTS
 from ._io import READ_CONSTRAINTS, read_variants
 from ._scoring import SCORE_CONSTRAINTS
 from ._windows import WINDOW_CONSTRAINTS, variant_windows
 
-# The options attribute_variants passes on to attribute (**options): checked in its body,
-# before anything is read (the decorator checks named parameters only).
+# The options attribute_variants passes on to attribute (**options).
 _OPTION_CONSTRAINTS = {name: value for name, value in ATTRIBUTE_CONSTRAINTS.items()
                        if name not in ("model", "X")}
 
@@ -21,7 +20,8 @@ _OPTION_CONSTRAINTS = {name: value for name, value in ATTRIBUTE_CONSTRAINTS.item
 @parameter_constraints({"model": SCORE_CONSTRAINTS["model"],
                         "variants": READ_CONSTRAINTS["source"],
                         "genome": WINDOW_CONSTRAINTS["genome"],
-                        "max_indel_length": WINDOW_CONSTRAINTS["max_indel_length"]})
+                        "max_indel_length": WINDOW_CONSTRAINTS["max_indel_length"],
+                        **_OPTION_CONSTRAINTS})
 def attribute_variants(model, variants, genome, *, max_indel_length=100, **options):
     """Contribution scores of the reference and alternative windows of variants.
 
@@ -64,7 +64,6 @@ def attribute_variants(model, variants, genome, *, max_indel_length=100, **optio
     sklearn.exceptions.NotFittedError
         If ``model`` is not fitted.
     """
-    validate_params(_OPTION_CONSTRAINTS, options, "attribute_variants")
     check_is_fitted(model, "model_")
     frame = pd.concat(list(read_variants(variants)), ignore_index=True)
     length = int(model.sequence_length_)
