@@ -8,6 +8,8 @@ missing index itself. pysam is in the ``genomics`` extra.
 import os
 import re
 
+from ._constraints import PathLike, parameter_constraints
+
 __all__ = ["Genome", "read_fasta"]
 
 _CHR_PREFIX = re.compile(r"^chr", re.IGNORECASE)
@@ -32,6 +34,7 @@ def contig_matches(chrom, contigs, aliases):
     return [chrom] if chrom in contigs else aliases.get(_canonical_contig(chrom), [])
 
 
+@parameter_constraints({"path": [PathLike()]})
 def read_fasta(path):
     """The records of a FASTA file (plain or gzip), upper-cased.
 
@@ -52,7 +55,7 @@ def read_fasta(path):
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If it holds no records.
+        If ``path`` is not a path (naming it), or the file holds no records.
     """
     import pysam
 

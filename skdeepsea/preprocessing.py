@@ -12,7 +12,16 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._constraints import Boolean, Interval, Options, Satisfies, validate_params
+from ._constraints import (
+    ArrayLike,
+    Boolean,
+    InstanceOf,
+    Interval,
+    Options,
+    Satisfies,
+    parameter_constraints,
+    validate_params,
+)
 
 # DeepSEA's own encoder order, the package's default base order.
 DEFAULT_ALPHABET = "ATGC"
@@ -34,7 +43,7 @@ def _is_alphabet(value):
 def _numeric_dtype(value):
     try:
         return np.dtype(value).kind in "biuf"
-    except TypeError:
+    except (TypeError, ValueError):
         return False
 
 
@@ -48,6 +57,20 @@ _ENCODING_CONSTRAINTS = {
     "sequence_length": [Interval(numbers.Integral, 1, None), None],
     "dtype": [Satisfies(_numeric_dtype, "a numeric or bool type such as 'float32' or 'uint8'")],
 }
+
+
+def _sequences_given(value):
+    """Sequences, not one: what :func:`read_sequences` reads (a cheap look, no pass over them)."""
+    if isinstance(value, (str, bytes)) or _record_sequence(value) is not None:
+        return False
+    return any(hasattr(value, name) for name in ("__len__", "__iter__", "__array__"))
+
+
+#: ``sequences`` of :func:`one_hot`: what :func:`read_sequences` takes.
+SEQUENCES_CONSTRAINT = Satisfies(
+    _sequences_given, "an array-like or iterable of sequences (str, bytes or sequence records), "
+    "not a single sequence"
+)
 
 
 def check_alphabet(alphabet):
@@ -307,16 +330,15 @@ def _encoding_table(alphabet, ambiguous, dtype):
     return table
 
 
-def _check_encoding(params, constraints, owner):
-    """The uppercase alphabet and the dtype of checked encoding options, or a ValueError."""
-    validate_params(constraints, params, owner)
-    dtype = np.dtype(params["dtype"])
-    if params["ambiguous"] == "uniform" and dtype.kind != "f":
+def _encoding_dtype(ambiguous, dtype):
+    """The NumPy dtype of valid encoding options, refusing the one pair that cannot go together."""
+    dtype = np.dtype(dtype)
+    if ambiguous == "uniform" and dtype.kind != "f":
         raise ValueError(
             f"ambiguous='uniform' encodes N as 0.25, which dtype={dtype.name!r} cannot hold; "
             "use a float dtype or ambiguous='zeros'."
         )
-    return params["alphabet"].upper(), dtype
+    return dtype
 
 
 def _validated_bytes(sequences, sequence_length, ambiguous):
@@ -334,6 +356,7 @@ def _one_hot_from_bytes(encoded, n_sequences, length, alphabet, ambiguous, dtype
     return OneHotArray(onehot.reshape(n_sequences, length, 4), alphabet=alphabet)
 
 
+@parameter_constraints({"sequences": [SEQUENCES_CONSTRAINT], **_ENCODING_CONSTRAINTS})
 def one_hot(sequences, alphabet=DEFAULT_ALPHABET, sequence_length=None, dtype="float32", *,
             ambiguous="zeros"):
     """One-hot encode DNA sequences: the function behind :class:`OneHotDNA`.
@@ -368,8 +391,13 @@ def one_hot(sequences, alphabet=DEFAULT_ALPHABET, sequence_length=None, dtype="f
     Raises
     ------
     ValueError
-        Naming the invalid parameter; or the sequence and position of the
+        ``"one_hot: <name> must be ..., got <value>."`` for a parameter of
+        the wrong type or value (a single sequence for ``sequences``, a
+        ``dtype`` that is not numeric); ``ambiguous="uniform"`` with a
+        ``dtype`` that is not a float; or the sequence and position of the
         first invalid character, or the first sequence of another length.
+    TypeError
+        For a sample that is not a sequence (naming it).
 
     See Also
     --------
@@ -385,9 +413,7 @@ def one_hot(sequences, alphabet=DEFAULT_ALPHABET, sequence_length=None, dtype="f
                  [0, 1, 0, 0],
                  [0, 0, 0, 0]], dtype=uint8)
     """
-    params = dict(alphabet=alphabet, ambiguous=ambiguous, sequence_length=sequence_length,
-                  dtype=dtype)
-    alphabet, dtype = _check_encoding(params, _ENCODING_CONSTRAINTS, "one_hot")
+    alphabet, dtype = alphabet.upper(), _encoding_dtype(ambiguous, dtype)
     sequences, _ = read_sequences(sequences)
     encoded, length = _validated_bytes(sequences, sequence_length, ambiguous)
     return _one_hot_from_bytes(encoded, len(sequences), length, alphabet, ambiguous, dtype)
@@ -493,7 +519,9 @@ class OneHotDNA(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.flatten = flatten
 
     def _check_params(self):
-        return _check_encoding(self.get_params(), self._parameter_constraints, "OneHotDNA")
+        """The uppercase alphabet and the dtype of checked parameters, or a ValueError."""
+        validate_params(self._parameter_constraints, self.get_params(), "OneHotDNA")
+        return self.alphabet.upper(), _encoding_dtype(self.ambiguous, self.dtype)
 
     def fit(self, X, y=None):
         """Check the parameters and the sequences.
@@ -807,6 +835,8 @@ def complement_channels(alphabet):
     return [alphabet.index(_COMPLEMENT[base]) for base in alphabet]
 
 
+@parameter_constraints({"X": [InstanceOf((str, bytes), "a sequence (str or bytes)"), ArrayLike()],
+                        "alphabet": [None, ALPHABET_CONSTRAINT]})
 def reverse_complement(X, alphabet=None):
     """Reverse complement DNA sequences, as strings or one-hot arrays.
 
@@ -834,8 +864,14 @@ def reverse_complement(X, alphabet=None):
     Raises
     ------
     ValueError
-        If ``alphabet`` disagrees with ``X.alphabet``, or a string holds a
-        character that is not an IUPAC nucleotide code.
+        ``"reverse_complement: <name> must be ..., got <value>."`` for an
+        ``X`` that is neither sequences nor an array, or an ``alphabet``
+        that is not an order of A, C, G, T; if ``alphabet`` disagrees with
+        ``X.alphabet``, an array is not of shape (..., L, 4) or (n, L * 4),
+        or a string holds a character that is not an IUPAC nucleotide code.
+    TypeError
+        For a sequence of a list that is not a str or bytes, or an array
+        that is neither text nor numeric.
 
     Examples
     --------
@@ -849,7 +885,7 @@ def reverse_complement(X, alphabet=None):
                  [0, 1, 0, 0]], dtype=uint8)
     """
     if alphabet is not None:
-        alphabet = check_alphabet(alphabet)
+        alphabet = alphabet.upper()
     if isinstance(X, (str, bytes)):
         return _reverse_complement_string(X)
     if isinstance(X, (list, tuple)):

@@ -19,6 +19,7 @@ import typing
 
 import numpy as np
 
+from ._constraints import Options, PathLike, Satisfies, TargetKeys, parameter_constraints
 from .exceptions import reading_text
 
 __all__ = [
@@ -45,6 +46,18 @@ _DNASE = re.compile(r"^DNase", re.IGNORECASE)
 _UNINFORMATIVE = {"", "NA", "NONE"}
 
 
+def _names_given(value):
+    """A collection of names (a list, an array, a pandas Index): sized, iterable, not a str."""
+    return (not isinstance(value, (str, bytes)) and hasattr(value, "__len__")
+            and hasattr(value, "__iter__"))
+
+
+#: A sequence of target names (``target_names`` of :func:`target_indices`, ``names`` of
+#: :func:`target_classes`).
+NAMES_CONSTRAINT = Satisfies(_names_given, "a sequence of target names (str)")
+
+
+@parameter_constraints({"path": [PathLike()]})
 def read_target_names(path):
     """Read a ``predictor.names`` file: one ``Cell|Feature|Treatment`` per line.
 
@@ -64,10 +77,10 @@ def read_target_names(path):
     Raises
     ------
     ValueError
-        If a line is empty (before the end of the file) or does not have
-        exactly three ``|``-separated fields with a non-empty Feature, or the
-        file is not UTF-8 text; the message names the file and the line
-        number (the byte offset).
+        If ``path`` is not a path (naming it); if a line is empty (before
+        the end of the file) or does not have exactly three ``|``-separated
+        fields with a non-empty Feature, or the file is not UTF-8 text; the
+        message names the file and the line number (the byte offset).
 
     Examples
     --------
@@ -105,6 +118,7 @@ def read_target_names(path):
     return np.array(names)
 
 
+@parameter_constraints({"name": [str]})
 def feature_class(name):
     """The class a target's name suggests: "DNase", "histone" or "TF".
 
@@ -121,12 +135,22 @@ def feature_class(name):
     -------
     cls : {"DNase", "TF", "histone"}
 
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a str.
+
     Examples
     --------
     >>> from skdeepsea.targets import feature_class
     >>> [feature_class(n) for n in ["HeLa-S3|DNase|None", "K562|H3K27ac|None", "K562|GATA-1|None"]]
     ['DNase', 'histone', 'TF']
     """
+    return _feature_class(name)
+
+
+def _feature_class(name):
+    """:func:`feature_class` without its check (target_classes calls it once a name)."""
     feature = _feature(name)
     if _DNASE.match(feature):
         return "DNase"
@@ -140,6 +164,8 @@ def _feature(name):
     return (fields[1] if len(fields) > 1 else fields[0]).strip()
 
 
+@parameter_constraints({"names": [NAMES_CONSTRAINT],
+                        "by": [Options(str, ("auto", "position", "name"))]})
 def target_classes(names, *, by="auto"):
     """The class of each target: "DNase", "TF" or "histone".
 
@@ -166,7 +192,9 @@ def target_classes(names, *, by="auto"):
     Raises
     ------
     ValueError
-        If ``by="position"`` and there are not 919 names, or a name's Feature
+        ``"target_classes: <name> must be ..., got <value>."`` for ``names``
+        that are not a sequence or a ``by`` not of the options; if
+        ``by="position"`` and there are not 919 names, or a name's Feature
         (DNase, a histone mark, a TF) contradicts its position; the message
         names the first such target by index and line of ``predictor.names``.
 
@@ -180,11 +208,9 @@ def target_classes(names, *, by="auto"):
     >>> target_classes(["GM12878|CTCF|None", "K562|H3K9ac|None"]).tolist()
     ['TF', 'histone']
     """
-    if by not in ("auto", "position", "name"):
-        raise ValueError(f"by must be 'auto', 'position' or 'name', got {by!r}.")
     names = [str(n) for n in np.asarray(names, dtype=object).ravel()]
     if by == "name" or (by == "auto" and len(names) != N_TARGETS):
-        return np.array([feature_class(n) for n in names], dtype="<U7")
+        return np.array([_feature_class(n) for n in names], dtype="<U7")
     if len(names) != N_TARGETS:
         raise ValueError(
             f"by='position' needs DeepSEA's {N_TARGETS} targets in their published order; "
@@ -196,7 +222,7 @@ def target_classes(names, *, by="auto"):
     for i, (name, cls) in enumerate(zip(names, classes)):
         if _feature(name).upper() in _UNINFORMATIVE:
             continue
-        suggested = feature_class(name)
+        suggested = _feature_class(name)
         if suggested != cls:
             raise ValueError(
                 f"Target {i} ({name!r}, line {i + 1} of predictor.names) is named like a "
@@ -207,6 +233,9 @@ def target_classes(names, *, by="auto"):
     return classes
 
 
+@parameter_constraints({"classes": [Satisfies(
+    lambda value: not isinstance(value, (str, bytes)) and hasattr(value, "__iter__"),
+    "an iterable of class names (str or None)")]})
 def class_order(classes):
     """The distinct classes among ``classes``, in the order tables and plots show them.
 
@@ -223,6 +252,11 @@ def class_order(classes):
     -------
     order : list of str
         Each class present once.
+
+    Raises
+    ------
+    ValueError
+        If ``classes`` is a single str or not iterable.
 
     Examples
     --------
@@ -287,6 +321,8 @@ def unique_target_names(target_names):
     return unique
 
 
+@parameter_constraints({"target_names": [NAMES_CONSTRAINT], "keys": [None, TargetKeys()],
+                        "what": [str]})
 def target_indices(target_names, keys=None, *, what="target"):
     """Positions of targets chosen by name or by index.
 
@@ -311,9 +347,11 @@ def target_indices(target_names, keys=None, *, what="target"):
     Raises
     ------
     ValueError
-        If ``keys`` is empty, a name is not among ``target_names`` (the
-        message suggests the closest names), an index is out of range, or a
-        key is neither a string nor an integer.
+        ``"target_indices: <name> must be ..., got <value>."`` for a
+        parameter of the wrong type (a key neither a str nor an integer
+        included); if ``keys`` is empty, a name is not among
+        ``target_names`` (the message suggests the closest names) or an
+        index is out of range.
 
     Examples
     --------
@@ -351,12 +389,9 @@ def target_indices(target_names, keys=None, *, what="target"):
                         f"{', ...' if n > 5 else ''}.")
                 raise ValueError(f"Unknown {what} {key!r}; {hint}")
             indices.append(first[key])
-        elif isinstance(key, numbers.Integral) and not isinstance(key, bool):
+        else:  # an integer: the constraint took nothing else
             if not -n <= key < n:
                 raise ValueError(f"{what.capitalize()} index {key} is out of range: there are "
                                  f"{n} {what}s.")
             indices.append(int(key) % n)
-        else:
-            raise ValueError(f"{what.capitalize()} {key!r} is neither a name nor an integer "
-                             "index.")
     return indices

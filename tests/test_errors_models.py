@@ -237,8 +237,9 @@ def test_torch7_weights_with_nan_are_refused_naming_the_module(tmp_path):
     ({"pool_size": 0}, "pool_size"), ({"pool_size": 2.5}, "pool_size"),
     ({"sequence_length": 0}, "sequence_length"), ({"sequence_length": "50"}, "sequence_length"),
     ({"backward_direction": "backward"}, "backward_direction"), ({"batch_size": 0}, "batch_size"),
-    ({"strand": "both"}, "strand='both'"), ({"strand": "mean", "average_strands": True},
-                                            "average_strands=True is the former name"),
+    ({"strand": "both"}, r"^load_danq: strand must be one of \('mean', 'forward'\) or None, "
+                         "got 'both'"),
+    ({"strand": "mean", "average_strands": True}, "average_strands=True is the former name"),
 ])
 def test_load_danq_options_are_named(tmp_path, options, name):
     path = write_danq(tmp_path / "DanQ_small.hdf5", danq_arrays())
@@ -248,7 +249,9 @@ def test_load_danq_options_are_named(tmp_path, options, name):
 
 @pytest.mark.parametrize("options, name", [
     ({"sequence_length": 0}, "sequence_length"), ({"sequence_length": 99.5}, "sequence_length"),
-    ({"batch_size": 0}, "batch_size"), ({"strand": "max"}, "strand='max'"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"strand": "max"}, r"^load_deepsea: strand must be one of \('mean', 'forward'\) or None, "
+                        "got 'max'"),
     ({"strand": "forward", "average_strands": False}, "average_strands=False is the former name"),
 ])
 def test_load_deepsea_options_are_named(tmp_path, options, name):

@@ -157,7 +157,9 @@ def test_target_indices_messages():
     with pytest.raises(ValueError, match="Target index 3 is out of range: there are 3 targets"):
         target_indices(names, [0, 3])
     for key in (True, 1.0, None):
-        with pytest.raises(ValueError, match="neither a name nor an integer index"):
+        message = (r"^target_indices: keys must be None or a target name or index, or a list of "
+                   rf"them, got \[{key!r}\]\.$")
+        with pytest.raises(ValueError, match=message):
             target_indices(names, [key])
     # Repeated names resolve to the first.
     assert target_indices(["a", "b", "a"], ["a"]) == [0]

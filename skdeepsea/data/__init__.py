@@ -19,12 +19,21 @@ Three kinds of file open this way:
 """
 
 import os
+from numbers import Integral
 
 import numpy as np
 
 from .._atomic import atomic_files, check_output_path
-from .._validation import check_number
-from ..preprocessing import DEFAULT_ALPHABET, check_alphabet
+from .._constraints import (
+    ArrayLike,
+    Boolean,
+    Interval,
+    Options,
+    PathLike,
+    Satisfies,
+    parameter_constraints,
+)
+from ..preprocessing import ALPHABET_CONSTRAINT, DEFAULT_ALPHABET, check_alphabet
 from ._arrays import ArrayDataset, open_arrays
 from ._build import build_dataset, label_bins, profile_name, read_peak_table, read_peaks
 from ._dataset import _BUNDLE_SPLITS, Dataset, open_dataset
@@ -48,11 +57,32 @@ __all__ = [
     "write_dataset",
 ]
 
-def _check_block_sizes(chunk_rows, block_size):
-    check_number("chunk_rows", chunk_rows, low=1, integer=True)
-    check_number("block_size", block_size, low=1, integer=True)
+def _names(value):
+    """Target names: a list, tuple or array of them (sized, iterable, not a str)."""
+    return (not isinstance(value, (str, bytes, os.PathLike)) and hasattr(value, "__len__")
+            and hasattr(value, "__iter__"))
 
 
+_POSITIVE = [Interval(Integral, 1, None)]
+_TARGET_NAMES = Satisfies(_names, "a list of target names")
+# The writing options write_dataset and convert_bundle share.
+_WRITE_CONSTRAINTS = {
+    "packed": [Boolean()],
+    "chunk_rows": _POSITIVE,
+    "compression": [None, Options(str, ("lzf", "gzip"))],
+    "block_size": _POSITIVE,
+    "progress": [Boolean()],
+}
+
+
+@parameter_constraints({
+    "path": [PathLike()],
+    "X": [ArrayLike()],
+    "Y": [ArrayLike()],
+    "target_names": [None, _TARGET_NAMES],
+    "alphabet": [None, ALPHABET_CONSTRAINT],
+    **_WRITE_CONSTRAINTS,
+})
 def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
                   chunk_rows=DEFAULT_CHUNK_ROWS, compression=None, block_size=8192,
                   progress=False):
@@ -94,18 +124,20 @@ def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
     Raises
     ------
     ValueError
-        If the shapes disagree, or ``packed`` and a value is not 0 or 1 (the
-        message names the sample).
+        ``"write_dataset: <name> must be ..., got <value>."`` for a parameter
+        of the wrong type or value, before anything is written; if the
+        shapes disagree, the number of target names is not that of the
+        targets, or a value is not an integer from 0 to 255 (not 0 or 1 when
+        ``packed``; the message names the sample).
     """
     from tqdm.auto import tqdm
 
-    _check_block_sizes(chunk_rows, block_size)
     if not hasattr(X, "shape"):
         X = np.asarray(X)
     if not hasattr(Y, "shape"):
         Y = np.asarray(Y)
     source_alphabet = check_alphabet(getattr(X, "alphabet", None) or DEFAULT_ALPHABET)
-    alphabet = check_alphabet(alphabet) if alphabet is not None else source_alphabet
+    alphabet = alphabet.upper() if alphabet is not None else source_alphabet
     channels = channel_reordering(source_alphabet, alphabet)
     if len(Y.shape) == 1:
         Y = np.asarray(Y).reshape(-1, 1)
@@ -131,6 +163,13 @@ def write_dataset(path, X, Y, *, target_names=None, alphabet=None, packed=True,
             bar.update(stop - start)
 
 
+@parameter_constraints({
+    "source": [PathLike()],
+    "output": [PathLike()],
+    "alphabet": [ALPHABET_CONSTRAINT],
+    "target_names": [None, PathLike(), _TARGET_NAMES],
+    **_WRITE_CONSTRAINTS,
+})
 def convert_bundle(source, output, *, alphabet=DEFAULT_ALPHABET, target_names=None,
                    packed=True, chunk_rows=DEFAULT_CHUNK_ROWS, compression=None,
                    block_size=8192, progress=False):
@@ -158,10 +197,21 @@ def convert_bundle(source, output, *, alphabet=DEFAULT_ALPHABET, target_names=No
     -------
     written : list of str
         The streaming files written.
+
+    Raises
+    ------
+    ValueError
+        ``"convert_bundle: <name> must be ..., got <value>."`` for a
+        parameter of the wrong type or value, before anything is read or
+        written; ``output`` naming an input file; a names file that is not
+        one, or target names not as many as the targets; what
+        :func:`open_dataset` and :func:`write_dataset` raise for the data.
+    FileNotFoundError
+        If ``source`` does not exist or a folder holds none of the bundle's
+        files.
     """
     source = os.fspath(source)
     output = os.fspath(output)
-    _check_block_sizes(chunk_rows, block_size)
     inputs = {"source": source, "target_names": target_names}
     if os.path.isdir(source):
         check_output_path(output, {}, option="output", folder=True)

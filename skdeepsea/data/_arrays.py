@@ -9,11 +9,19 @@ reading test sets does not care which kind of file it was given.
 import os
 import zipfile
 import zlib
+from numbers import Integral
 
 import h5py
 import numpy as np
 
-from ..preprocessing import DEFAULT_ALPHABET, OneHotDNA, channel_order, check_alphabet
+from .._constraints import Interval, PathLike, parameter_constraints
+from ..preprocessing import (
+    ALPHABET_CONSTRAINT,
+    DEFAULT_ALPHABET,
+    OneHotDNA,
+    channel_order,
+    check_alphabet,
+)
 from ._lazy_array import LazyArray
 from ..exceptions import damaged
 from ._stream import open_hdf5
@@ -173,6 +181,8 @@ def _open_hdf5(file, path, alphabet, sequence_length):
                         alphabet, sequence_length, X.chunks[0] if X.chunks else 1, file.close)
 
 
+@parameter_constraints({"path": [PathLike()], "alphabet": [ALPHABET_CONSTRAINT],
+                        "sequence_length": [Interval(Integral, 1, None), None]})
 def open_arrays(path, alphabet=DEFAULT_ALPHABET, *, sequence_length=None):
     """Open sequences and labels stored as arrays ``X`` and ``Y``, or any data file.
 
@@ -208,8 +218,10 @@ def open_arrays(path, alphabet=DEFAULT_ALPHABET, *, sequence_length=None):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If ``X`` is missing or neither one-hot nor strings, or ``X`` and
-        ``Y`` disagree in length; the message names the file.
+        ``"open_arrays: <name> must be ..., got <value>."`` for a parameter
+        of the wrong type or value, before the file is opened; if ``X`` is
+        missing or neither one-hot nor strings, or ``X`` and ``Y`` disagree
+        in length; the message names the file.
 
     Examples
     --------
@@ -228,7 +240,7 @@ def open_arrays(path, alphabet=DEFAULT_ALPHABET, *, sequence_length=None):
      [0 0 0 1]]
     """
     path = os.fspath(path)
-    alphabet = check_alphabet(alphabet)
+    alphabet = alphabet.upper()
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such data file: {path}")
     if path.endswith(".npz"):

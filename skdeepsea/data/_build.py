@@ -9,19 +9,61 @@ kept; whole chromosomes are held out for validation and testing.
 
 import os
 import warnings
+from collections.abc import Mapping
+from numbers import Integral
 
 import numpy as np
 
 from .._atomic import atomic_files, check_output_path
-from .._validation import check_number
+from .._constraints import (
+    Boolean,
+    InstanceOf,
+    Interval,
+    Options,
+    PathLike,
+    Satisfies,
+    SeedLike,
+    parameter_constraints,
+)
 from ..exceptions import located_sequence_error, reading_text
-from ..preprocessing import DEFAULT_ALPHABET, check_alphabet, one_hot
+from ..genome import Genome
+from ..preprocessing import ALPHABET_CONSTRAINT, DEFAULT_ALPHABET, one_hot
 from ._stream import DEFAULT_CHUNK_ROWS, StreamWriter
 
 _BED_SUFFIXES = (".gz", ".bgz", ".bed", ".narrowpeak", ".broadpeak", ".txt")
 _SPLITS = ("train", "valid", "test")
+_POSITIVE = [Interval(Integral, 1, None)]
 
 
+def _is_path(value):
+    return PathLike().accepts(value)
+
+
+def _collection(value):
+    """A list, tuple, array or the like: sized and iterable, not a str nor a path."""
+    return (not isinstance(value, (str, bytes, os.PathLike)) and hasattr(value, "__len__")
+            and hasattr(value, "__iter__"))
+
+
+def _peak_files(value):
+    if isinstance(value, Mapping):
+        return all(_is_path(path) for path in value.values())
+    return (_collection(value) and not hasattr(value, "items")  # a DataFrame is neither
+            and all(_is_path(path) for path in value))
+
+
+def _chromosomes(value):
+    return _collection(value) and all(
+        isinstance(chrom, str) or (isinstance(chrom, Integral) and not isinstance(chrom, bool))
+        for chrom in value)
+
+
+#: ``peaks`` of :func:`build_dataset`: BED files, as a list or by profile name.
+PEAKS_CONSTRAINT = Satisfies(_peak_files, "a list of BED file paths or a mapping of profile "
+                                          "name to BED file path")
+
+
+@parameter_constraints({"path": [PathLike()]})
 def profile_name(path):
     """A profile's name from its BED file's name: the file name without BED/peak/gz suffixes.
 
@@ -39,6 +81,7 @@ def profile_name(path):
         name = name[: -len(suffix)]
 
 
+@parameter_constraints({"path": [PathLike()]})
 def read_peak_table(path):
     """Read a table of profiles: one line per profile, its name and its BED file.
 
@@ -60,10 +103,12 @@ def read_peak_table(path):
     Raises
     ------
     ValueError
-        If the file is not a table of two tab-separated columns, or a name
-        is empty or repeated (the file and line named).
+        If ``path`` is not a path (naming it); if the file is not a table of
+        two tab-separated columns, or a name is empty or repeated (the file
+        and line named).
     FileNotFoundError
-        If a BED file does not exist (naming the table and the profile).
+        If the table or a BED file does not exist (naming the table and the
+        profile).
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -94,6 +139,7 @@ def read_peak_table(path):
     return profiles
 
 
+@parameter_constraints({"path": [PathLike()]})
 def read_peaks(path):
     """Read the intervals of a BED file (plain or gzip): its first three columns.
 
@@ -114,9 +160,11 @@ def read_peaks(path):
     Raises
     ------
     ValueError
-        Naming the file and line of the first line that has fewer than three
-        columns, a non-integer coordinate, a negative start or an end before
-        its start.
+        If ``path`` is not a path (naming it); naming the file and line of
+        the first line that has fewer than three columns, a non-integer
+        coordinate, a negative start or an end before its start.
+    FileNotFoundError
+        If the file does not exist.
     """
     import pandas as pd
 
@@ -185,6 +233,12 @@ def _bed_line_error(path):
     return None
 
 
+@parameter_constraints({
+    "peaks": [Satisfies(lambda value: hasattr(value, "columns")
+                        and {"chrom", "start", "end"} <= set(value.columns),
+                        "a pandas.DataFrame with columns chrom, start and end")],
+    "bin_size": _POSITIVE,
+})
 def label_bins(peaks, bin_size=200):
     """The bins that more than half lie inside the peaks.
 
@@ -202,6 +256,12 @@ def label_bins(peaks, bin_size=200):
     -------
     bins : dict of str to ndarray of int64
         For each chromosome, the sorted indices of its positive bins.
+
+    Raises
+    ------
+    ValueError
+        If ``peaks`` is not a table with columns chrom, start and end, or
+        ``bin_size`` is not a positive integer (naming it).
 
     Examples
     --------
@@ -243,11 +303,8 @@ def label_bins(peaks, bin_size=200):
 
 
 def _as_profiles(peaks):
-    """(name, path) pairs from a mapping name -> path or a sequence of paths."""
-    if isinstance(peaks, (str, os.PathLike)):
-        raise TypeError("peaks must be a list of BED files or a mapping name -> BED file, "
-                        "not a single path.")
-    if hasattr(peaks, "items"):
+    """(name, path) pairs from a mapping name -> path or a sequence of paths (checked)."""
+    if isinstance(peaks, Mapping):
         profiles = [(str(name), os.fspath(path)) for name, path in peaks.items()]
     else:
         profiles = [(profile_name(path), os.fspath(path)) for path in peaks]
@@ -264,6 +321,25 @@ def _as_profiles(peaks):
     return profiles
 
 
+@parameter_constraints({
+    "genome": [PathLike(), InstanceOf(Genome, "a skdeepsea.genome.Genome")],
+    "peaks": [PEAKS_CONSTRAINT],
+    "output": [PathLike()],
+    "bin_size": _POSITIVE,
+    "sequence_length": _POSITIVE,
+    "valid_chromosomes": [Satisfies(_chromosomes, "a list of chromosome names")],
+    "test_chromosomes": [Satisfies(_chromosomes, "a list of chromosome names")],
+    "keep": [Options(str, ("any", "tf"))],
+    "tf_targets": [None, Satisfies(lambda value: _collection(value)
+                                   and all(isinstance(name, str) for name in value),
+                                   "a list of profile names")],
+    "alphabet": [ALPHABET_CONSTRAINT],
+    "shuffle": [Boolean()],
+    "random_state": [SeedLike()],
+    "packed": [Boolean()],
+    "chunk_rows": _POSITIVE,
+    "progress": [Boolean()],
+})
 def build_dataset(genome, peaks, output, *, bin_size=200, sequence_length=1000,
                   valid_chromosomes=("chr7",), test_chromosomes=("chr8", "chr9"),
                   keep="any", tf_targets=None, alphabet=DEFAULT_ALPHABET, shuffle=True,
@@ -312,8 +388,8 @@ def build_dataset(genome, peaks, output, *, bin_size=200, sequence_length=1000,
         Base order stored in the files.
     shuffle : bool, default=True
         Shuffle the training samples.
-    random_state : int, default=0
-        Seed of the shuffle.
+    random_state : int, numpy.random.Generator, RandomState or None, default=0
+        Seed of the shuffle (as ``numpy.random.default_rng`` takes it).
     packed : bool, default=True
         Bit-pack the files.
     chunk_rows : int, default=1024
@@ -329,27 +405,23 @@ def build_dataset(genome, peaks, output, *, bin_size=200, sequence_length=1000,
 
     Raises
     ------
-    ValueError, KeyError
-        A BED line that is not one (file and line named), a peak on a contig
-        the genome lacks (file, line and contig named), a held-out chromosome
-        not in the genome, or no TF profile for ``keep="tf"``.
+    ValueError
+        ``"build_dataset: <name> must be ..., got <value>."`` for a parameter
+        of the wrong type or value, before anything is read or written;
+        ``bin_size`` and ``sequence_length`` that do not centre the window on
+        the bin, no profile or profiles of one name, a BED line that is not
+        one (file and line named), a held-out chromosome in both splits, or
+        no TF profile for ``keep="tf"``.
+    KeyError
+        A peak on a contig the genome lacks (file, line and contig named),
+        or a held-out chromosome not in the genome.
+    FileNotFoundError
+        If the genome or a BED file does not exist.
     """
     from tqdm.auto import tqdm
 
-    from ..genome import Genome
-
-    alphabet = check_alphabet(alphabet)
-    if keep not in ("any", "tf"):
-        raise ValueError(f"keep must be 'any' or 'tf', got {keep!r}.")
-    check_number("bin_size", bin_size, low=1, integer=True)
-    check_number("sequence_length", sequence_length, low=1, integer=True)
-    check_number("chunk_rows", chunk_rows, low=1, integer=True)
-    for name, chroms in (("valid_chromosomes", valid_chromosomes),
-                         ("test_chromosomes", test_chromosomes)):
-        if isinstance(chroms, (str, bytes)):
-            raise ValueError(f"{name} must be a list of chromosome names, got the string "
-                             f"{chroms!r}.")
-    if bin_size < 1 or sequence_length < bin_size or (sequence_length - bin_size) % 2:
+    alphabet = alphabet.upper()
+    if sequence_length < bin_size or (sequence_length - bin_size) % 2:
         raise ValueError(
             f"need 1 <= bin_size <= sequence_length with an even difference (the window is "
             f"centred on the bin), got bin_size={bin_size}, sequence_length={sequence_length}."

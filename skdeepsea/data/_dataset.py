@@ -5,7 +5,8 @@ import os
 import h5py
 import numpy as np
 
-from ..preprocessing import DEFAULT_ALPHABET, check_alphabet
+from .._constraints import PathLike, parameter_constraints
+from ..preprocessing import ALPHABET_CONSTRAINT, DEFAULT_ALPHABET
 from ._lazy_array import LazyArray
 from ._matfile import Mat5Reader, Mat73Reader
 from ._stream import StreamReader, is_stream_file, open_hdf5
@@ -88,6 +89,8 @@ class Dataset:
         self.close()
 
 
+@parameter_constraints({"path": [PathLike()], "alphabet": [ALPHABET_CONSTRAINT],
+                        "x_key": [None, str], "y_key": [None, str]})
 def open_dataset(path, alphabet=DEFAULT_ALPHABET, *, x_key=None, y_key=None):
     """Open a training data file for lazy reading.
 
@@ -114,6 +117,11 @@ def open_dataset(path, alphabet=DEFAULT_ALPHABET, *, x_key=None, y_key=None):
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
+    ValueError
+        ``"open_dataset: <name> must be ..., got <value>."`` for a parameter
+        of the wrong type or value, before the file is opened.
     ValueError, KeyError
         If the file is of none of these kinds, or a variable is missing or
         has the wrong shape; the message names the file, variable and shape.
@@ -146,7 +154,7 @@ def open_dataset(path, alphabet=DEFAULT_ALPHABET, *, x_key=None, y_key=None):
     [[0 1]]
     """
     path = os.fspath(path)
-    alphabet = check_alphabet(alphabet)
+    alphabet = alphabet.upper()
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such data file: {path}")
     if os.path.isdir(path):

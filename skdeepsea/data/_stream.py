@@ -204,7 +204,8 @@ class StreamWriter:
     chunk_rows : int, default=1024
         Samples per HDF5 chunk.
     compression : {None, "lzf", "gzip"}, default=None
-        HDF5 compression filter.
+        HDF5 compression filter (checked by :func:`write_dataset`, whose
+        option it is).
     """
 
     def __init__(self, path, n_samples, sequence_length, n_targets, alphabet=DEFAULT_ALPHABET,
@@ -222,8 +223,6 @@ class StreamWriter:
                 raise ValueError(
                     f"{len(target_names)} target names given for {self.n_targets} targets."
                 )
-        if compression not in (None, "lzf", "gzip"):
-            raise ValueError(f"compression must be None, 'lzf' or 'gzip', got {compression!r}.")
         # Unwound at once if the file cannot be set up; else kept until __exit__.
         with contextlib.ExitStack() as stack:
             temporary = stack.enter_context(atomic_path(self.path))

@@ -17,6 +17,8 @@ learns them quickly.
 
 import numpy as np
 
+from .._constraints import parameter_constraints
+
 JASPAR_MOTIFS = {
     # MA0139.1 "CTCF": 19 positions, 908 to 913 sites (ChIP-seq).
     "CTCF": ("MA0139.1", (
@@ -109,6 +111,7 @@ JASPAR_MOTIFS = {
 }
 
 
+@parameter_constraints({})  # no parameters
 def load_motifs():
     """Return the built-in JASPAR motifs as position frequency matrices.
 

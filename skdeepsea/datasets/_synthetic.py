@@ -1,11 +1,20 @@
 """A synthetic chromatin dataset: random DNA with planted transcription factor motifs."""
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..preprocessing import DEFAULT_ALPHABET, OneHotDNA, check_alphabet
+from .._constraints import (
+    Boolean,
+    InstanceOf,
+    Interval,
+    Options,
+    Satisfies,
+    SeedLike,
+    parameter_constraints,
+)
+from ..preprocessing import ALPHABET_CONSTRAINT, DEFAULT_ALPHABET, OneHotDNA
 from ._motifs import load_motifs
 
 # Sequences are built as base codes 0..3 in this order; the complement of
@@ -13,6 +22,23 @@ from ._motifs import load_motifs
 _BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
 
 
+@parameter_constraints({
+    "n_samples": [Interval(Integral, 1, None)],
+    "sequence_length": [Interval(Integral, 1, None)],
+    "motifs": [None,
+               Satisfies(lambda value: isinstance(value, (list, tuple))
+                         and all(isinstance(name, str) for name in value),
+                         "a list of built-in motif names"),
+               InstanceOf(dict, "a dict of name -> position frequency matrix")],
+    "center_width": [Interval(Integral, 1, None)],
+    "placement": [Options(str, ("slots", "anywhere"))],
+    "sites": [Options(str, ("pwm", "consensus"))],
+    "motif_probability": [Interval(Real, 0, 1)],
+    "combinations": [Boolean()],
+    "one_hot": [Boolean()],
+    "alphabet": [ALPHABET_CONSTRAINT],
+    "random_state": [SeedLike(generator=False)],
+})
 def make_chromatin_dataset(
     n_samples=1000,
     sequence_length=1000,
@@ -98,6 +124,16 @@ default=None
         The name of each column of ``Y``: the motif names, then
         ``"FIRST+SECOND"`` for each pair.
 
+    Raises
+    ------
+    ValueError
+        ``"make_chromatin_dataset: <name> must be ..., got <value>."`` for a
+        parameter of the wrong type or value; a ``center_width`` larger than
+        ``sequence_length`` or too narrow for the motifs (side by side, or
+        one per slot); an unknown, repeated or missing motif name, or a
+        motif matrix that is not of shape (length, 4) with finite
+        non-negative rows of positive sum.
+
     Notes
     -----
     The labels say what was planted. A strong site can also arise by chance
@@ -125,10 +161,7 @@ default=None
     >>> all("ATGGCA" in x[40:60] or "TGCCAT" in x[40:60] for x in X)
     True
     """
-    names, pfms = _check_params(
-        n_samples, sequence_length, motifs, center_width, placement, sites, motif_probability,
-        combinations, one_hot, alphabet,
-    )
+    names, pfms = _check_params(sequence_length, motifs, center_width, placement)
     if sites == "consensus":
         pfms = [np.eye(4)[pfm.argmax(axis=1)] for pfm in pfms]
     rng = check_random_state(random_state)
@@ -193,37 +226,13 @@ def _non_overlapping_starts(lengths, width, rng):
     return starts
 
 
-def _check_params(
-    n_samples, sequence_length, motifs, center_width, placement, sites, motif_probability,
-    combinations, one_hot, alphabet,
-):
-    """Validate the arguments; return the motif names and row-normalised PFMs."""
-    for name, value, low in (
-        ("n_samples", n_samples, 1),
-        ("sequence_length", sequence_length, 1),
-        ("center_width", center_width, 1),
-    ):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+def _check_params(sequence_length, motifs, center_width, placement):
+    """Check what the parameters' constraints cannot (the motifs' sizes against the window);
+    return the motif names and row-normalised PFMs."""
     if center_width > sequence_length:
         raise ValueError(
             f"center_width={center_width} is larger than sequence_length={sequence_length}."
         )
-    if (
-        isinstance(motif_probability, bool)
-        or not isinstance(motif_probability, numbers.Real)
-        or not 0 <= motif_probability <= 1
-    ):
-        raise ValueError(f"motif_probability must be in [0, 1], got {motif_probability!r}.")
-    for name, value in (("combinations", combinations), ("one_hot", one_hot)):
-        if not isinstance(value, (bool, np.bool_)):
-            raise ValueError(f"{name} must be True or False, got {value!r}.")
-    check_alphabet(alphabet)
-    if placement not in ("slots", "anywhere"):
-        raise ValueError(f"placement must be 'slots' or 'anywhere', got {placement!r}.")
-    if sites not in ("pwm", "consensus"):
-        raise ValueError(f"sites must be 'pwm' or 'consensus', got {sites!r}.")
-
     names, pfms = _check_motifs(motifs)
     total = sum(len(pfm) for pfm in pfms)
     if total > center_width:
@@ -247,7 +256,7 @@ def _check_motifs(motifs):
         return list(builtin), [pfm for _, pfm in builtin.values()]
     if isinstance(motifs, dict):
         items = list(motifs.items())
-    elif isinstance(motifs, (list, tuple)):
+    else:  # a list of built-in names: the constraint took nothing else
         unknown = [name for name in motifs if name not in builtin]
         if unknown:
             raise ValueError(
@@ -257,11 +266,6 @@ def _check_motifs(motifs):
         if len(set(motifs)) != len(motifs):
             raise ValueError(f"motifs must not repeat a name, got {list(motifs)}.")
         items = [(name, builtin[name][1]) for name in motifs]
-    else:
-        raise ValueError(
-            "motifs must be None, a list of built-in motif names or a dict of name -> "
-            f"position frequency matrix, got {type(motifs).__name__}."
-        )
     if not items:
         raise ValueError("motifs must name at least one motif.")
 

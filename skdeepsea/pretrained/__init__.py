@@ -51,6 +51,7 @@ layout; one path (``_build``) builds the network and makes the fitted
 estimator for all of them.
 """
 
+from .._constraints import PathLike, parameter_constraints
 from ..network import torch_threshold
 from ._danq import DANQ_BASE_ORDER, load_danq
 from ._files import is_danq_file, model_file_kind
@@ -72,6 +73,7 @@ __all__ = [
 ]
 
 
+@parameter_constraints({"path": [PathLike()]})
 def load_model_file(path):
     """Load a fitted :class:`DeepSEAClassifier` from a ``.skdeepsea`` file or published weights.
 
@@ -93,6 +95,16 @@ def load_model_file(path):
     -------
     estimator : DeepSEAClassifier
         The fitted estimator.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a path (naming it), or the file is not a model
+        this package reads (the importer or ``DeepSEAClassifier.load`` says
+        why; :class:`skdeepsea.exceptions.DamagedFileError` for a damaged
+        one).
+    FileNotFoundError
+        If ``path`` does not exist.
     """
     from ..classifier import DeepSEAClassifier
 

@@ -7,15 +7,34 @@ against the layer it goes to, sets the weights, and hands the network to
 :meth:`DeepSEAClassifier.from_keras`.
 """
 
+from numbers import Integral
+
 import keras
 
 from .._architectures import SIZE_PARAMS
-from .._strands import DEPRECATED, check_strand, renamed_strand
+from .._constraints import Boolean, Interval, Options, PathLike
+from .._strands import DEPRECATED, PREDICTION_STRANDS, renamed_strand
 from ..network import build_architecture
+from ..preprocessing import ALPHABET_CONSTRAINT
+from ..targets import NAMES_CONSTRAINT
+
+#: What the weight importers (:func:`load_deepsea`, :func:`load_danq`) share.
+IMPORT_CONSTRAINTS = {
+    "path": [PathLike()],
+    "target_names": [None, PathLike(), NAMES_CONSTRAINT],
+    "alphabet": [ALPHABET_CONSTRAINT],
+    "strand": [Options(str, PREDICTION_STRANDS), None],
+    "batch_size": [Interval(Integral, 1, None)],
+    # Deprecated: True / False with a FutureWarning; the default says "not given".
+    "average_strands": [Boolean(), Options(str, (DEPRECATED,))],
+}
 
 
 def import_strand(strand, average_strands, owner):
     """The ``strand`` an importer was given: None (as the source predicts), "mean" or "forward".
+
+    Both are checked by the importer's constraints (:data:`IMPORT_CONSTRAINTS`);
+    this is the rule between them.
 
     Parameters
     ----------
@@ -31,15 +50,20 @@ def import_strand(strand, average_strands, owner):
     Returns
     -------
     strand : {"mean", "forward"} or None
-        The checked value.
+        The value to use.
+
+    Raises
+    ------
+    ValueError
+        If both are given.
     """
     if average_strands is None or (isinstance(average_strands, str)
                                    and average_strands == DEPRECATED):
-        return None if strand is None else check_strand(strand)
+        return strand
     if strand is not None:
         raise ValueError(f"{owner}: average_strands={average_strands!r} is the former name of "
                          f"strand={strand!r}: give strand only.")
-    return check_strand(renamed_strand(strand, "average_strands", average_strands, owner))
+    return renamed_strand(strand, "average_strands", average_strands, owner)
 
 
 def _layer(model, name):

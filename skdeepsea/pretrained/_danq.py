@@ -7,14 +7,15 @@ dropout) and hands them to the shared build path
 """
 
 import os
+from numbers import Integral, Real
 
 import numpy as np
 
 from .._architectures import feature_length
+from .._constraints import Interval, Options, Satisfies, parameter_constraints
 from .._strands import DEPRECATED
-from .._validation import check_number
-from ..preprocessing import channel_order, check_alphabet
-from ._build import fitted_estimator, import_strand
+from ..preprocessing import channel_order
+from ._build import IMPORT_CONSTRAINTS, fitted_estimator, import_strand
 from ._files import model_file_kind, refuse_model_file
 from ._names import _resolve_names
 from ._registry import check_finite
@@ -138,6 +139,19 @@ def _keras_weights(arrays, alphabet, dropout, backward_direction):
     }
 
 
+def _two_rates(value):
+    rate = Interval(Real, 0, 1, closed="left")
+    return (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(rate.accepts(r) for r in value))
+
+
+@parameter_constraints({
+    **IMPORT_CONSTRAINTS,
+    "sequence_length": [Interval(Integral, 1, None)],
+    "pool_size": [Interval(Integral, 1, None)],
+    "dropout": [Satisfies(_two_rates, "two rates in [0, 1) (a tuple)")],
+    "backward_direction": [Options(str, ("forward", "reversed"))],
+})
 def load_danq(
     path,
     target_names=None,
@@ -240,11 +254,14 @@ def load_danq(
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is not in Keras 0.2's layout, its arrays are not DanQ's
-        shapes or holds NaN or infinite values (the array named),
-        ``sequence_length`` and ``pool_size`` are not positive integers or do
-        not give the first dense layer's width, the names do not match the
-        outputs, or both ``strand`` and ``average_strands`` are given.
+        ``"load_danq: <name> must be ..., got <value>."`` for a parameter of
+        the wrong type or value (``sequence_length`` and ``pool_size`` not
+        positive integers, ``dropout`` not two rates), before the file is
+        read. If the file is not in Keras 0.2's layout, its arrays are not
+        DanQ's shapes or holds NaN or infinite values (the array named),
+        ``sequence_length`` and ``pool_size`` do not give the first dense
+        layer's width, the names do not match the outputs, or both
+        ``strand`` and ``average_strands`` are given.
 
     Examples
     --------
@@ -254,20 +271,11 @@ def load_danq(
     (n, 919)
     """
     path = os.fspath(path)
-    alphabet = check_alphabet(alphabet)
+    alphabet = alphabet.upper()
     strand = import_strand(strand, average_strands, "load_danq") or "forward"
-    check_number("sequence_length", sequence_length, low=1, integer=True)
-    check_number("pool_size", pool_size, low=1, integer=True)
-    check_number("batch_size", batch_size, low=1, integer=True)
-    if backward_direction not in ("forward", "reversed"):
-        raise ValueError("backward_direction must be 'forward' or 'reversed', got "
-                         f"{backward_direction!r}.")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No weights file at {path}.")
     refuse_model_file(path, model_file_kind(path), "DanQ's weights")
-    if (not isinstance(dropout, (tuple, list)) or len(dropout) != 2
-            or not all(0 <= float(rate) < 1 for rate in dropout)):
-        raise ValueError(f"dropout must be two rates in [0, 1), got {dropout!r}.")
     dropout = tuple(float(rate) for rate in dropout)
     arrays = _danq_arrays(path)
     fc_w, (out_w, _) = arrays["fc"][0], arrays["output"]

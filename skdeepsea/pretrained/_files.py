@@ -3,10 +3,13 @@
 import os
 import zipfile
 
+from .._constraints import PathLike, parameter_constraints
+
 TORCH7_SUFFIXES = (".t7", ".cpu", ".th", ".net")
 PTH_SUFFIXES = (".pth", ".pt")
 
 
+@parameter_constraints({"path": [PathLike()]})
 def model_file_kind(path):
     """What a model file holds, told from its content (its name only for Torch7).
 
@@ -27,8 +30,12 @@ def model_file_kind(path):
 
     Raises
     ------
+    ValueError
+        If ``path`` is not a path (naming it).
     FileNotFoundError
         If ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
 
     Examples
     --------
@@ -69,6 +76,7 @@ def model_file_kind(path):
     return "unknown"
 
 
+@parameter_constraints({"path": [PathLike()]})
 def is_danq_file(path):
     """Whether ``path`` holds DanQ's Keras 0.2 weights (read by :func:`load_danq`).
 
@@ -82,6 +90,15 @@ def is_danq_file(path):
     danq : bool
         True for an HDF5 file (:func:`model_file_kind` "danq"), whatever its
         name.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a path (naming it).
+    FileNotFoundError
+        If ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
     """
     return model_file_kind(path) == "danq"
 

@@ -2,8 +2,11 @@
 
 import hashlib
 import os
+from collections.abc import Mapping
 
 import numpy as np
+
+from .._constraints import PathLike, Satisfies, parameter_constraints
 
 # The published files this package accepts without verify=False. A value of None is not known
 # (no public source gives it) and is not checked; each entry has at least one published hash.
@@ -59,6 +62,12 @@ def _file_hashes(path):
     return md5.hexdigest(), sha256.hexdigest()
 
 
+@parameter_constraints({
+    "path": [PathLike()],
+    "known": [None, Satisfies(lambda value: isinstance(value, Mapping)
+                              and all(isinstance(entry, Mapping) for entry in value.values()),
+                              "a dict of file name to a dict of its size, md5 and sha256")],
+})
 def verify_weights(path, known=None):
     """Check a weights file against the published files by size and checksums.
 
@@ -84,8 +93,9 @@ def verify_weights(path, known=None):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file matches no entry; the message gives its size and
-        checksums and how to import a file of your own (``verify=False``).
+        If ``path`` or ``known`` is not of its kind (naming it); if the file
+        matches no entry: the message gives its size and checksums and how
+        to import a file of your own (``verify=False``).
 
     Examples
     --------

@@ -7,15 +7,16 @@ shared build path (:func:`skdeepsea.pretrained._build.fitted_estimator`).
 
 import functools
 import os
+from numbers import Integral
 
 import numpy as np
 
 from .._architectures import PUBLISHED_SEQUENCE_LENGTH, default_dropout, feature_length
+from .._constraints import Boolean, Interval, Options, parameter_constraints
 from .._strands import DEPRECATED
-from .._validation import check_number
 from ..network import torch_threshold
-from ..preprocessing import channel_order, check_alphabet
-from ._build import fitted_estimator, import_strand
+from ..preprocessing import channel_order
+from ._build import IMPORT_CONSTRAINTS, fitted_estimator, import_strand
 from ._files import deepsea_format
 from ._names import _resolve_names
 from ._registry import KNOWN_FILES, check_finite, verify_weights
@@ -248,6 +249,14 @@ def _keras_weights(weights, conv_filters, positions, alphabet):
     return layers
 
 
+@parameter_constraints({
+    **IMPORT_CONSTRAINTS,
+    "sequence_length": [Interval(Integral, 1, None), None],
+    "activation": [Options(str, ("threshold", "relu"))],
+    "verify": [Boolean()],
+    # Deprecated; None was its default in 0.1 ("as the source does").
+    "average_strands": [*IMPORT_CONSTRAINTS["average_strands"], None],
+})
 def load_deepsea(
     path,
     target_names=None,
@@ -324,11 +333,15 @@ def load_deepsea(
     Raises
     ------
     ValueError
-        If the file fails verification, is in neither the DeepSEA nor the
+        ``"load_deepsea: <name> must be ..., got <value>."`` for a parameter
+        of the wrong type or value, before the file is read. If the file
+        fails verification, is in neither the DeepSEA nor the
         Beluga layout, holds NaN or infinite weights (the array named), is
         not a weights file (a ``.skdeepsea`` model, DanQ's HDF5), the names
         do not match the outputs in number, or both ``strand`` and
         ``average_strands`` are given.
+    FileNotFoundError
+        If ``path`` is not a file.
     ImportError
         If PyTorch (state dicts) or torchfile (Torch7) is missing.
 
@@ -340,12 +353,8 @@ def load_deepsea(
     (n, 919)
     """
     path = os.fspath(path)
-    alphabet = check_alphabet(alphabet)
+    alphabet = alphabet.upper()
     strand = import_strand(strand, average_strands, "load_deepsea")
-    if activation not in ("threshold", "relu"):
-        raise ValueError(f"activation must be 'threshold' or 'relu', got {activation!r}.")
-    check_number("sequence_length", sequence_length, low=1, integer=True, allow_none=True)
-    check_number("batch_size", batch_size, low=1, integer=True)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No weights file at {path}.")
     fmt = deepsea_format(path)
