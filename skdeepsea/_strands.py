@@ -8,7 +8,7 @@ and "forward"; variant scoring and mutagenesis add "max". The spellings of
 with a ``FutureWarning``, through :func:`renamed_strand`.
 """
 
-import warnings
+from .exceptions import warn
 
 STRANDS = {
     "mean": "average the outputs (or scores) of the sequence and its reverse complement",
@@ -69,6 +69,6 @@ def renamed_strand(strand, old_name, old_value, owner):
         translated = "mean" if old_value else "forward"
     else:
         translated = FORMER_STRANDS.get(old_value, old_value)
-    warnings.warn(f"{owner}: {old_name}={old_value!r} is deprecated and will be removed in "
-                  f"0.3; write strand={translated!r}.", FutureWarning, stacklevel=3)
+    warn(f"{owner}: {old_name}={old_value!r} is deprecated and will be removed in "
+         f"0.3; write strand={translated!r}.", FutureWarning)
     return translated

@@ -8,7 +8,10 @@ these as one line.
 """
 
 import contextlib
+import os
 import re
+import sys
+import warnings
 
 __all__ = ["DamagedFileError"]
 
@@ -122,3 +125,26 @@ def located_sequence_error(error, where):
     if found is None:
         return None
     return ValueError(f"{where(int(found[1]), int(found[3]))} has {found[2]}.")
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message, category=UserWarning):
+    """``warnings.warn`` pointing at the first frame outside skdeepsea: the user's line.
+
+    pandas' ``find_stack_level``: however deep in the package the warning is
+    raised (behind ``@parameter_constraints``' wrapper, say), it names the
+    caller's file and line.
+
+    Parameters
+    ----------
+    message : str
+        The warning.
+    category : type, default=UserWarning
+        The warning's class.
+    """
+    frame, level = sys._getframe(), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

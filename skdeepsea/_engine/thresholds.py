@@ -1,9 +1,9 @@
 """The decision thresholds of ``DeepSEAClassifier.predict``: checked against the fitted targets, and tuned."""
 
-import warnings
 
 import numpy as np
 
+from ..exceptions import warn
 from .params import check_threshold
 
 
@@ -83,10 +83,9 @@ def tuned_thresholds(y, predict_proba, current, *, target_type, classes, target_
     untuned = np.isnan(best)
     if untuned.any():
         names = target_names[untuned] if len(best) > 1 else ["the positive class"]
-        warnings.warn(
+        warn(
             f"{int(untuned.sum())} target(s) have one class only in y and keep their "
-            f"threshold: {', '.join(map(str, names[:5]))}{', ...' if untuned.sum() > 5 else ''}.",
-            stacklevel=3,
+            f"threshold: {', '.join(map(str, names[:5]))}{', ...' if untuned.sum() > 5 else ''}."
         )
     chosen = np.where(untuned, current, best)
     return float(chosen[0]) if target_type == "binary" else chosen.tolist()

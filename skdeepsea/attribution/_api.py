@@ -20,6 +20,7 @@ from .._constraints import (
     TargetKeys,
     parameter_constraints,
 )
+from ..exceptions import warn
 from .._strands import DEPRECATED, FORMER_STRANDS, PREDICTION_STRANDS, renamed_strand
 from ..preprocessing import (
     ALPHABET_CONSTRAINT, DEFAULT_ALPHABET, check_alphabet, complement_channels, one_hot,
@@ -268,10 +269,9 @@ default="deep_lift_shap"
     X = _one_hot(X, network, alphabet)
     empty = np.flatnonzero(~X.any(axis=(1, 2)))
     if len(empty):
-        warnings.warn(
-            f"{len(empty)} sequence(s) hold no base (all N, or all-zero rows), the first "
-            f"sequence {empty[0]}: their contribution scores are all zero; nothing there "
-            "contributes to the outputs.", UserWarning, stacklevel=3)  # past the constraints
+        warn(f"{len(empty)} sequence(s) hold no base (all N, or all-zero rows), the first "
+             f"sequence {empty[0]}: their contribution scores are all zero; nothing there "
+             "contributes to the outputs.")
     if method == "gradient_x_input":
         if references is not None:
             raise ValueError("gradient_x_input takes no references; got references="

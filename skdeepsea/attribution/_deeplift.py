@@ -16,11 +16,12 @@ gradient too, as tangermeme does for modules it has no rule for; a warning names
 completeness then holds only approximately.
 """
 
-import warnings
 import weakref
 
 import keras
 import numpy as np
+
+from ..exceptions import warn
 
 __all__ = ["DEEPLIFT_RULES", "activation_rule", "max_pooling_rule", "rescale_rule"]
 
@@ -245,10 +246,9 @@ def _rewrite(network, output, weights, deep_lift):
     graph = keras.models.clone_model(network, clone_function=lambda layer: layer,
                                      call_function=call)
     if unsupported:
-        warnings.warn(
-            "DeepLIFT has no rule for the layers " + ", ".join(unsupported) + "; their plain "
-            "gradients are used, so the scores sum to the output difference only "
-            "approximately.", RuntimeWarning, stacklevel=5)  # past attribute's constraints
+        warn("DeepLIFT has no rule for the layers " + ", ".join(unsupported) + "; their plain "
+             "gradients are used, so the scores sum to the output difference only "
+             "approximately.", RuntimeWarning)
     shape = network.inputs[0].shape[1:]
     sequence = keras.Input(shape, name="sequence")
     if deep_lift:

@@ -1,11 +1,10 @@
 """The target names of an imported network: given, read from a file, or found beside the weights."""
 
 import os
-import warnings
 
 import numpy as np
 
-from ..exceptions import reading_text
+from ..exceptions import reading_text, warn
 from ..targets import read_target_names
 
 NAMES_FILE = "predictor.names"
@@ -46,13 +45,11 @@ def _resolve_names(target_names, path, n_outputs):
         if beside:
             target_names = beside[0]
         else:
-            warnings.warn(
+            warn(
                 f"No target names given and no {NAMES_FILE} (or {KIPOI_NAMES_FILE}) beside "
                 f"{path}: the outputs are named "
                 "target_0, target_1, ... Pass target_names= (the predictor.names file) to name "
-                "them.",
-                UserWarning,
-                stacklevel=3,
+                "them."
             )
             return np.array([f"target_{i}" for i in range(n_outputs)])
     if isinstance(target_names, (str, os.PathLike)):
