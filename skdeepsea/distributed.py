@@ -18,15 +18,22 @@ Examples
 {'coordinator': '10.0.0.1:29500', 'num_processes': 2, 'process_id': 1, 'source': 'torchrun'}
 """
 
+import math
 import os
 import socket
 import sys
 import threading
 import time
+from collections.abc import Mapping
+from numbers import Integral, Real
+
+from ._constraints import InstanceOf, Interval, Satisfies, parameter_constraints
 
 __all__ = ["cluster_from_environment", "initialize", "is_main_process"]
 
 DEFAULT_TIMEOUT = 300  # seconds, JAX's own default
+
+_ENVIRON = [InstanceOf(Mapping, "a mapping (such as os.environ)"), None]
 
 
 def _slurm_first_host(node_list):
@@ -38,6 +45,7 @@ def _slurm_first_host(node_list):
     return node_list[:bracket] + first
 
 
+@parameter_constraints({"environ": _ENVIRON})
 def cluster_from_environment(environ=None):
     """The process id, process count and coordinator the launcher put in the environment.
 
@@ -68,8 +76,23 @@ def cluster_from_environment(environ=None):
         ``coordinator`` ("host:port"), ``num_processes``, ``process_id`` and
         ``source`` ("keras", "torchrun" or "slurm"); None when no launcher's
         variables are set.
+
+    Raises
+    ------
+    ValueError
+        ``"cluster_from_environment: environ must be ..., got <value>."`` if
+        ``environ`` is not a mapping; if a variable that holds a number (a
+        rank, a count, a port, a job id) holds something else (naming it).
     """
     env = os.environ if environ is None else environ
+
+    def number(name, default=None):
+        value = env.get(name, default)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"The environment variable {name} must be an integer, got "
+                             f"{value!r}.") from None
 
     def port_override(address):
         port = env.get("JAX_COORDINATOR_PORT")
@@ -78,30 +101,39 @@ def cluster_from_environment(environ=None):
     if "KERAS_DISTRIBUTION_NUM_PROCESSES" in env:
         address = env.get("KERAS_DISTRIBUTION_JOB_ADDRESSES", "").split(",")[0] or None
         return {"coordinator": address and port_override(address),
-                "num_processes": int(env["KERAS_DISTRIBUTION_NUM_PROCESSES"]),
-                "process_id": int(env.get("KERAS_DISTRIBUTION_PROCESS_ID", 0)),
+                "num_processes": number("KERAS_DISTRIBUTION_NUM_PROCESSES"),
+                "process_id": number("KERAS_DISTRIBUTION_PROCESS_ID", 0),
                 "source": "keras"}
     if "WORLD_SIZE" in env and "RANK" in env and "MASTER_ADDR" in env:
-        port = int(env.get("MASTER_PORT", 29500))
+        port = number("MASTER_PORT", 29500)
         if env.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true":
             port += 1  # torchrun's store is listening on MASTER_PORT
         return {"coordinator": port_override(f"{env['MASTER_ADDR']}:{port}"),
-                "num_processes": int(env["WORLD_SIZE"]), "process_id": int(env["RANK"]),
+                "num_processes": number("WORLD_SIZE"), "process_id": number("RANK"),
                 "source": "torchrun"}
     nodes = env.get("SLURM_STEP_NODELIST") or env.get("SLURM_JOB_NODELIST")
     if "SLURM_PROCID" in env and "SLURM_NTASKS" in env and nodes and "SLURM_JOB_ID" in env:
-        port = int(env["SLURM_JOB_ID"]) % 2**12 + (65535 - 2**12 + 1)
+        port = number("SLURM_JOB_ID") % 2**12 + (65535 - 2**12 + 1)
         return {"coordinator": port_override(f"{_slurm_first_host(nodes)}:{port}"),
-                "num_processes": int(env["SLURM_NTASKS"]),
-                "process_id": int(env["SLURM_PROCID"]), "source": "slurm"}
+                "num_processes": number("SLURM_NTASKS"),
+                "process_id": number("SLURM_PROCID"), "source": "slurm"}
     return None
 
 
-def _split_address(address):
+def _parse_address(address):
+    """``(host, port)`` of a "host:port" address, or None."""
     host, _, port = str(address).rpartition(":")
     if not host or not port.isdigit():
-        raise ValueError(f"The coordinator's address must be host:port, got {address!r}.")
+        return None
     return host.strip("[]"), int(port)
+
+
+def _split_address(address):
+    """``(host, port)``, or a ValueError (an address from the launcher's environment)."""
+    parsed = _parse_address(address)
+    if parsed is None:
+        raise ValueError(f"The coordinator's address must be host:port, got {address!r}.")
+    return parsed
 
 
 def _wait_for_coordinator(address, timeout):
@@ -122,6 +154,7 @@ def _wait_for_coordinator(address, timeout):
             time.sleep(0.25)
 
 
+@parameter_constraints({})  # no parameters
 def is_main_process():
     """Whether this process writes the job's files: process 0, or a process on its own.
 
@@ -138,6 +171,16 @@ def is_main_process():
     return not jax.distributed.is_initialized() or jax.process_index() == 0
 
 
+@parameter_constraints({
+    "coordinator": [Satisfies(lambda value: isinstance(value, str)
+                              and _parse_address(value) is not None, "a 'host:port' address"),
+                    None],
+    "num_processes": [Interval(Integral, 1, None), None],
+    "process_id": [Interval(Integral, 0, None), None],
+    "timeout": [Satisfies(lambda value: Interval(Real, 0, None, closed="neither").accepts(value)
+                          and math.isfinite(value), "a finite number of seconds > 0")],
+    "environ": _ENVIRON,
+})
 def initialize(coordinator=None, num_processes=None, process_id=None, *,
                timeout=DEFAULT_TIMEOUT, environ=None):
     """Join this process to a multi-process training job (JAX backend).
@@ -175,8 +218,11 @@ def initialize(coordinator=None, num_processes=None, process_id=None, *,
     Raises
     ------
     ValueError
-        If the backend is not JAX, or the process id, count or address is
-        missing or invalid, or JAX was initialized already with others.
+        ``"initialize: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type or value; if the backend is not JAX, the
+        process id, count or address is missing, the id is not below the
+        count, an address from the environment is not host:port, or JAX was
+        initialized already with others.
     TimeoutError
         If the coordinator did not answer within ``timeout`` seconds.
     """

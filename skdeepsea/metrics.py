@@ -8,10 +8,17 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 from sklearn.preprocessing import label_binarize
 
+from ._constraints import ArrayLike, HasMethods, Options, Satisfies, parameter_constraints
+
 __all__ = ["roc_auc_per_target", "pr_auc_per_target", "mean_roc_auc", "mean_roc_auc_scorer",
            "best_thresholds"]
 
 THRESHOLD_METRICS = ("f1", "youden")
+
+# What the metrics' parameters accept. They run as scorers inside cross-validation: the
+# constraints look at the type only; the shapes and values are checked with the data.
+_SCORES = {"y_true": [ArrayLike()], "y_score": [ArrayLike()]}
+_WEIGHTS = {"sample_weight": [ArrayLike(), None]}
 
 
 def _check_scores(y_true, y_score):
@@ -61,6 +68,7 @@ def _per_target(metric, y_true, y_score, sample_weight=None):
     return scores
 
 
+@parameter_constraints({**_SCORES, **_WEIGHTS})
 def roc_auc_per_target(y_true, y_score, sample_weight=None):
     """ROC AUC of each target (column).
 
@@ -79,6 +87,13 @@ def roc_auc_per_target(y_true, y_score, sample_weight=None):
         NaN for a target whose labels hold one class only (among the samples
         of positive weight).
 
+    Raises
+    ------
+    ValueError
+        ``"roc_auc_per_target: <parameter> must be ..., got <value>."`` for a parameter
+        of the wrong type; if the shapes of ``y_true`` and ``y_score`` disagree, a score is
+        not finite, or a weight is negative or not finite (or not one per sample).
+
     Examples
     --------
     >>> roc_auc_per_target([[1, 0], [0, 0], [1, 0]], [[0.9, 0.1], [0.2, 0.3], [0.6, 0.2]])
@@ -87,6 +102,7 @@ def roc_auc_per_target(y_true, y_score, sample_weight=None):
     return _per_target(roc_auc_score, y_true, y_score, sample_weight)
 
 
+@parameter_constraints(_SCORES)
 def pr_auc_per_target(y_true, y_score):
     """Area under the precision-recall curve (average precision) of each target.
 
@@ -102,6 +118,13 @@ def pr_auc_per_target(y_true, y_score):
     auc : ndarray of shape (n_targets,)
         NaN for a target whose labels hold one class only.
 
+    Raises
+    ------
+    ValueError
+        ``"pr_auc_per_target: <parameter> must be ..., got <value>."`` for a parameter
+        of the wrong type; if the shapes of ``y_true`` and ``y_score`` disagree, a score is
+        not finite.
+
     Examples
     --------
     >>> pr_auc_per_target([[1], [0], [1], [0]], [[0.9], [0.8], [0.7], [0.1]])
@@ -110,6 +133,7 @@ def pr_auc_per_target(y_true, y_score):
     return _per_target(average_precision_score, y_true, y_score)
 
 
+@parameter_constraints({**_SCORES, **_WEIGHTS})
 def mean_roc_auc(y_true, y_score, sample_weight=None):
     """Mean ROC AUC over the targets that have both classes, the DeepSEA paper's metric.
 
@@ -127,6 +151,13 @@ def mean_roc_auc(y_true, y_score, sample_weight=None):
     score : float
         NaN, with a warning, when no target has both classes.
 
+    Raises
+    ------
+    ValueError
+        ``"mean_roc_auc: <parameter> must be ..., got <value>."`` for a parameter
+        of the wrong type; if the shapes of ``y_true`` and ``y_score`` disagree, a score is
+        not finite, or a weight is negative or not finite (or not one per sample).
+
     Examples
     --------
     >>> mean_roc_auc([[1, 0], [0, 1], [1, 1]], [[0.9, 0.25], [0.2, 0.3], [0.6, 0.2]])
@@ -139,6 +170,13 @@ def mean_roc_auc(y_true, y_score, sample_weight=None):
     return float(np.nanmean(aucs))
 
 
+@parameter_constraints({
+    "estimator": [HasMethods(("predict_proba",), "a fitted classifier (with predict_proba)")],
+    # Whatever the estimator's predict_proba takes (arrays, sequences, lazy data sets).
+    "X": [Satisfies(lambda value: value is not None, "the estimator's inputs")],
+    "y": [ArrayLike()],
+    **_WEIGHTS,
+})
 def mean_roc_auc_scorer(estimator, X, y, sample_weight=None):
     """Scorer for ``GridSearchCV(scoring=...)``: mean per-target ROC AUC.
 
@@ -165,6 +203,13 @@ def mean_roc_auc_scorer(estimator, X, y, sample_weight=None):
     score : float
         Mean ROC AUC (0.5 when undefined).
 
+    Raises
+    ------
+    ValueError
+        ``"mean_roc_auc_scorer: <parameter> must be ..., got <value>."`` for a parameter
+        of the wrong type; if the shapes of ``y`` and the probabilities disagree, a score is
+        not finite, or a weight is negative or not finite (or not one per sample).
+
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression
@@ -183,6 +228,7 @@ def mean_roc_auc_scorer(estimator, X, y, sample_weight=None):
     return 0.5 if np.isnan(aucs).all() else float(np.nanmean(aucs))
 
 
+@parameter_constraints({"metric": [Options(str, THRESHOLD_METRICS)], **_SCORES, **_WEIGHTS})
 def best_thresholds(y_true, y_score, *, metric="f1", sample_weight=None):
     """Per-target decision thresholds that maximise F1 or Youden's J on given data.
 
@@ -213,7 +259,10 @@ def best_thresholds(y_true, y_score, *, metric="f1", sample_weight=None):
     Raises
     ------
     ValueError
-        If ``metric`` is unknown or the shapes disagree.
+        ``"best_thresholds: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type or value (an unknown ``metric``
+        included); if the shapes disagree, a score is not finite, or a
+        weight is negative or not finite (or not one per sample).
 
     Examples
     --------
@@ -222,8 +271,6 @@ def best_thresholds(y_true, y_score, *, metric="f1", sample_weight=None):
     ...                 [[0.1, 0.9], [0.3, 0.6], [0.5, 0.8], [0.7, 0.2]])
     array([0.4, 0.7])
     """
-    if metric not in THRESHOLD_METRICS:
-        raise ValueError(f"metric must be one of {THRESHOLD_METRICS}, got {metric!r}.")
     return _per_target(functools.partial(_best_threshold, metric=metric), y_true, y_score,
                        sample_weight)
 

@@ -21,11 +21,23 @@ matplotlib and logomaker (the ``plot`` extra) are needed for the logos only,
 Biopython (same extra) for :func:`read_meme`; they are imported when used.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 
 from ._atomic import atomic_open
+from ._constraints import (
+    ArrayLike,
+    Boolean,
+    HasMethods,
+    InstanceOf,
+    Interval,
+    PathLike,
+    Satisfies,
+    parameter_constraints,
+)
 from ._validation import check_pfm
-from .plotting.logos import plot_filter_logos, plot_logo
+from .plotting.logos import PFM, plot_filter_logos, plot_logo
 from .preprocessing import DEFAULT_ALPHABET, channel_order, check_alphabet
 
 __all__ = [
@@ -207,6 +219,17 @@ def _first_conv(model):
     raise ValueError(f"Model {model.name!r} has no Conv1D layer: there are no filters to read.")
 
 
+@parameter_constraints({
+    # A fitted classifier is told apart from an unfitted one in the body (its model_).
+    "estimator": [HasMethods(("predict_proba", "forward"), "a DeepSEAClassifier"),
+                  HasMethods(("get_layer", "predict"), "a keras.Model"),
+                  Satisfies(lambda value: hasattr(value, "model_"),
+                            "an object holding one as model_")],
+    "X": [ArrayLike()],
+    "threshold": [Interval(Real, 0, 1, closed="right")],
+    "batch_size": [Interval(Integral, 1, None)],
+    "progress": [Boolean()],
+})
 def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False):
     """Turn the first-layer filters into PFMs from their top-activating windows.
 
@@ -242,6 +265,15 @@ def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False
         Counts in the model's base order; a filter that never activates
         above 0 has no sites.
 
+    Raises
+    ------
+    ValueError
+        ``"filter_motifs: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type or value; if the classifier is not
+        fitted, its first convolution is not valid with stride 1, ``X`` holds
+        no sequences, or its sequences are not one-hot of shape (n, L, 4)
+        with finite values.
+
     Examples
     --------
     With a fitted ``clf = DeepSEAClassifier(...).fit(X, y)``, call
@@ -265,10 +297,6 @@ def filter_motifs(estimator, X, *, threshold=0.5, batch_size=256, progress=False
     from ._engine.batches import check_finite_rows
     from ._engine.inference import predict_batches
 
-    if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
-        raise ValueError(f"threshold must be in (0, 1], got {threshold!r}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}.")
     model = estimator if isinstance(estimator, keras.Model) else getattr(estimator, "model_", None)
     if model is None:
         raise ValueError(
@@ -378,6 +406,8 @@ def meme_text(motifs, *, min_sites=1):
     return "\n".join(lines)
 
 
+@parameter_constraints({"motifs": [InstanceOf(FilterMotifs, "a FilterMotifs")],
+                        "path": [PathLike()], "min_sites": [Interval(Integral, 0, None)]})
 def write_meme(motifs, path, *, min_sites=1):
     """Write the filters' PFMs in MEME's minimal motif format (MEME version 4).
 
@@ -402,6 +432,12 @@ def write_meme(motifs, path, *, min_sites=1):
     n_written : int
         Number of motifs written.
 
+    Raises
+    ------
+    ValueError
+        ``"write_meme: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type or value; nothing is written then.
+
     Examples
     --------
     >>> import numpy as np, os, tempfile
@@ -423,6 +459,7 @@ def write_meme(motifs, path, *, min_sites=1):
     return int((motifs.n_sites >= min_sites).sum())
 
 
+@parameter_constraints({"path": [PathLike()]})
 def read_meme(path):
     """Read the motifs of a MEME minimal-format file (needs Biopython).
 
@@ -436,6 +473,14 @@ def read_meme(path):
     -------
     motifs : dict of str to ndarray of shape (width, 4)
         Position frequency matrices, columns A, C, G, T, in file order.
+
+    Raises
+    ------
+    ValueError
+        ``"read_meme: path must be ..., got <value>."`` if ``path`` is not a
+        path.
+    FileNotFoundError
+        If the file does not exist.
     """
     try:
         from Bio import motifs as bio_motifs
@@ -453,6 +498,8 @@ def read_meme(path):
     return result
 
 
+@parameter_constraints({"motif": PFM, "reference": PFM,
+                        "min_overlap": [Interval(Integral, 1, None)]})
 def motif_similarity(motif, reference, *, min_overlap=5):
     """Best Pearson correlation of two motifs over their relative offsets and both strands.
 
@@ -478,6 +525,13 @@ def motif_similarity(motif, reference, *, min_overlap=5):
         when ``strand`` is "-").
     strand : {"+", "-"}
         Whether ``motif`` matched as it is or as its reverse complement.
+
+    Raises
+    ------
+    ValueError
+        ``"motif_similarity: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type or value; if a matrix is empty or not 4
+        columns wide, or a consensus holds another character than A, C, G, T.
 
     Examples
     --------

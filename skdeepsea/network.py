@@ -9,27 +9,73 @@ max-norm on filters and dense units) and the layer names ``conv1``, ...,
 ``fc`` and ``output``.
 """
 
+from numbers import Integral
+
 import keras
 import numpy as np
 
-from ._architectures import ARCHITECTURES, resolve_sizes
-from ._validation import check_network_params, conv_output_length
+from ._architectures import ARCHITECTURES, SIZE_PARAMS, feature_length, resolve_sizes
+from ._constraints import Interval, Options, parameter_constraints
+from ._engine.params import PARAMETER_CONSTRAINTS
+from ._validation import check_network_params
 from .layers import Conv1D, Dropout, MaxPooling1D
 
 __all__ = ["ARCHITECTURES", "build_architecture", "build_beluga", "build_danq", "build_deepsea",
            "conv_output_length", "theano_hard_sigmoid", "torch_threshold"]
 
 
+_POSITIVE = [Interval(Integral, 1, None)]
+# DanQ's LSTM gate activations by name (build_danq's recurrent_activation; _LSTM_GATES below).
+_GATE_NAMES = ("sigmoid", "theano_hard_sigmoid")
+
+
+def _given(name):
+    """The estimator's constraints of a size, without None: a builder takes the size itself."""
+    return [spec for spec in PARAMETER_CONSTRAINTS[name] if spec is not None]
+
+
+# What each builder's parameters accept: the estimator's constraints of the same names
+# (skdeepsea._engine.params), sizes given. The rules between parameters (a dropout rate per
+# block, each block's filters, an input long enough) are check_network_params' code.
+_BUILD_CONSTRAINTS = {
+    "sequence_length": _POSITIVE,
+    "n_outputs": _POSITIVE,
+    "input_channels": PARAMETER_CONSTRAINTS["input_channels"],
+    "output_activation": [Options(str, ("sigmoid", "softmax"))],
+    **{name: _given(name) for name in SIZE_PARAMS if name != "lstm_units"},
+    **{name: PARAMETER_CONSTRAINTS[name] for name in ("l2", "l1_sparsity", "max_kernel_norm")},
+    "seed": [Interval(Integral, 0, None), None],
+}
+_DANQ_CONSTRAINTS = {
+    **_BUILD_CONSTRAINTS,
+    "lstm_units": _given("lstm_units"),
+    "recurrent_activation": [Options(str, _GATE_NAMES)],
+    "backward_direction": [Options(str, ("reversed", "forward"))],
+}
+# build_architecture: its sizes may be None (the architecture's), its **kwargs are checked too.
+_ARCHITECTURE_CONSTRAINTS = {
+    "architecture": PARAMETER_CONSTRAINTS["architecture"],
+    **_DANQ_CONSTRAINTS,
+    **{name: PARAMETER_CONSTRAINTS[name] for name in SIZE_PARAMS},
+}
+
+
 class _Layers:
     """Seeded layers with the kernel penalties and constraints, shared by the builders.
 
     One integer seed per layer, drawn from ``seed``, so each layer's config
-    stays serialisable.
+    stays serialisable; sizes and rates are passed on as Python ints and
+    floats (Keras refuses a NumPy integer size, and its configs are JSON).
     """
 
     def __init__(self, seed, l2, l1_sparsity, max_kernel_norm):
         self.rng = np.random.default_rng(seed) if seed is not None else None
-        self.l2, self.l1_sparsity, self.max_kernel_norm = l2, l1_sparsity, max_kernel_norm
+        self.l2, self.l1_sparsity = float(l2), float(l1_sparsity)
+        self.max_kernel_norm = None if max_kernel_norm is None else float(max_kernel_norm)
+
+    @staticmethod
+    def input(sequence_length, input_channels):
+        return keras.Input((int(sequence_length), int(input_channels)), name="sequence")
 
     def seed(self):
         return None if self.rng is None else int(self.rng.integers(2**31 - 1))
@@ -46,20 +92,20 @@ class _Layers:
         }
 
     def conv(self, filters, kernel_size, name):
-        return Conv1D(filters, kernel_size, activation="relu", name=name,
+        return Conv1D(int(filters), int(kernel_size), activation="relu", name=name,
                       **self.kernel_args([0, 1]))
 
     def dropout(self, rate, name):
-        return Dropout(rate, seed=self.seed(), name=name)
+        return Dropout(float(rate), seed=self.seed(), name=name)
 
     def pool(self, size, name):
-        return MaxPooling1D(size, size, name=name)
+        return MaxPooling1D(int(size), int(size), name=name)
 
     def head(self, x, fc_units, n_outputs, output_activation):
         """Flatten -> Dense (ReLU, L1 on its outputs) -> Dense output."""
         x = keras.layers.Flatten(name="flatten")(x)
         x = keras.layers.Dense(
-            fc_units,
+            int(fc_units),
             activation="relu",
             activity_regularizer=(keras.regularizers.L1(self.l1_sparsity)
                                   if self.l1_sparsity else None),
@@ -67,10 +113,11 @@ class _Layers:
             **self.kernel_args(0),
         )(x)
         return keras.layers.Dense(
-            n_outputs, activation=output_activation, name="output", **self.kernel_args(0)
+            int(n_outputs), activation=output_activation, name="output", **self.kernel_args(0)
         )(x)
 
 
+@parameter_constraints(_BUILD_CONSTRAINTS)
 def build_deepsea(
     sequence_length=1000,
     n_outputs=919,
@@ -132,6 +179,14 @@ def build_deepsea(
     model : keras.Model
         The uncompiled model, input shape ``(sequence_length, input_channels)``.
 
+    Raises
+    ------
+    ValueError
+        ``"build_deepsea: <parameter> must be ..., got <value>."`` for a parameter
+        of the wrong type or value; if a filter count or dropout rate is out
+        of range, ``dropout`` does not hold one rate per convolution, or
+        ``sequence_length`` is too short for the convolutions.
+
     Examples
     --------
     >>> from skdeepsea.network import build_deepsea
@@ -144,7 +199,7 @@ def build_deepsea(
         l1_sparsity=l1_sparsity, max_kernel_norm=max_kernel_norm,
     )
     layers = _Layers(seed, l2, l1_sparsity, max_kernel_norm)
-    inputs = keras.Input((sequence_length, input_channels), name="sequence")
+    inputs = layers.input(sequence_length, input_channels)
     x = inputs
     for i, filters in enumerate(conv_filters):
         x = layers.conv(filters, kernel_size, f"conv{i + 1}")(x)
@@ -155,6 +210,7 @@ def build_deepsea(
     return keras.Model(inputs, outputs, name="deepsea")
 
 
+@parameter_constraints(_BUILD_CONSTRAINTS)
 def build_beluga(
     sequence_length=2000,
     n_outputs=2002,
@@ -216,6 +272,14 @@ def build_beluga(
     model : keras.Model
         The uncompiled model, input shape ``(sequence_length, input_channels)``.
 
+    Raises
+    ------
+    ValueError
+        ``"build_beluga: <parameter> must be ..., got <value>."`` for a parameter
+        of the wrong type or value; if a filter count or dropout rate is out
+        of range, ``dropout`` does not hold one rate per block, or
+        ``sequence_length`` is too short for the convolutions.
+
     Examples
     --------
     >>> from skdeepsea.network import build_beluga
@@ -232,7 +296,7 @@ def build_beluga(
         l1_sparsity=l1_sparsity, max_kernel_norm=max_kernel_norm, architecture="beluga",
     )
     layers = _Layers(seed, l2, l1_sparsity, max_kernel_norm)
-    inputs = keras.Input((sequence_length, input_channels), name="sequence")
+    inputs = layers.input(sequence_length, input_channels)
     x = inputs
     for i, filters in enumerate(conv_filters):
         x = layers.conv(filters, kernel_size, f"conv{2 * i + 1}")(x)
@@ -244,6 +308,7 @@ def build_beluga(
     return keras.Model(inputs, outputs, name="beluga")
 
 
+@parameter_constraints(_DANQ_CONSTRAINTS)
 def build_danq(
     sequence_length=1000,
     n_outputs=919,
@@ -325,8 +390,12 @@ def build_danq(
     Raises
     ------
     ValueError
-        If a size, ``recurrent_activation`` or ``backward_direction`` is not
-        one this builder takes.
+        ``"build_danq: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type or value (``recurrent_activation`` and
+        ``backward_direction`` included); if a filter count or dropout rate
+        is out of range, ``dropout`` does not hold one rate per block and one
+        for the LSTM, or ``sequence_length`` is too short for the
+        convolutions.
 
     Examples
     --------
@@ -340,14 +409,8 @@ def build_danq(
         l1_sparsity=l1_sparsity, max_kernel_norm=max_kernel_norm, architecture="danq",
         lstm_units=lstm_units,
     )
-    if recurrent_activation not in _LSTM_GATES:
-        raise ValueError(f"recurrent_activation must be one of {tuple(_LSTM_GATES)}, got "
-                         f"{recurrent_activation!r}.")
-    if backward_direction not in ("reversed", "forward"):
-        raise ValueError("backward_direction must be 'reversed' or 'forward', got "
-                         f"{backward_direction!r}.")
     layers = _Layers(seed, l2, l1_sparsity, max_kernel_norm)
-    inputs = keras.Input((sequence_length, input_channels), name="sequence")
+    inputs = layers.input(sequence_length, input_channels)
     x = inputs
     for i, filters in enumerate(conv_filters):
         x = layers.conv(filters, kernel_size, f"conv{i + 1}")(x)
@@ -356,7 +419,7 @@ def build_danq(
 
     def lstm(name, go_backwards=False):
         return keras.layers.LSTM(
-            lstm_units, return_sequences=True, go_backwards=go_backwards,
+            int(lstm_units), return_sequences=True, go_backwards=go_backwards,
             recurrent_activation=_LSTM_GATES[recurrent_activation],
             kernel_initializer=keras.initializers.GlorotUniform(seed=layers.seed()),
             recurrent_initializer=keras.initializers.Orthogonal(seed=layers.seed()),
@@ -379,6 +442,7 @@ def build_danq(
 _BUILDERS = {"deepsea": build_deepsea, "beluga": build_beluga, "danq": build_danq}
 
 
+@parameter_constraints(_ARCHITECTURE_CONSTRAINTS)  # the options of **kwargs too
 def build_architecture(architecture, sequence_length, n_outputs, *, conv_filters=None,
                        kernel_size=None, pool_size=None, fc_units=None, dropout=None,
                        lstm_units=None, **kwargs):
@@ -409,7 +473,12 @@ def build_architecture(architecture, sequence_length, n_outputs, *, conv_filters
     Raises
     ------
     ValueError
-        If the architecture is unknown or a size does not fit it.
+        ``"build_architecture: <parameter> must be ..., got <value>."`` for
+        a parameter or option of the wrong type or value (an unknown
+        ``architecture`` included); if a size does not fit the architecture
+        (``lstm_units`` for another than DanQ, a dropout rate per block).
+    TypeError
+        For an option of ``**kwargs`` that no builder takes.
 
     Examples
     --------
@@ -427,6 +496,42 @@ def build_architecture(architecture, sequence_length, n_outputs, *, conv_filters
                              l1_sparsity=0, max_kernel_norm=None, **sizes)
         del sizes["lstm_units"]
     return _BUILDERS[architecture](sequence_length, n_outputs, **sizes, **kwargs)
+
+
+@parameter_constraints({name: _POSITIVE for name in ("sequence_length", "n_convs",
+                                                     "kernel_size", "pool_size")})
+def conv_output_length(sequence_length, n_convs=3, kernel_size=8, pool_size=4):
+    """Length of the last convolution's output for an input length (DeepSEA's layout).
+
+    Parameters
+    ----------
+    sequence_length : int
+        Input length in bases.
+    n_convs : int, default=3
+        Number of convolutions; each but the last is followed by a pooling.
+    kernel_size : int, default=8
+        Convolution width.
+    pool_size : int, default=4
+        Pooling width and step.
+
+    Returns
+    -------
+    length : int
+        Positions left after the last convolution (0 or less: too short).
+
+    Raises
+    ------
+    ValueError
+        ``"conv_output_length: <name> must be ..., got <value>."`` if an
+        argument is not a positive integer.
+
+    Examples
+    --------
+    >>> from skdeepsea.network import conv_output_length
+    >>> conv_output_length(1000)
+    53
+    """
+    return feature_length("deepsea", sequence_length, n_convs, kernel_size, pool_size)
 
 
 @keras.saving.register_keras_serializable(package="skdeepsea", name="torch_threshold")
@@ -490,4 +595,4 @@ def theano_hard_sigmoid(x):
 
 
 # DanQ's LSTM gate activations by name (build_danq's recurrent_activation).
-_LSTM_GATES = {"sigmoid": "sigmoid", "theano_hard_sigmoid": theano_hard_sigmoid}
+_LSTM_GATES = dict(zip(_GATE_NAMES, ("sigmoid", theano_hard_sigmoid)))

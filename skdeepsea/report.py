@@ -17,16 +17,31 @@ first used.
 import html
 import os
 import warnings
+from collections.abc import Mapping
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 
 from ._atomic import atomic_files
+from ._constraints import (
+    ArrayLike,
+    Boolean,
+    HasMethods,
+    InstanceOf,
+    Interval,
+    PathLike,
+    Satisfies,
+    TargetKeys,
+    parameter_constraints,
+)
 from ._validation import check_binary_scores
 from .metrics import pr_auc_per_target, roc_auc_per_target
-from .plotting.auc import plot_auc_distribution, plot_model_comparison
+from .motifs import FilterMotifs
+from .plotting._figure import NAME_PAIR
+from .plotting.auc import TABLE, plot_auc_distribution, plot_model_comparison
 from .plotting.curves import plot_pr_curves, plot_roc_curves
-from .targets import class_order
+from .targets import NAMES_CONSTRAINT, _names_given, class_order, target_indices
 
 __all__ = [
     "DEFAULT_MIN_POSITIVES",
@@ -56,10 +71,23 @@ PUBLISHED_MEDIANS = pd.DataFrame(
 
 _COLUMNS = ["target", "class", "positives", "negatives", "roc_auc", "pr_auc", "status"]
 
+# What the report's parameters accept; the shapes, labels and lengths are checked with the data.
+_POSITIVE = [Interval(Integral, 1, None)]
+_TABLE_CONSTRAINTS = {
+    "y_true": [ArrayLike()],
+    "y_score": [ArrayLike()],
+    "target_names": [NAMES_CONSTRAINT, None],
+    "target_classes": [Satisfies(_names_given, "a sequence of target classes (str or None)"),
+                       None],
+    "min_positives": _POSITIVE,
+    "progress": [Boolean()],
+}
+
 
 # ---------------------------------------------------------------------------------------- tables
 
 
+@parameter_constraints({"target_names": [NAMES_CONSTRAINT]})
 def target_classes_or_none(target_names):
     """The class (DNase, TF, histone) of each target where the names tell it, else None.
 
@@ -77,6 +105,12 @@ def target_classes_or_none(target_names):
     -------
     classes : list of str, or None
         None when the classes are unknown.
+
+    Raises
+    ------
+    ValueError
+        ``"target_classes_or_none: target_names must be ..., got <value>."``
+        if ``target_names`` is not a sequence (a single str, say).
 
     Examples
     --------
@@ -101,6 +135,7 @@ def target_classes_or_none(target_names):
         return target_classes(names, by="name").tolist()
 
 
+@parameter_constraints(_TABLE_CONSTRAINTS)
 def evaluation_table(y_true, y_score, target_names=None, target_classes=None, *,
                      min_positives=DEFAULT_MIN_POSITIVES, progress=False):
     """Per-target ROC AUC and PR AUC with the counts behind them.
@@ -135,6 +170,14 @@ def evaluation_table(y_true, y_score, target_names=None, target_classes=None, *,
         "too few positives" or "no negatives"). ``table.attrs`` records
         ``min_positives``.
 
+    Raises
+    ------
+    ValueError
+        ``"evaluation_table: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type or value; if the shapes of ``y_true``
+        and ``y_score`` disagree, a label is not 0 or 1, a score is not
+        finite, or there are not one name and one class per target.
+
     Examples
     --------
     >>> from skdeepsea.report import evaluation_table
@@ -146,9 +189,6 @@ def evaluation_table(y_true, y_score, target_names=None, target_classes=None, *,
     1      b  None          1          3      NaN     NaN  too few positives
     """
     y_true, y_score = check_binary_scores(y_true, y_score)
-    if isinstance(min_positives, bool) or not isinstance(min_positives, (int, np.integer)) \
-            or min_positives < 1:
-        raise ValueError(f"min_positives must be an integer >= 1, got {min_positives!r}.")
     n_targets = y_true.shape[1]
     names = ([f"target_{i}" for i in range(n_targets)] if target_names is None
              else [str(n) for n in target_names])
@@ -181,6 +221,7 @@ def evaluation_table(y_true, y_score, target_names=None, target_classes=None, *,
     return table
 
 
+@parameter_constraints({"table": [TABLE]})
 def class_summary(table):
     """Median ROC AUC and PR AUC per class, as the DeepSEA paper's table.
 
@@ -197,6 +238,12 @@ def class_summary(table):
         Indexed by class (DNase, TF, histone, any other, then "all"), with
         columns ``targets``, ``scored``, ``median_roc_auc``,
         ``median_pr_auc``. Without classes, the "all" row only.
+
+    Raises
+    ------
+    ValueError
+        ``"class_summary: table must be ..., got <value>."`` if ``table`` is
+        not a table of :func:`evaluation_table`.
 
     Examples
     --------
@@ -227,6 +274,7 @@ def class_summary(table):
     return summary
 
 
+@parameter_constraints({"table": [TABLE], "n": _POSITIVE})
 def default_curve_targets(table, n=5):
     """Targets spread over the range of ROC AUC: best, worst and quantiles between.
 
@@ -241,6 +289,12 @@ def default_curve_targets(table, n=5):
     -------
     indices : list of int
         Row indices of ``table``, best first.
+
+    Raises
+    ------
+    ValueError
+        ``"default_curve_targets: <parameter> must be ..., got <value>."``
+        for a parameter of the wrong type or value.
     """
     ok = table.index[table["status"] == "ok"]
     if len(ok) == 0:
@@ -253,6 +307,13 @@ def default_curve_targets(table, n=5):
 # ---------------------------------------------------------------------------------- prediction
 
 
+@parameter_constraints({
+    "estimator": [HasMethods(("predict_proba",), "a fitted classifier (with predict_proba)")],
+    # Whatever the estimator reads (arrays, lazy arrays, data sets): its own checks.
+    "X": [Satisfies(lambda value: value is not None, "the estimator's inputs")],
+    "batch_size": _POSITIVE,
+    "progress": [Boolean()],
+})
 def predict_proba_batches(estimator, X, *, batch_size=1024, progress=True):
     """Predicted probabilities of one-hot sequences, read and predicted a batch at a time.
 
@@ -276,6 +337,13 @@ def predict_proba_batches(estimator, X, *, batch_size=1024, progress=True):
     -------
     proba : ndarray of shape (n_samples, n_outputs)
         The probabilities; for binary labels the positive class only.
+
+    Raises
+    ------
+    ValueError
+        ``"predict_proba_batches: <parameter> must be ..., got <value>."``
+        for a parameter of the wrong type or value; the estimator's own
+        errors for inputs it cannot read.
     """
     if hasattr(estimator, "forward"):  # a DeepSEAClassifier: its one inference path
         return estimator.forward(X, batch_size=batch_size, progress=progress)
@@ -321,6 +389,16 @@ figcaption { font-size: 0.85em; color: #555; }
 """
 
 
+@parameter_constraints({
+    "directory": [PathLike()],
+    **_TABLE_CONSTRAINTS,
+    "curve_targets": [TargetKeys(), None],
+    "other_score": [ArrayLike(), None],
+    "labels": [NAME_PAIR],
+    "motifs": [InstanceOf(FilterMotifs, "a FilterMotifs"), None],
+    "title": [str],
+    "details": [InstanceOf(Mapping, "a dict"), None],
+})
 def write_report(directory, y_true, y_score, target_names=None, target_classes=None, *,
                  min_positives=DEFAULT_MIN_POSITIVES, curve_targets=None, other_score=None,
                  labels=("model", "other"), motifs=None, title="skdeepsea evaluation",
@@ -351,7 +429,8 @@ def write_report(directory, y_true, y_score, target_names=None, target_classes=N
         Fewest positives for a target to be scored.
     curve_targets : list of int or str, default=None
         Targets whose ROC and PR curves are drawn; None: five spread over the
-        range of ROC AUC (:func:`default_curve_targets`).
+        range of ROC AUC (:func:`default_curve_targets`), none when no
+        target is scored.
     other_score : array-like of the same shape, default=None
         A second model's probabilities for the same samples.
     labels : tuple of str, default=("model", "other")
@@ -370,6 +449,16 @@ def write_report(directory, y_true, y_score, target_names=None, target_classes=N
     table : pandas.DataFrame
         The per-target table.
 
+    Raises
+    ------
+    ValueError
+        ``"write_report: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type or value; if the shapes of ``y_true``,
+        ``y_score`` and ``other_score`` disagree, a label is not 0 or 1, a
+        score is not finite, there are not one name and one class per
+        target, or a target of ``curve_targets`` is unknown. Nothing is
+        written then.
+
     Notes
     -----
     The files are committed together (:func:`skdeepsea._atomic.atomic_files`):
@@ -387,9 +476,11 @@ def write_report(directory, y_true, y_score, target_names=None, target_classes=N
         other = evaluation_table(y_true, other_score, target_names, target_classes,
                                  min_positives=min_positives, progress=progress)
     y_true, y_score = check_binary_scores(y_true, y_score)
-    if curve_targets is None:
-        curve_targets = default_curve_targets(table)
     names = table["target"].tolist()
+    # Chosen targets are looked up before anything is written (an unknown one is named);
+    # without a scored target there is no curve to draw.
+    curves = (default_curve_targets(table) if curve_targets is None
+              else target_indices(names, curve_targets))
 
     with atomic_files(directory, last="index.html", remove=_REPORT_FILES) as folder:
         table.to_csv(os.path.join(folder, "evaluation.tsv"), sep="\t", index=False,
@@ -400,10 +491,11 @@ def write_report(directory, y_true, y_score, target_names=None, target_classes=N
         def add(figure, name, caption):
             figures.append((_save_figure(figure, folder, name), caption))
 
-        add(plot_roc_curves(y_true, y_score, curve_targets, names), "roc_curves",
-            "ROC curves of chosen targets")
-        add(plot_pr_curves(y_true, y_score, curve_targets, names), "pr_curves",
-            "Precision-recall curves of the same targets")
+        if curves:
+            add(plot_roc_curves(y_true, y_score, curves, names), "roc_curves",
+                "ROC curves of chosen targets")
+            add(plot_pr_curves(y_true, y_score, curves, names), "pr_curves",
+                "Precision-recall curves of the same targets")
         add(plot_auc_distribution(table, "roc_auc"), "roc_auc_distribution",
             "ROC AUC of every scored target, per class")
         add(plot_auc_distribution(table, "pr_auc"), "pr_auc_distribution",

@@ -3,7 +3,9 @@
 import os
 import sys
 import time
+from numbers import Integral
 
+from .._constraints import HasMethods, Interval, PathLike, parameter_constraints
 from ._common import POSITIVE_INT, SEED, check_output_path, number
 
 DEMO_MODEL_FILE = "deepsea-demo.skdeepsea"
@@ -24,19 +26,28 @@ def version_line():
     return f"skdeepsea {__version__} (Keras {keras.__version__}, backend {keras.backend.backend()})"
 
 
+@parameter_constraints({
+    "n_train": [Interval(Integral, 1, None)],
+    "n_test": [Interval(Integral, 3, None)],  # the first 3 are shown
+    "epochs": [Interval(Integral, 1, None)],
+    "output": [PathLike()],
+    "seed": [Interval(Integral, 0, 2**32 - 1)],
+    "out": [HasMethods(("write", "flush"), "a text file (with write and flush)")],
+})
 def run_demo(n_train, n_test, epochs, output, seed, out=sys.stdout):
     """Train the full-size DeepSEA network on synthetic chromatin data and report.
 
     Parameters
     ----------
     n_train, n_test : int
-        Training and held-out sequences (1000 bp each).
+        Training and held-out sequences (1000 bp each); at least 3 held out
+        (the first 3 are shown).
     epochs : int
         Passes over the training sequences and their reverse complements.
-    output : str
+    output : str or path-like
         Folder for the saved model.
     seed : int
-        Seed of the data and of the fit.
+        Seed of the data and of the fit, from 0 to 2**32 - 1.
     out : file, default=sys.stdout
         Where the report goes.
 
@@ -44,6 +55,12 @@ def run_demo(n_train, n_test, epochs, output, seed, out=sys.stdout):
     -------
     aucs : ndarray of shape (n_targets,)
         Held-out ROC AUC of each target.
+
+    Raises
+    ------
+    ValueError
+        ``"run_demo: <parameter> must be ..., got <value>."`` for a parameter
+        of the wrong type or value, before any work.
     """
     import numpy as np
 

@@ -1,6 +1,20 @@
-"""Making figures: matplotlib imported on first use, with one message when it is missing."""
+"""Making figures: matplotlib imported on first use, with one message when it is missing.
+
+Also the constraints the plotting functions share (:mod:`skdeepsea._constraints`).
+"""
+
+from .._constraints import HasMethods, Satisfies, TargetKeys
 
 _MISSING = "Plots need matplotlib: pip install 'skdeepsea[plot]'."
+
+
+#: ``ax`` of a plotting function: matplotlib Axes (duck-typed: matplotlib is imported late).
+AXES = HasMethods(("plot", "set", "set_title"), "a matplotlib Axes")
+#: A pair of names: the two models of a comparison, the two panels of a variant.
+NAME_PAIR = Satisfies(lambda value: isinstance(value, (tuple, list)) and len(value) == 2
+                      and all(isinstance(name, str) for name in value), "a pair of names (str)")
+#: One target, by name or index (a list would choose several).
+ONE_TARGET = Satisfies(TargetKeys._key, "a target name (str) or index (int)")
 
 
 def new_figure(figsize):

@@ -1,13 +1,27 @@
 """Sequence logos of per-base contribution scores: a sequence, or a variant's two alleles."""
 
+from numbers import Integral
+
 import numpy as np
 
-from ..preprocessing import DEFAULT_ALPHABET
+from .._constraints import ArrayLike, Interval, Satisfies, parameter_constraints
+from ..preprocessing import ALPHABET_CONSTRAINT, DEFAULT_ALPHABET
 from ..targets import target_indices
-from ._figure import new_figure
+from ._figure import AXES, NAME_PAIR, ONE_TARGET, new_figure
 from .logos import _logomaker
 
 __all__ = ["plot_attribution_logo", "plot_variant_attributions"]
+
+
+def _attributions_type():
+    from ..attribution import Attributions  # Keras: imported when a call is checked
+
+    return Attributions
+
+
+ATTRIBUTIONS = Satisfies(lambda value: isinstance(value, _attributions_type()),
+                         "an Attributions (of skdeepsea.attribution.attribute)")
+_INDEX = Interval(Integral, 0, None)
 
 
 def _region(length, start, end):
@@ -30,6 +44,11 @@ def _scores_of(attributions, sequence, target):
     return scores, attributions.targets[k]
 
 
+@parameter_constraints({
+    "scores": [ArrayLike()], "alphabet": [ALPHABET_CONSTRAINT], "start": [_INDEX, None],
+    "end": [Interval(Integral, 1, None), None], "ax": [AXES, None], "title": [str, None],
+    "positions_offset": [Interval(Integral, None, None)],
+})
 def plot_attribution_logo(scores, alphabet=DEFAULT_ALPHABET, *, start=None, end=None, ax=None,
                           title=None, positions_offset=0):
     """Draw contribution scores as a sequence logo (letters above or below zero).
@@ -58,8 +77,10 @@ def plot_attribution_logo(scores, alphabet=DEFAULT_ALPHABET, *, start=None, end=
     Raises
     ------
     ValueError
-        If ``scores`` is not two-dimensional with one column per base of
-        ``alphabet``, or the region is empty or out of range.
+        ``"plot_attribution_logo: <parameter> must be ..., got <value>."``
+        for a parameter of the wrong type or value; if ``scores`` is not
+        two-dimensional with one column per base of ``alphabet``, or the
+        region is empty or out of range.
     """
     import pandas as pd
 
@@ -82,6 +103,10 @@ def plot_attribution_logo(scores, alphabet=DEFAULT_ALPHABET, *, start=None, end=
     return ax.figure
 
 
+@parameter_constraints({
+    "ref": [ATTRIBUTIONS], "alt": [ATTRIBUTIONS], "index": [_INDEX], "target": [ONE_TARGET],
+    "position": [_INDEX, None], "flank": [_INDEX], "titles": [NAME_PAIR],
+})
 def plot_variant_attributions(ref, alt, index=0, *, target=0, position=None, flank=20,
                               titles=("reference", "alternative")):
     """The contribution logos of a variant's reference and alternative windows, stacked.
@@ -110,11 +135,21 @@ def plot_variant_attributions(ref, alt, index=0, *, target=0, position=None, fla
     -------
     figure : matplotlib.figure.Figure
         Two axes, reference on top.
+
+    Raises
+    ------
+    ValueError
+        ``"plot_variant_attributions: <parameter> must be ..., got <value>."``
+        for a parameter of the wrong type or value; if ``index`` or
+        ``position`` is out of range, or ``target`` is unknown.
     """
     ref_scores, name = _scores_of(ref, index, target)
     alt_scores, _ = _scores_of(alt, index, target)
     length = len(ref_scores)
     position = length // 2 - 1 if position is None else int(position)
+    if position >= length:
+        raise ValueError(f"position {position} is out of range: the windows have {length} "
+                         "positions.")
     start, end = max(0, position - flank), min(length, position + flank + 1)
     figure = new_figure((max(4.0, 0.2 * (end - start)), 3.6))
     axes = figure.subplots(2, 1, sharex=True, sharey=True)

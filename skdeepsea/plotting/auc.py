@@ -2,24 +2,29 @@
 
 import numpy as np
 
+from .._constraints import Options, Satisfies, parameter_constraints
 from ..targets import class_order
-from ._figure import figure_and_axes
+from ._figure import AXES, NAME_PAIR, figure_and_axes
 
 __all__ = ["plot_auc_distribution", "plot_model_comparison"]
 
 _METRIC_LABELS = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC"}
-
-
-def _check_metric(metric):
-    if metric not in _METRIC_LABELS:
-        raise ValueError(f"metric must be 'roc_auc' or 'pr_auc', got {metric!r}.")
-    return _METRIC_LABELS[metric]
+# The columns of an evaluation table that the report and its plots read.
+TABLE_COLUMNS = ("target", "class", "roc_auc", "pr_auc", "status")
+#: A table of :func:`skdeepsea.report.evaluation_table` (duck-typed: a DataFrame with its
+#: columns; the plots import nothing of the report).
+TABLE = Satisfies(lambda value: hasattr(value, "columns") and hasattr(value, "index")
+                  and all(name in value.columns for name in TABLE_COLUMNS),
+                  "a table of skdeepsea.report.evaluation_table (a pandas.DataFrame with "
+                  f"columns {', '.join(TABLE_COLUMNS)})")
+_METRIC = [Options(str, tuple(_METRIC_LABELS))]
 
 
 def _scored(table):
     return table[table["status"] == "ok"]
 
 
+@parameter_constraints({"table": [TABLE], "metric": _METRIC, "ax": [AXES, None]})
 def plot_auc_distribution(table, metric="roc_auc", *, ax=None):
     """Distribution of a per-target AUC within each class (box plot and points).
 
@@ -36,8 +41,14 @@ def plot_auc_distribution(table, metric="roc_auc", *, ax=None):
     Returns
     -------
     figure : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        ``"plot_auc_distribution: <parameter> must be ..., got <value>."``
+        for a parameter of the wrong type or value.
     """
-    label = _check_metric(metric)
+    label = _METRIC_LABELS[metric]
     scored = _scored(table)
     if scored["class"].notna().any():
         groups = [(c, scored[scored["class"] == c]) for c in class_order(table["class"])]
@@ -64,6 +75,8 @@ def plot_auc_distribution(table, metric="roc_auc", *, ax=None):
     return figure
 
 
+@parameter_constraints({"table": [TABLE], "other": [TABLE], "metric": _METRIC,
+                        "labels": [NAME_PAIR], "ax": [AXES, None]})
 def plot_model_comparison(table, other, metric="roc_auc", *, labels=("model", "other"),
                           ax=None):
     """Target-by-target comparison of two models: a scatter of their AUCs.
@@ -86,8 +99,14 @@ def plot_model_comparison(table, other, metric="roc_auc", *, labels=("model", "o
     -------
     figure : matplotlib.figure.Figure
         The title says on how many targets the second model scores higher.
+
+    Raises
+    ------
+    ValueError
+        ``"plot_model_comparison: <parameter> must be ..., got <value>."``
+        for a parameter of the wrong type or value.
     """
-    name = _check_metric(metric)
+    name = _METRIC_LABELS[metric]
     merged = _scored(table).merge(_scored(other)[["target", metric]], on="target",
                                   suffixes=("", "_other"))
     figure, ax = figure_and_axes(ax, (5, 5))

@@ -1,10 +1,18 @@
 """ROC and precision-recall curves of chosen targets."""
 
+from .._constraints import ArrayLike, TargetKeys, parameter_constraints
 from .._validation import check_binary_scores
-from ..targets import target_indices
-from ._figure import figure_and_axes
+from ..targets import NAMES_CONSTRAINT, target_indices
+from ._figure import AXES, figure_and_axes
 
 __all__ = ["plot_pr_curves", "plot_roc_curves"]
+
+
+# What plot_roc_curves and plot_pr_curves accept; the shapes, labels and targets are
+# checked against the data.
+_CURVES_CONSTRAINTS = {"y_true": [ArrayLike()], "y_score": [ArrayLike()],
+                       "targets": [TargetKeys()], "target_names": [NAMES_CONSTRAINT, None],
+                       "ax": [AXES, None]}
 
 
 def _curves(kind, y_true, y_score, targets, target_names, ax):
@@ -15,6 +23,8 @@ def _curves(kind, y_true, y_score, targets, target_names, ax):
     y_true, y_score = check_binary_scores(y_true, y_score)
     names = ([f"target_{i}" for i in range(y_true.shape[1])] if target_names is None
              else [str(n) for n in target_names])
+    if len(names) != y_true.shape[1]:
+        raise ValueError(f"{len(names)} target names for {y_true.shape[1]} targets.")
     indices = target_indices(names, targets)
     figure, ax = figure_and_axes(ax, (5, 4.5))
     for i in indices:
@@ -40,6 +50,7 @@ def _curves(kind, y_true, y_score, targets, target_names, ax):
     return figure
 
 
+@parameter_constraints(_CURVES_CONSTRAINTS)
 def plot_roc_curves(y_true, y_score, targets, target_names=None, *, ax=None):
     """ROC curves of chosen targets, with their AUC in the legend.
 
@@ -59,10 +70,19 @@ def plot_roc_curves(y_true, y_score, targets, target_names=None, *, ax=None):
     Returns
     -------
     figure : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        ``"plot_roc_curves: <parameter> must be ..., got <value>."`` for a parameter
+        of the wrong type; if the shapes of ``y_true`` and ``y_score``
+        disagree, a label is not 0 or 1, a score is not finite, the number of
+        ``target_names`` is not that of the columns, or a target is unknown.
     """
     return _curves("roc", y_true, y_score, targets, target_names, ax)
 
 
+@parameter_constraints(_CURVES_CONSTRAINTS)
 def plot_pr_curves(y_true, y_score, targets, target_names=None, *, ax=None):
     """Precision-recall curves of chosen targets, with their PR AUC in the legend.
 
@@ -82,5 +102,13 @@ def plot_pr_curves(y_true, y_score, targets, target_names=None, *, ax=None):
     Returns
     -------
     figure : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        ``"plot_pr_curves: <parameter> must be ..., got <value>."`` for a parameter
+        of the wrong type; if the shapes of ``y_true`` and ``y_score``
+        disagree, a label is not 0 or 1, a score is not finite, the number of
+        ``target_names`` is not that of the columns, or a target is unknown.
     """
     return _curves("pr", y_true, y_score, targets, target_names, ax)

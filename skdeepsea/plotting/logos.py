@@ -1,14 +1,37 @@
 """Sequence logos of position frequency matrices, one or a grid of first-layer filters."""
 
+from numbers import Integral
+
 import numpy as np
 
+from .._constraints import (
+    ArrayLike,
+    Boolean,
+    InstanceOf,
+    Interval,
+    Satisfies,
+    TargetKeys,
+    parameter_constraints,
+)
 from .._validation import check_pfm
 from ..targets import target_indices
-from ._figure import new_figure
+from ._figure import AXES, new_figure
 
 __all__ = ["plot_filter_logos", "plot_logo"]
 
 _COLUMNS = ["A", "C", "G", "T"]
+#: A matrix, or a consensus string (:func:`skdeepsea._validation.check_pfm` reads both).
+PFM = [InstanceOf(str, "a consensus (str)"), ArrayLike()]
+
+
+def _filter_motifs_type():
+    from ..motifs import FilterMotifs  # imports this module: looked up when called
+
+    return FilterMotifs
+
+
+FILTER_MOTIFS = Satisfies(lambda value: isinstance(value, _filter_motifs_type()),
+                          "a FilterMotifs (of skdeepsea.motifs.filter_motifs)")
 
 
 def _logomaker():
@@ -21,14 +44,17 @@ def _logomaker():
     return logomaker
 
 
+@parameter_constraints({"pfm": PFM, "ax": [AXES, None], "title": [str, None],
+                        "information": [Boolean()]})
 def plot_logo(pfm, *, ax=None, title=None, information=True):
     """Draw a sequence logo of one PFM with logomaker.
 
     Parameters
     ----------
-    pfm : array-like of shape (width, 4)
+    pfm : array-like of shape (width, 4) or str
         Frequencies with columns A, C, G, T (e.g. a row of
-        :meth:`skdeepsea.motifs.FilterMotifs.frequencies`).
+        :meth:`skdeepsea.motifs.FilterMotifs.frequencies`), or a consensus
+        string ("GATAAG"), read as one base per position.
     ax : matplotlib Axes, default=None
         Where to draw; None makes a new Figure.
     title : str, default=None
@@ -39,6 +65,13 @@ def plot_logo(pfm, *, ax=None, title=None, information=True):
     Returns
     -------
     figure : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        ``"plot_logo: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type; if the matrix is empty or not 4 columns
+        wide, or the consensus holds another character than A, C, G, T.
     """
     import pandas as pd
 
@@ -58,6 +91,10 @@ def plot_logo(pfm, *, ax=None, title=None, information=True):
     return ax.figure
 
 
+@parameter_constraints({"motifs": [FILTER_MOTIFS], "filters": [TargetKeys(), None],
+                        "n_top": [Interval(Integral, 1, None)],
+                        "n_columns": [Interval(Integral, 1, None)],
+                        "min_sites": [Interval(Integral, 0, None)]})
 def plot_filter_logos(motifs, filters=None, *, n_top=12, n_columns=4, min_sites=10):
     """Sequence logos of several filters in one Figure.
 
@@ -78,6 +115,13 @@ def plot_filter_logos(motifs, filters=None, *, n_top=12, n_columns=4, min_sites=
     Returns
     -------
     figure : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        ``"plot_filter_logos: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type or value; if a filter in ``filters`` is
+        unknown, or ``filters`` is empty.
     """
     _logomaker()
     bits = motifs.information_content()

@@ -2,12 +2,56 @@
 
 import numpy as np
 
+from .._constraints import Constraint, Options, Satisfies, parameter_constraints
 from ..targets import target_indices
-from ._figure import pyplot
+from ._figure import AXES, ONE_TARGET, pyplot
 
 __all__ = ["plot_mutagenesis"]
 
 
+# The variants import this module: their names are looked up when a call is checked.
+def _result_type():
+    from ..variants._mutagenesis import MutagenesisResult
+
+    return MutagenesisResult
+
+
+class _ScoreName(Constraint):
+    """A score of :func:`skdeepsea.variants.score_variants` (``SCORES``, looked up late)."""
+
+    @staticmethod
+    def _names():
+        from ..variants._scoring import SCORES
+
+        return Options(str, SCORES)
+
+    def accepts(self, value):
+        return self._names().accepts(value)
+
+    def describe(self, value=None):
+        return self._names().describe()
+
+
+def _colormap(value):
+    """A colour map matplotlib knows by name, or a Colormap (without matplotlib: left to it)."""
+    try:
+        import matplotlib
+    except ImportError:  # pyplot() names the missing extra
+        return isinstance(value, str)
+    from matplotlib.colors import Colormap
+
+    return value in matplotlib.colormaps if isinstance(value, str) else \
+        isinstance(value, Colormap)
+
+
+@parameter_constraints({
+    "result": [Satisfies(lambda value: isinstance(value, _result_type()),
+                         "a MutagenesisResult (of skdeepsea.variants.in_silico_mutagenesis)")],
+    "target": [ONE_TARGET],
+    "score": [_ScoreName()],
+    "ax": [AXES, None],
+    "cmap": [Satisfies(_colormap, "a matplotlib colour map (its name or a Colormap)")],
+})
 def plot_mutagenesis(result, target=0, *, score="diff", ax=None, cmap="RdBu_r"):
     """Heatmap of one target's mutagenesis scores: bases x positions.
 
@@ -21,13 +65,19 @@ def plot_mutagenesis(result, target=0, *, score="diff", ax=None, cmap="RdBu_r"):
         Score to show (see :meth:`MutagenesisResult.score`).
     ax : matplotlib Axes or None, default=None
         Where to draw; None makes a new pyplot figure (shown by notebooks).
-    cmap : str, default="RdBu_r"
+    cmap : str or matplotlib Colormap, default="RdBu_r"
         Colour map, centred on zero for signed scores.
 
     Returns
     -------
     ax : matplotlib Axes
         The heatmap, with the reference base of each position outlined.
+
+    Raises
+    ------
+    ValueError
+        ``"plot_mutagenesis: <parameter> must be ..., got <value>."`` for a
+        parameter of the wrong type or value; if ``target`` is unknown.
     """
     plt = pyplot()
     from matplotlib.patches import Rectangle
