@@ -1,8 +1,10 @@
 """The DeepSEA family: each architecture's default sizes and the geometry of its convolutions.
 
-Keras-free and importing nothing of the package, so the parameter checks
-(``_validation``), the estimator's parameters (``_engine.params``) and the
-network builders (``network``) share one description of each architecture.
+Keras-free and importing only the constraint kinds (``_constraints``), so the
+parameter checks (``_validation``), the estimator's parameters
+(``_engine.params``) and the network builders (``network``) share one
+description of each architecture and one table of what its parameters accept
+(:data:`NETWORK_CONSTRAINTS`).
 
 - "deepsea" (Zhou & Troyanskaya 2015): blocks of one convolution, max pooling
   after every block but the last, dropout after each block.
@@ -15,6 +17,10 @@ Every architecture ends with Flatten -> Dense (ReLU, ``fc_units``) -> Dense
 output.
 """
 
+from numbers import Integral, Real
+
+from ._constraints import InstanceOf, Interval, Options, Satisfies
+
 # Sizes of each architecture as published; the estimator's size parameters left at None take these.
 ARCHITECTURES = {
     "deepsea": {"conv_filters": (320, 480, 960), "kernel_size": 8, "pool_size": 4,
@@ -26,6 +32,24 @@ ARCHITECTURES = {
 }
 SIZE_PARAMS = ("conv_filters", "kernel_size", "pool_size", "fc_units", "dropout", "lstm_units")
 # The input length each architecture was published with (DanQ: DeepSEA's data).
+_SIZE = [Interval(Integral, 1, None), None]  # None: the architecture's published size
+# What the network's parameters accept, for the estimator and the builders alike. The rules
+# between them (a dropout rate per block, an input long enough) are check_network_params' code.
+NETWORK_CONSTRAINTS = {
+    "architecture": [Options(str, tuple(ARCHITECTURES))],
+    "l2": [Interval(Real, 0, None)],
+    "l1_sparsity": [Interval(Real, 0, None)],
+    "max_kernel_norm": [Interval(Real, 0, None, closed="right"), None],
+    "dropout": [InstanceOf((tuple, list), "a tuple of rates"), None],
+    "conv_filters": [Satisfies(lambda value: isinstance(value, (tuple, list)) and len(value) > 0,
+                               "a non-empty tuple of integers"), None],
+    "kernel_size": _SIZE,
+    "pool_size": _SIZE,
+    "fc_units": _SIZE,
+    "lstm_units": _SIZE,
+    "input_channels": [Interval(Integral, 1, None)],
+}
+
 PUBLISHED_SEQUENCE_LENGTH = {"deepsea": 1000, "beluga": 2000, "danq": 1000}
 
 _CONVS_PER_BLOCK = {"deepsea": 1, "beluga": 2, "danq": 1}

@@ -80,47 +80,6 @@ def check_network_params(
         )
 
 
-def conv_output_length(sequence_length, n_convs=3, kernel_size=8, pool_size=4):
-    """Length of the last convolution's output for an input length.
-
-    Parameters
-    ----------
-    sequence_length : int
-        Input length in bases.
-    n_convs : int, default=3
-        Number of convolutions; each but the last is followed by a pooling.
-    kernel_size : int, default=8
-        Convolution width.
-    pool_size : int, default=4
-        Pooling width and step.
-
-    Returns
-    -------
-    length : int
-        Positions left after the last convolution (0 or less: too short).
-
-    Raises
-    ------
-    ValueError
-        If an argument is not a positive integer (naming it).
-
-    Examples
-    --------
-    >>> from skdeepsea.network import conv_output_length
-    >>> conv_output_length(1000)
-    53
-    """
-    for name, value in (("sequence_length", sequence_length), ("n_convs", n_convs),
-                        ("kernel_size", kernel_size), ("pool_size", pool_size)):
-        check_number(name, value, low=1, integer=True)
-    length = sequence_length
-    for i in range(n_convs):
-        length = length - kernel_size + 1
-        if i < n_convs - 1:
-            length = length // pool_size
-    return length
-
-
 def check_binary_scores(y_true, y_score):
     """0/1 labels and scores as 2-D arrays of one ``(n_samples, n_targets)`` shape.
 

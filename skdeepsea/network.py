@@ -14,9 +14,14 @@ from numbers import Integral
 import keras
 import numpy as np
 
-from ._architectures import ARCHITECTURES, SIZE_PARAMS, feature_length, resolve_sizes
+from ._architectures import (
+    ARCHITECTURES,
+    NETWORK_CONSTRAINTS,
+    SIZE_PARAMS,
+    feature_length,
+    resolve_sizes,
+)
 from ._constraints import Interval, Options, parameter_constraints
-from ._engine.params import PARAMETER_CONSTRAINTS
 from ._validation import check_network_params
 from .layers import Conv1D, Dropout, MaxPooling1D
 
@@ -31,19 +36,19 @@ _GATE_NAMES = ("sigmoid", "theano_hard_sigmoid")
 
 def _given(name):
     """The estimator's constraints of a size, without None: a builder takes the size itself."""
-    return [spec for spec in PARAMETER_CONSTRAINTS[name] if spec is not None]
+    return [spec for spec in NETWORK_CONSTRAINTS[name] if spec is not None]
 
 
 # What each builder's parameters accept: the estimator's constraints of the same names
-# (skdeepsea._engine.params), sizes given. The rules between parameters (a dropout rate per
+# (skdeepsea._architectures.NETWORK_CONSTRAINTS), sizes given. The rules between parameters (a dropout rate per
 # block, each block's filters, an input long enough) are check_network_params' code.
 _BUILD_CONSTRAINTS = {
     "sequence_length": _POSITIVE,
     "n_outputs": _POSITIVE,
-    "input_channels": PARAMETER_CONSTRAINTS["input_channels"],
+    "input_channels": NETWORK_CONSTRAINTS["input_channels"],
     "output_activation": [Options(str, ("sigmoid", "softmax"))],
     **{name: _given(name) for name in SIZE_PARAMS if name != "lstm_units"},
-    **{name: PARAMETER_CONSTRAINTS[name] for name in ("l2", "l1_sparsity", "max_kernel_norm")},
+    **{name: NETWORK_CONSTRAINTS[name] for name in ("l2", "l1_sparsity", "max_kernel_norm")},
     "seed": [Interval(Integral, 0, None), None],
 }
 _DANQ_CONSTRAINTS = {
@@ -54,9 +59,9 @@ _DANQ_CONSTRAINTS = {
 }
 # build_architecture: its sizes may be None (the architecture's), its **kwargs are checked too.
 _ARCHITECTURE_CONSTRAINTS = {
-    "architecture": PARAMETER_CONSTRAINTS["architecture"],
+    "architecture": NETWORK_CONSTRAINTS["architecture"],
     **_DANQ_CONSTRAINTS,
-    **{name: PARAMETER_CONSTRAINTS[name] for name in SIZE_PARAMS},
+    **{name: NETWORK_CONSTRAINTS[name] for name in SIZE_PARAMS},
 }
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from skdeepsea import DeepSEAClassifier, OneHotDNA
 from skdeepsea._atomic import check_output_path
-from skdeepsea._validation import check_client, check_columns, conv_output_length
+from skdeepsea._validation import check_client, check_columns
+from skdeepsea.network import conv_output_length
 from skdeepsea.data import (
     build_dataset,
     convert_bundle,

@@ -5,15 +5,13 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._architectures import ARCHITECTURES, SIZE_PARAMS, resolve_sizes
+from .._architectures import NETWORK_CONSTRAINTS, SIZE_PARAMS, resolve_sizes
 from .._constraints import (
     ArrayLike,
     Boolean,
-    InstanceOf,
     Interval,
     Options,
     PathLike,
-    Satisfies,
     SeedLike,
     validate_params,
 )
@@ -29,22 +27,11 @@ OPTIMIZERS = tuple(DEFAULT_LEARNING_RATE)
 NETWORK_PARAMS = ("architecture", *SIZE_PARAMS, "l2", "l1_sparsity", "max_kernel_norm")
 
 _POSITIVE = Interval(Integral, 1, None)
-_SIZE = [_POSITIVE, None]  # None: the architecture's published size
 # DeepSEAClassifier._parameter_constraints: what each constructor parameter accepts.
 # The rules between parameters (a dropout rate per block, the LSTM of DanQ only, ...)
 # are check_params' code.
 PARAMETER_CONSTRAINTS = {
-    "architecture": [Options(str, tuple(ARCHITECTURES))],
-    "l2": [Interval(Real, 0, None)],
-    "l1_sparsity": [Interval(Real, 0, None)],
-    "max_kernel_norm": [Interval(Real, 0, None, closed="right"), None],
-    "dropout": [InstanceOf((tuple, list), "a tuple of rates"), None],
-    "conv_filters": [Satisfies(lambda value: isinstance(value, (tuple, list)) and len(value) > 0,
-                               "a non-empty tuple of integers"), None],
-    "kernel_size": _SIZE,
-    "pool_size": _SIZE,
-    "fc_units": _SIZE,
-    "lstm_units": _SIZE,
+    **{name: spec for name, spec in NETWORK_CONSTRAINTS.items() if name != "input_channels"},
     "optimizer": [Options(str, OPTIMIZERS)],
     "learning_rate": [Interval(Real, 0, None, closed="right"), None],
     "momentum": [Interval(Real, 0, 1)],
@@ -60,7 +47,7 @@ PARAMETER_CONSTRAINTS = {
     "average_strands": [Boolean(), Options(str, (DEPRECATED,))],
     "add_reverse_complement": [Boolean()],
     "alphabet": [ALPHABET_CONSTRAINT, None],
-    "input_channels": [_POSITIVE],
+    "input_channels": NETWORK_CONSTRAINTS["input_channels"],
     "shuffle_buffer": [_POSITIVE],
     "mixed_precision": [None, Options(str, tuple(MIXED_PRECISION))],
     "data_parallel": [Boolean()],

@@ -17,6 +17,12 @@ NAME_PAIR = Satisfies(lambda value: isinstance(value, (tuple, list)) and len(val
 ONE_TARGET = Satisfies(TargetKeys._key, "a target name (str) or index (int)")
 
 
+def holding(attributes, what):
+    """An object with these attributes, described as ``what``: an analysis' result, duck-typed
+    (the analyses import plotting, so plotting imports none of them)."""
+    return Satisfies(lambda value: all(hasattr(value, name) for name in attributes), what)
+
+
 def new_figure(figsize):
     """A constrained-layout ``matplotlib.figure.Figure`` made without pyplot.
 

@@ -4,23 +4,17 @@ from numbers import Integral
 
 import numpy as np
 
-from .._constraints import ArrayLike, Interval, Satisfies, parameter_constraints
+from .._constraints import ArrayLike, Interval, parameter_constraints
 from ..preprocessing import ALPHABET_CONSTRAINT, DEFAULT_ALPHABET
 from ..targets import target_indices
-from ._figure import AXES, NAME_PAIR, ONE_TARGET, new_figure
+from ._figure import AXES, NAME_PAIR, ONE_TARGET, holding, new_figure
 from .logos import _logomaker
 
 __all__ = ["plot_attribution_logo", "plot_variant_attributions"]
 
 
-def _attributions_type():
-    from ..attribution import Attributions  # Keras: imported when a call is checked
-
-    return Attributions
-
-
-ATTRIBUTIONS = Satisfies(lambda value: isinstance(value, _attributions_type()),
-                         "an Attributions (of skdeepsea.attribution.attribute)")
+ATTRIBUTIONS = holding(("scores", "targets", "sequences", "hypothetical"),
+                       "an Attributions (of skdeepsea.attribution.attribute)")
 _INDEX = Interval(Integral, 0, None)
 
 

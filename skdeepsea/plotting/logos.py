@@ -9,13 +9,12 @@ from .._constraints import (
     Boolean,
     InstanceOf,
     Interval,
-    Satisfies,
     TargetKeys,
     parameter_constraints,
 )
 from .._validation import check_pfm
 from ..targets import target_indices
-from ._figure import AXES, new_figure
+from ._figure import AXES, holding, new_figure
 
 __all__ = ["plot_filter_logos", "plot_logo"]
 
@@ -24,14 +23,8 @@ _COLUMNS = ["A", "C", "G", "T"]
 PFM = [InstanceOf(str, "a consensus (str)"), ArrayLike()]
 
 
-def _filter_motifs_type():
-    from ..motifs import FilterMotifs  # imports this module: looked up when called
-
-    return FilterMotifs
-
-
-FILTER_MOTIFS = Satisfies(lambda value: isinstance(value, _filter_motifs_type()),
-                          "a FilterMotifs (of skdeepsea.motifs.filter_motifs)")
+FILTER_MOTIFS = holding(("information_content", "frequencies", "consensus", "n_sites", "names"),
+                        "a FilterMotifs (of skdeepsea.motifs.filter_motifs)")
 
 
 def _logomaker():

@@ -2,34 +2,11 @@
 
 import numpy as np
 
-from .._constraints import Constraint, Options, Satisfies, parameter_constraints
+from .._constraints import InstanceOf, Satisfies, parameter_constraints
 from ..targets import target_indices
-from ._figure import AXES, ONE_TARGET, pyplot
+from ._figure import AXES, ONE_TARGET, holding, pyplot
 
 __all__ = ["plot_mutagenesis"]
-
-
-# The variants import this module: their names are looked up when a call is checked.
-def _result_type():
-    from ..variants._mutagenesis import MutagenesisResult
-
-    return MutagenesisResult
-
-
-class _ScoreName(Constraint):
-    """A score of :func:`skdeepsea.variants.score_variants` (``SCORES``, looked up late)."""
-
-    @staticmethod
-    def _names():
-        from ..variants._scoring import SCORES
-
-        return Options(str, SCORES)
-
-    def accepts(self, value):
-        return self._names().accepts(value)
-
-    def describe(self, value=None):
-        return self._names().describe()
 
 
 def _colormap(value):
@@ -45,10 +22,10 @@ def _colormap(value):
 
 
 @parameter_constraints({
-    "result": [Satisfies(lambda value: isinstance(value, _result_type()),
-                         "a MutagenesisResult (of skdeepsea.variants.in_silico_mutagenesis)")],
+    "result": [holding(("score", "SCORES", "target_names", "positions", "bases", "sequence"),
+                       "a MutagenesisResult (of skdeepsea.variants.in_silico_mutagenesis)")],
     "target": [ONE_TARGET],
-    "score": [_ScoreName()],
+    "score": [InstanceOf(str, "a score name (str)")],  # one of result.SCORES, in the body
     "ax": [AXES, None],
     "cmap": [Satisfies(_colormap, "a matplotlib colour map (its name or a Colormap)")],
 })
@@ -79,6 +56,9 @@ def plot_mutagenesis(result, target=0, *, score="diff", ax=None, cmap="RdBu_r"):
         ``"plot_mutagenesis: <parameter> must be ..., got <value>."`` for a
         parameter of the wrong type or value; if ``target`` is unknown.
     """
+    if score not in result.SCORES:
+        raise ValueError(f"plot_mutagenesis: score must be one of {tuple(result.SCORES)}, "
+                         f"got {score!r}.")
     plt = pyplot()
     from matplotlib.patches import Rectangle
 

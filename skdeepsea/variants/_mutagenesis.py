@@ -9,7 +9,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
-from .._constraints import InstanceOf, Interval, Options, parameter_constraints
+from .._constraints import InstanceOf, Interval, Options, parameter_constraints, validate_params
 from .._strands import PREDICTION_STRANDS
 from ..plotting.mutagenesis import plot_mutagenesis
 from ..preprocessing import (
@@ -18,7 +18,7 @@ from ..preprocessing import (
     one_hot,
     reverse_complement,
 )
-from ._scoring import SCORE_CONSTRAINTS, ModelTargets, network_predict, strand_scores
+from ._scoring import SCORE_CONSTRAINTS, SCORES, ModelTargets, network_predict, strand_scores
 from ._products import available_cores
 from ._strategy import METHODS, choose_method
 
@@ -70,7 +70,11 @@ class MutagenesisResult:
         ``proba`` per strand.
     epsilon : float or None
         Clipping of the probabilities in ``logfc`` (None: none, as DeepSEA).
+    SCORES : tuple of str
+        The names :meth:`score` takes (those of variant scoring).
     """
+
+    SCORES = SCORES
 
     def __init__(self, sequence, positions, target_names, strand_reference, strand_proba,
                  epsilon, strand="mean"):
@@ -96,15 +100,22 @@ class MutagenesisResult:
 
         Parameters
         ----------
-        name : {"diff", "logfc", "abs_diff", "effect", "alt"}, default="diff"
+        name : {"ref", "alt", "diff", "logfc", "abs_diff", "effect"}, default="diff"
             As in :func:`skdeepsea.variants.score_variants` with the same
             ``strand``, the mutant as the ALT allele.
 
         Returns
         -------
         scores : ndarray of shape (n_positions, 4, n_targets)
-            Zero at each position's reference base (except for "alt").
+            Zero at each position's reference base (except for "ref" and "alt").
+
+        Raises
+        ------
+        ValueError
+            For a name not in :attr:`SCORES`.
         """
+        validate_params({"name": [Options(str, self.SCORES)]}, {"name": name},
+                        "MutagenesisResult.score")
         return self._scores()[name]
 
     def to_frame(self):
