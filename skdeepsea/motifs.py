@@ -21,6 +21,7 @@ matplotlib and logomaker (the ``plot`` extra) are needed for the logos only,
 Biopython (same extra) for :func:`read_meme`; they are imported when used.
 """
 
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -481,6 +482,8 @@ def read_meme(path):
         path.
     FileNotFoundError
         If the file does not exist.
+    ValueError
+        If the file is not a MEME motif file (or not ASCII text), naming it.
     """
     try:
         from Bio import motifs as bio_motifs
@@ -488,8 +491,11 @@ def read_meme(path):
         raise ImportError(
             "read_meme needs Biopython: pip install 'skdeepsea[plot]'."
         ) from e
-    with open(path, encoding="ascii") as f:
-        record = bio_motifs.parse(f, "minimal")
+    try:
+        with open(path, encoding="ascii") as f:
+            record = bio_motifs.parse(f, "minimal")
+    except (ValueError, KeyError, IndexError) as e:  # Biopython's parser names no file
+        raise ValueError(f"{os.fspath(path)}: not a MEME motif file ({e})") from e
     result = {}
     for motif in record:
         counts = np.array([motif.counts[base] for base in MEME_ALPHABET], dtype=float).T

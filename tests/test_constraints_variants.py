@@ -417,3 +417,13 @@ def test_read_attributions_refuses_what_is_not_a_path(result, tmp_path):
         read_attributions(None)
     path = write_attributions(result, tmp_path / "scores.h5")
     assert read_attributions(Path(path)).targets == result.targets
+
+
+def test_attribute_variants_of_a_file_without_variants_attributes_nothing(model, genome,
+                                                                         tmp_path):
+    # It raised pandas' "No objects to concatenate".
+    empty = tmp_path / "none.vcf"
+    empty.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    frame, ref, alt = attribute_variants(model, empty, genome)
+    assert len(frame) == 0 and ref is None and alt is None
+    assert {"chrom", "pos", "ref", "alt", "scored", "reason"} <= set(frame.columns)

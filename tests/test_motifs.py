@@ -1,5 +1,7 @@
 """First-layer filters to PFMs, MEME files, logos, and recovery of planted motifs."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -242,3 +244,14 @@ def test_untrained_filters_do_not_match_the_planted_motifs():
     # Measured at most Pearson 0.78 and consensus probability 0.57.
     motifs = filter_motifs(untrained, X)
     assert not any(_recovered(motifs, planted) for planted in MOTIFS)
+
+
+@pytest.mark.parametrize("content", [b"hello world\n", b"\xff\xfe garbage",
+                                     b"MEME version 4\n\nALPHABET= ACGT\n\nMOTIF m1\n"
+                                     b"letter-probability matrix: alength= 4 w= 2\n0.5 0.5 x 0\n"])
+def test_read_meme_names_a_file_that_is_not_meme(tmp_path, content):
+    pytest.importorskip("Bio")
+    path = tmp_path / "filters.meme"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: not a MEME motif file \("):
+        read_meme(path)

@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._constraints import parameter_constraints
 from ..attribution import attribute
 from ..attribution._api import ATTRIBUTE_CONSTRAINTS
-from ._io import READ_CONSTRAINTS, read_variants
+from ._io import READ_CONSTRAINTS, VARIANT_COLUMNS, read_variants
 from ._scoring import SCORE_CONSTRAINTS
 from ._windows import WINDOW_CONSTRAINTS, variant_windows
 
@@ -65,7 +65,10 @@ def attribute_variants(model, variants, genome, *, max_indel_length=100, **optio
         If ``model`` is not fitted.
     """
     check_is_fitted(model, "model_")
-    frame = pd.concat(list(read_variants(variants)), ignore_index=True)
+    chunks = list(read_variants(variants))
+    if not chunks:  # a file of no variant: nothing to attribute
+        return pd.DataFrame(columns=[*VARIANT_COLUMNS, "scored", "reason"]), None, None
+    frame = pd.concat(chunks, ignore_index=True)
     length = int(model.sequence_length_)
     ref_windows, alt_windows, info = variant_windows(
         genome, frame, length, max_indel_length=max_indel_length)
