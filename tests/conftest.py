@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -41,3 +43,12 @@ def motif_data(n=400, length=60, seed=0):
 @pytest.fixture(scope="session")
 def dataset():
     return motif_data()
+
+
+def refused(name, value, owner=None):
+    """The regex of the one wording of a refused value (``validate_params``): the owner, the
+    parameter, and the value as the message writes it (its repr on one line, cut if long)."""
+    from skdeepsea._constraints import _short_repr
+
+    prefix = re.escape(f"{owner}: ") if owner else ""
+    return rf"^{prefix}{re.escape(name)} must be .+, got {re.escape(_short_repr(value))}\.$"

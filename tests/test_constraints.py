@@ -35,13 +35,9 @@ from skdeepsea.variants import (
     write_variant_scores,
 )
 
+from .conftest import refused
+
 finite = st.floats(-1e6, 1e6, allow_nan=False)
-
-
-def refused(name, value, owner=None):
-    """The one wording's regex for a refused value."""
-    prefix = re.escape(f"{owner}: ") if owner else ""
-    return rf"^{prefix}{re.escape(name)} must be .+, got {re.escape(repr(value))}\.$"
 
 
 # ------------------------------------------------------------------ the constraints

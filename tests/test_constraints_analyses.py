@@ -5,7 +5,6 @@ nothing); each accepts what its docstring documents; the checks that need the da
 
 import io
 import os
-import re
 import types
 import warnings
 
@@ -14,7 +13,6 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from skdeepsea._constraints import _short_repr
 from skdeepsea.attribution import Attributions
 from skdeepsea.cli import run_demo
 from skdeepsea.distributed import cluster_from_environment, initialize, is_main_process
@@ -60,11 +58,7 @@ from skdeepsea.report import (
 )
 from skdeepsea.variants import MutagenesisResult
 
-
-def refused(name, value, owner):
-    """The one wording's regex for a refused value (its repr on one line, as the message)."""
-    return (rf"^{re.escape(owner)}: {re.escape(name)} must be .+, "
-            rf"got {re.escape(_short_repr(value))}\.$")
+from .conftest import refused
 
 
 # ------------------------------------------------------------------ small valid arguments

@@ -4,7 +4,6 @@ function and the parameter, before any work (the writers write nothing); and eac
 its docstring documents."""
 
 import os
-import re
 import warnings
 from pathlib import Path
 
@@ -43,10 +42,7 @@ from skdeepsea.targets import (
     target_indices,
 )
 
-
-def refused(name, value, owner):
-    """The one wording's regex for a refused value."""
-    return rf"^{re.escape(owner)}: {re.escape(name)} must be .+, got {re.escape(repr(value))}\.$"
+from .conftest import refused
 
 
 PEAKS = pd.DataFrame({"chrom": ["chr1"], "start": [100], "end": [301]})

@@ -42,13 +42,8 @@ from skdeepsea.variants import (  # noqa: E402
     write_variant_scores,
 )
 
+from .conftest import refused  # noqa: E402
 from .test_errors import L, data, files  # noqa: E402, F401  (module fixtures)
-
-
-def refused(owner, name, value):
-    """The one wording's regex for a refused value, naming the function and the parameter."""
-    return (rf"^{re.escape(owner)}: {re.escape(name)} must be .+, "
-            rf"got {re.escape(repr(value))}\.$")
 
 
 def exactly(message):
@@ -89,7 +84,7 @@ SCORE_BAD = [
 def test_score_variants_refuses_each_kind_of_bad_parameter(tmp_path, name, bad):
     args = {"model": DeepSEAClassifier(), "variants": tmp_path / "v.vcf",
             "genome": tmp_path / "g.fa", name: bad}
-    with pytest.raises(ValueError, match=refused("score_variants", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "score_variants")):
         score_variants(**args)
 
 
@@ -114,7 +109,7 @@ def test_write_variant_scores_refuses_and_writes_nothing(tmp_path, name, bad):
     out = tmp_path / "o.tsv"
     args = {"model": "m.skdeepsea", "variants": tmp_path / "v.vcf",
             "genome": tmp_path / "g.fa", "out": out, name: bad}
-    with pytest.raises(ValueError, match=refused("write_variant_scores", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "write_variant_scores")):
         write_variant_scores(**args)
     assert not out.exists() and not os.listdir(tmp_path)
 
@@ -130,7 +125,7 @@ def test_write_variant_scores_names_what_is_not_an_option(tmp_path, option):
 
 def test_write_variant_scores_refuses_before_reading_real_inputs(files, tmp_path):
     out = tmp_path / "o.h5"
-    with pytest.raises(ValueError, match=refused("write_variant_scores", "chunk_size", 0)):
+    with pytest.raises(ValueError, match=refused("chunk_size", 0, "write_variant_scores")):
         write_variant_scores(files["model"], files["vcf"], files["genome"], out, chunk_size=0)
     assert not out.exists() and not os.listdir(tmp_path)
 
@@ -142,7 +137,7 @@ def test_write_variant_scores_refuses_before_reading_real_inputs(files, tmp_path
 def test_iter_variant_scores_refuses_when_called_not_when_iterated(tmp_path, name, bad):
     args = {"model": DeepSEAClassifier(), "variants": tmp_path / "v.vcf",
             "genome": tmp_path / "g.fa", name: bad}
-    with pytest.raises(ValueError, match=refused("iter_variant_scores", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "iter_variant_scores")):
         iter_variant_scores(**args)  # not iterated
 
 
@@ -173,7 +168,7 @@ def test_the_documented_targets_and_genomes_are_accepted(model, files, genome):
 ])
 def test_read_variants_refuses_when_called(tmp_path, name, bad):
     args = {"source": tmp_path / "v.vcf", name: bad}
-    with pytest.raises(ValueError, match=refused("read_variants", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "read_variants")):
         read_variants(**args)  # not iterated
 
 
@@ -192,7 +187,7 @@ def test_variant_windows_refuses_each_bad_parameter(genome, name, bad):
     args = {"genome": genome, "sequence_length": L,
             "variants": pd.DataFrame({"chrom": ["chr1"], "pos": [50], "ref": ["A"],
                                       "alt": ["C"]}), name: bad}
-    with pytest.raises(ValueError, match=refused("variant_windows", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "variant_windows")):
         variant_windows(**args)
 
 
@@ -206,7 +201,7 @@ def test_variant_windows_names_missing_columns(genome):
 
 @pytest.mark.parametrize("name, bad", [("path", None), ("path", ""), ("path", 3)])
 def test_read_variant_scores_refuses_what_is_not_a_path(name, bad):
-    with pytest.raises(ValueError, match=refused("read_variant_scores", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "read_variant_scores")):
         read_variant_scores(bad)
 
 
@@ -218,7 +213,7 @@ def test_read_variant_scores_refuses_what_is_not_a_path(name, bad):
 ])
 def test_effect_scores_refuses_each_bad_parameter(name, bad):
     args = {"p_ref": np.array([0.2]), "p_alt": np.array([0.6]), name: bad}
-    with pytest.raises(ValueError, match=refused("effect_scores", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "effect_scores")):
         effect_scores(**args)
 
 
@@ -233,7 +228,7 @@ def test_effect_scores_takes_numbers_and_lists():
 ])
 def test_functional_significance_refuses_each_bad_parameter(name, bad):
     args = {"chromatin_evalues": [[0.1, 1.0]], name: bad}
-    with pytest.raises(ValueError, match=refused("functional_significance", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "functional_significance")):
         functional_significance(**args)
 
 
@@ -254,13 +249,13 @@ def test_functional_significance_names_a_wrong_shape():
 @pytest.mark.parametrize("function", [deepsea_target_names, load_deepsea_classifiers])
 @pytest.mark.parametrize("bad", [None, "", 3])
 def test_deepsea_folders_must_be_paths(function, bad):
-    with pytest.raises(ValueError, match=refused(function.__name__, "folder", bad)):
+    with pytest.raises(ValueError, match=refused("folder", bad, function.__name__)):
         function(bad)
 
 
 @pytest.mark.parametrize("bad", ["K562|CTCF|None", [1, 2], None, [["a"]]])
 def test_deepsea_feature_names_takes_a_list_of_names(bad):
-    with pytest.raises(ValueError, match=refused("deepsea_feature_names", "target_names", bad)):
+    with pytest.raises(ValueError, match=refused("target_names", bad, "deepsea_feature_names")):
         deepsea_feature_names(bad)
 
 
@@ -277,7 +272,7 @@ def test_deepsea_feature_names_takes_any_sequence_of_names():
 ])
 def test_predict_fasta_refuses_each_bad_parameter(tmp_path, name, bad):
     args = {"model": DeepSEAClassifier(), "path": tmp_path / "s.fa", name: bad}
-    with pytest.raises(ValueError, match=refused("predict_fasta", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "predict_fasta")):
         predict_fasta(**args)
 
 
@@ -287,7 +282,7 @@ def test_predict_fasta_refuses_each_bad_parameter(tmp_path, name, bad):
 def test_predict_bed_refuses_each_bad_parameter(tmp_path, name, bad):
     args = {"model": DeepSEAClassifier(), "regions": tmp_path / "r.bed",
             "genome": tmp_path / "g.fa", name: bad}
-    with pytest.raises(ValueError, match=refused("predict_bed", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "predict_bed")):
         predict_bed(**args)
 
 
@@ -305,7 +300,7 @@ def test_predict_bed_takes_a_frame_and_a_genome(model, genome):
 ])
 def test_in_silico_mutagenesis_refuses_each_bad_parameter(name, bad):
     args = {"model": DeepSEAClassifier(), "sequence": "ACGT" * 10, name: bad}
-    with pytest.raises(ValueError, match=refused("in_silico_mutagenesis", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "in_silico_mutagenesis")):
         in_silico_mutagenesis(**args)
 
 
@@ -328,7 +323,7 @@ ATTRIBUTE_BAD = [
 @pytest.mark.parametrize("name, bad", ATTRIBUTE_BAD)
 def test_attribute_refuses_each_bad_parameter(network, name, bad):
     args = {"model": network, "X": ["ACGT" * 10], name: bad}
-    with pytest.raises(ValueError, match=refused("attribute", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "attribute")):
         attribute(**args)
 
 
@@ -365,7 +360,7 @@ def test_attribute_variants_refuses_each_bad_parameter_before_reading(tmp_path, 
                                                                      bad):
     args = {"model": DeepSEAClassifier(), "variants": tmp_path / "v.vcf", "genome": genome,
             name: bad}
-    with pytest.raises(ValueError, match=refused("attribute_variants", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "attribute_variants")):
         attribute_variants(**args)
 
 
@@ -384,7 +379,7 @@ def test_attribute_variants_names_what_is_not_an_option(tmp_path, genome):
 ])
 def test_dinucleotide_shuffle_refuses_each_bad_parameter(name, bad):
     args = {"X": np.eye(4)[[[0, 1, 2, 3]]], name: bad}
-    with pytest.raises(ValueError, match=refused("dinucleotide_shuffle", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "dinucleotide_shuffle")):
         dinucleotide_shuffle(**args)
 
 
@@ -406,7 +401,7 @@ def result(network):
 ])
 def test_write_attributions_refuses_and_writes_nothing(result, tmp_path, name, bad):
     args = {"attributions": result, "path": tmp_path / "scores.npz", name: bad}
-    with pytest.raises(ValueError, match=refused("write_attributions", name, bad)):
+    with pytest.raises(ValueError, match=refused(name, bad, "write_attributions")):
         write_attributions(**args)
     assert not (tmp_path / "scores.npz").exists() and not os.listdir(tmp_path)
 
