@@ -1,9 +1,9 @@
 """Where the substitutions' matrix products run: NumPy's BLAS or the Keras backend's matmul.
 
 Also the host facts the variants code decides by: whether the Keras backend
-computes on an accelerator (:func:`skdeepsea._backend.keras_on_accelerator`,
-imported here for the variants modules), the cores this process may use (:func:`available_cores`) and the process's one BLAS thread
-controller (:func:`blas_controller`).
+computes on an accelerator (:func:`skdeepsea._backend.keras_on_accelerator`),
+the cores this process may use (:func:`available_cores`) and the process's one
+BLAS thread controller (:func:`blas_controller`).
 """
 
 import functools
@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-from .._backend import keras_on_accelerator  # noqa: F401 (used here and by _scoring)
+from .._backend import keras_on_accelerator
 
 _TILE = 256  # rows per backend product: one shape, so JAX compiles each matrix's product once
 # Smaller matrices stay in NumPy: a JAX compilation pays for itself only after many

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from .._backend import keras_on_accelerator
 from .._constraints import (
     ArrayLike,
     HasMethods,
@@ -25,7 +26,6 @@ from ..preprocessing import complement_channels, one_hot, reverse_complement
 from ._evalues import EValueTransformer
 from ._io import READ_CONSTRAINTS, ReadReport, read_variants
 from ._significance import SIGNIFICANCE_SCORES, VariantSignificance
-from ._products import keras_on_accelerator
 from ._strategy import METHODS, choose_method
 from ._windows import WINDOW_CONSTRAINTS, variant_index, variant_windows
 

@@ -34,9 +34,10 @@ import weakref
 
 import numpy as np
 
+from .._backend import keras_on_accelerator
 from ._cost import differences_cheaper
 from ._plan import Plans, position_plan
-from ._products import Matrix, blas_controller, keras_on_accelerator
+from ._products import Matrix, blas_controller
 from ._reference import ReferencePass
 
 _REF_BLOCK = 512  # reference windows per block of the reference model's outputs: one predict call
