@@ -5,6 +5,7 @@ FASTA through the same ``.fai`` index (plus ``.gzi`` for bgzip) and builds a
 missing index itself. pysam is in the ``genomics`` extra.
 """
 
+import contextlib
 import os
 import re
 
@@ -219,3 +220,17 @@ class Genome:
 
     def __repr__(self):
         return f"Genome({self.path!r}, {len(self.contigs)} contigs)"
+
+
+@contextlib.contextmanager
+def opened_genome(genome):
+    """``genome`` itself, or a :class:`Genome` of a path, opened for the block and closed after.
+
+    Every function that takes a genome as an open :class:`Genome` or as a
+    FASTA path opens it here; a genome the caller opened stays open.
+    """
+    if isinstance(genome, (str, os.PathLike)):
+        with Genome(genome) as opened:
+            yield opened
+    else:
+        yield genome

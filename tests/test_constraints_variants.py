@@ -353,7 +353,7 @@ def test_attribute_warns_at_the_callers_line(network):
 
 
 @pytest.mark.parametrize("name, bad", [
-    ("model", "m.skdeepsea"), ("variants", 3), ("genome", "g.fa"), ("max_indel_length", -1),
+    ("model", "m.skdeepsea"), ("variants", 3), ("genome", 3), ("max_indel_length", -1),
     ("method", "saliency"), ("strand", "max"), ("n_shuffles", 0), ("random_state", "abc"),
 ])
 def test_attribute_variants_refuses_each_bad_parameter_before_reading(tmp_path, genome, name,
@@ -412,6 +412,20 @@ def test_read_attributions_refuses_what_is_not_a_path(result, tmp_path):
         read_attributions(None)
     path = write_attributions(result, tmp_path / "scores.h5")
     assert read_attributions(Path(path)).targets == result.targets
+
+
+def test_attribute_variants_opens_a_genome_path_and_leaves_an_open_genome_open(model, files,
+                                                                             genome):
+    # It took an open Genome only, unlike variant scoring.
+    frame, ref, alt = attribute_variants(model, files["vcf"], Path(files["genome"]),
+                                         method="gradient_x_input")
+    frame_open, ref_open, alt_open = attribute_variants(model, files["vcf"], genome,
+                                                        method="gradient_x_input")
+    assert frame["scored"].sum() == len(ref.scores) > 0
+    assert frame.equals(frame_open)
+    np.testing.assert_array_equal(ref.scores, ref_open.scores)
+    np.testing.assert_array_equal(alt.scores, alt_open.scores)
+    assert genome.fetch("chr1", 0, 4)  # still open
 
 
 def test_attribute_variants_of_a_file_without_variants_attributes_nothing(model, genome,

@@ -26,7 +26,7 @@ from .._constraints import (
     parameter_constraints,
 )
 from ..exceptions import located_sequence_error, reading_text
-from ..genome import Genome
+from ..genome import Genome, opened_genome
 from ..preprocessing import ALPHABET_CONSTRAINT, DEFAULT_ALPHABET, one_hot
 from ._stream import DEFAULT_CHUNK_ROWS, StreamWriter
 
@@ -433,9 +433,7 @@ def build_dataset(genome, peaks, output, *, bin_size=200, sequence_length=1000,
               **{f"peaks ({name})": path for name, path in profiles}}
     for split in _SPLITS:
         check_output_path(os.path.join(output, f"{split}.h5"), inputs, option=f"output {split}.h5")
-    own_genome = not isinstance(genome, Genome)
-    genome = Genome(genome) if own_genome else genome
-    try:
+    with opened_genome(genome) as genome:
         held_out = {}
         for split, chroms in (("valid", valid_chromosomes), ("test", test_chromosomes)):
             for chrom in chroms:
@@ -493,9 +491,6 @@ def build_dataset(genome, peaks, output, *, bin_size=200, sequence_length=1000,
                 summary["paths"][split] = os.path.join(os.fspath(output), f"{split}.h5")
                 summary["n_samples"][split] = len(rows)
         return summary
-    finally:
-        if own_genome:
-            genome.close()
 
 
 def _tf_mask(names, keep, tf_targets):

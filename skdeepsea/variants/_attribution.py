@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from .._constraints import parameter_constraints
+from .._constraints import PathLike, parameter_constraints
 from ..attribution import attribute
 from ..attribution._api import ATTRIBUTE_CONSTRAINTS
+from ..genome import opened_genome
 from ._io import READ_CONSTRAINTS, VARIANT_COLUMNS, read_variants
 from ._scoring import SCORE_CONSTRAINTS
 from ._windows import WINDOW_CONSTRAINTS, variant_windows
@@ -19,7 +20,7 @@ _OPTION_CONSTRAINTS = {name: value for name, value in ATTRIBUTE_CONSTRAINTS.item
 
 @parameter_constraints({"model": SCORE_CONSTRAINTS["model"],
                         "variants": READ_CONSTRAINTS["source"],
-                        "genome": WINDOW_CONSTRAINTS["genome"],
+                        "genome": [*WINDOW_CONSTRAINTS["genome"], PathLike()],
                         "max_indel_length": WINDOW_CONSTRAINTS["max_indel_length"],
                         **_OPTION_CONSTRAINTS})
 def attribute_variants(model, variants, genome, *, max_indel_length=100, **options):
@@ -37,8 +38,8 @@ def attribute_variants(model, variants, genome, *, max_indel_length=100, **optio
     variants : str, path-like or pandas.DataFrame
         A VCF or a table with chrom, pos, ref and alt (see
         :func:`skdeepsea.variants.read_variants`).
-    genome : skdeepsea.genome.Genome
-        The reference genome.
+    genome : skdeepsea.genome.Genome, str or path-like
+        The reference genome: open, or a FASTA file opened for the call.
     max_indel_length : int, default=100
         Longest allele scored.
     **options
@@ -70,8 +71,9 @@ def attribute_variants(model, variants, genome, *, max_indel_length=100, **optio
         return pd.DataFrame(columns=[*VARIANT_COLUMNS, "scored", "reason"]), None, None
     frame = pd.concat(chunks, ignore_index=True)
     length = int(model.sequence_length_)
-    ref_windows, alt_windows, info = variant_windows(
-        genome, frame, length, max_indel_length=max_indel_length)
+    with opened_genome(genome) as genome:
+        ref_windows, alt_windows, info = variant_windows(
+            genome, frame, length, max_indel_length=max_indel_length)
     frame = frame.assign(scored=info["scored"], reason=info["reason"])
     keep = np.flatnonzero(info["scored"])
     if not len(keep):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from .._constraints import InstanceOf, PathLike, parameter_constraints
 from ..exceptions import located_sequence_error
-from ..genome import Genome
+from ..genome import opened_genome
 from ..preprocessing import one_hot
 from ._scoring import SCORE_CONSTRAINTS, ModelTargets
 
@@ -118,9 +118,7 @@ def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
     if missing:
         raise ValueError(f"The regions lack column(s) {sorted(missing)}.")
     L = ModelTargets(model, targets).sequence_length
-    own = not isinstance(genome, Genome)
-    genome = Genome(genome) if own else genome
-    try:
+    with opened_genome(genome) as genome:
         sequences, places = [], []
         lines = bed["line"] if "line" in bed else range(1, len(bed) + 1)
         for chrom, start, end, line in zip(bed["chrom"], bed["start"], bed["end"], lines):
@@ -133,9 +131,6 @@ def predict_bed(model, regions, genome, *, targets=None, chunk_size=10_000):
                                f"{error.args[0]}") from None
             places.append((genome.resolve(chrom), first))
         genome_path = genome.path
-    finally:
-        if own:
-            genome.close()
     proba = _predict_frame(
         model, sequences, bed.index, targets, chunk_size,
         lambda i, p: f"{genome_path}: {places[i][0]}:{places[i][1] + p + 1} (1-based)")

@@ -21,7 +21,7 @@ from .._constraints import (
 from .._strands import STRANDS, check_strand
 from .._validation import CLIENT
 from ..exceptions import located_sequence_error
-from ..genome import Genome
+from ..genome import Genome, opened_genome
 from ..preprocessing import complement_channels, one_hot, reverse_complement
 from ._evalues import EValueTransformer
 from ._io import READ_CONSTRAINTS, ReadReport, read_variants
@@ -396,9 +396,7 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
     model_targets = ModelTargets(model, targets)
     if significance is not None:
         significance.check_targets(model_targets.names, strand)
-    own_genome = not isinstance(genome, Genome)
-    genome = Genome(genome) if own_genome else genome
-    try:
+    with opened_genome(genome) as genome:
         for chunk in read_variants(variants, chunk_size=chunk_size, on_malformed=on_malformed,
                                    report=report if report is not None else ReadReport()):
             try:
@@ -417,6 +415,3 @@ def iter_variant_scores(model, variants, genome, *, targets=None, strand="mean",
             if progress is not None:
                 progress.update(len(scored))
             yield scored
-    finally:
-        if own_genome:
-            genome.close()
