@@ -93,7 +93,7 @@ def _gradient_function(model):
         import tensorflow as tf
 
         @tf.function(reduce_retracing=True)
-        def grad(inputs, selector):
+        def tf_grad(inputs, selector):
             with tf.GradientTape() as tape:
                 tape.watch(inputs[0])
                 outputs = model(arguments(inputs), training=False)
@@ -101,7 +101,7 @@ def _gradient_function(model):
             return tape.gradient(objective, inputs[0])
 
         def run(inputs, selector):
-            return grad([tf.convert_to_tensor(a) for a in inputs],
+            return tf_grad([tf.convert_to_tensor(a) for a in inputs],
                         tf.convert_to_tensor(selector)).numpy()
         return run
 
