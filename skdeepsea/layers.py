@@ -7,11 +7,15 @@ five passes. That costs the torch backend 10-20% against the same network in pla
 PyTorch (benchmarks/RESULTS.md, issue 9). These subclasses compute the same values
 on the torch backend without any copy: a 1-D channels-last batch ``(n, L, C)`` is a
 2-D batch ``(n, C, 1, L)`` in PyTorch's ``channels_last`` memory format, which
-oneDNN (and cuDNN) convolve and pool natively, with the bias fused. On JAX and
+oneDNN (and cuDNN) convolve and pool natively, with the bias fused; on a CPU the
+weight gradient of a wide input is taken from channels-first copies, for which
+oneDNN has the faster kernel (:class:`_ChannelsLastConv`). On JAX and
 TensorFlow, and for options outside that fast path, they are Keras' layers
 unchanged. Their weights, configs and outputs are Keras', so a network saved on one
 backend loads on the others.
 """
+
+import functools
 
 import keras
 
@@ -30,6 +34,50 @@ def _as_2d_channels_last(x):
 def _from_2d_channels_last(x):
     """The inverse of :func:`_as_2d_channels_last` (a view)."""
     return x.squeeze(2).permute(0, 2, 1)
+
+
+# Input channels from which a CPU convolution's weight gradient is computed channels-first.
+# oneDNN's channels_last weight-gradient kernel on AVX2 took 600 ms for DeepSEA's second and
+# third convolutions at batch 64 where channels-first copies took 520 and 460 (input gradient
+# channels_last in both); for the first (4 channels) it took 25 ms against 100.
+WIDE_INPUT_CHANNELS = 64
+
+
+@functools.cache
+def _channels_last_conv():
+    """The torch autograd function of :class:`Conv1D`'s fast path (made on first use)."""
+    import torch
+
+    class _ChannelsLastConv(torch.autograd.Function):
+        """``conv2d`` of a channels_last ``(n, C, 1, L)`` batch; on a CPU, the weight and
+        bias gradients of a wide input from channels-first copies (the same values)."""
+
+        @staticmethod
+        def forward(ctx, x, kernel, bias):
+            ctx.save_for_backward(x, kernel)
+            ctx.has_bias = bias is not None
+            return torch.nn.functional.conv2d(x, kernel, bias)
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, kernel = ctx.saved_tensors
+            need_x, need_kernel, need_bias = ctx.needs_input_grad
+            need_bias = need_bias and ctx.has_bias
+            bias_sizes = [kernel.shape[0]] if ctx.has_bias else None
+
+            def backward_of(grad, x, kernel, mask):
+                return torch.ops.aten.convolution_backward(
+                    grad, x, kernel, bias_sizes, [1, 1], [0, 0], [1, 1], False, [0, 0], 1, mask)
+
+            if x.device.type != "cpu" or x.shape[1] < WIDE_INPUT_CHANNELS:
+                return backward_of(grad, x, kernel, [need_x, need_kernel, need_bias])
+            grad_x = backward_of(grad, x, kernel, [True, False, False])[0] if need_x else None
+            _, grad_kernel, grad_bias = backward_of(
+                grad.contiguous(), x.contiguous(), kernel.contiguous(),
+                [False, need_kernel, need_bias])
+            return grad_x, grad_kernel, grad_bias
+
+    return _ChannelsLastConv
 
 
 @keras.saving.register_keras_serializable(package="skdeepsea")
@@ -63,7 +111,7 @@ class Conv1D(keras.layers.Conv1D):
         kernel = kernel.permute(2, 1, 0).unsqueeze(2).contiguous(
             memory_format=torch.channels_last)
         bias = keras.ops.convert_to_tensor(self.bias) if self.use_bias else None
-        outputs = torch.nn.functional.conv2d(_as_2d_channels_last(inputs), kernel, bias)
+        outputs = _channels_last_conv().apply(_as_2d_channels_last(inputs), kernel, bias)
         if self.activation is keras.activations.relu:
             # In place on the new array itself (not a view of it, which autograd would copy).
             return _from_2d_channels_last(outputs.relu_())

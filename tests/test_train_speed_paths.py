@@ -75,15 +75,20 @@ def test_fast_training_in_bfloat16_stays_close_to_keras_path(data, monkeypatch):
 
 @pytest.mark.parametrize("activation", ["relu", "linear"])
 @pytest.mark.parametrize("input_grad", [True, False])
-def test_convolution_values_and_gradients_are_keras(activation, input_grad):
+@pytest.mark.parametrize("channels, use_bias", [
+    (6, True),
+    (sk_layers.WIDE_INPUT_CHANNELS, True),  # on torch: the weight gradient channels-first
+    (sk_layers.WIDE_INPUT_CHANNELS, False),
+])
+def test_convolution_values_and_gradients_are_keras(activation, input_grad, channels, use_bias):
     """Outputs, input, kernel and bias gradients of ``layers.Conv1D`` against Keras' layer."""
     rng = np.random.default_rng(2)
-    ours = sk_layers.Conv1D(7, 5, activation=activation)
-    ours.build((None, 30, 6))
-    reference = keras.layers.Conv1D(7, 5, activation=activation)
-    reference.build((None, 30, 6))
+    ours = sk_layers.Conv1D(7, 5, activation=activation, use_bias=use_bias)
+    ours.build((None, 30, channels))
+    reference = keras.layers.Conv1D(7, 5, activation=activation, use_bias=use_bias)
+    reference.build((None, 30, channels))
     reference.set_weights(ours.get_weights())
-    x = rng.normal(size=(4, 30, 6)).astype(np.float32)
+    x = rng.normal(size=(4, 30, channels)).astype(np.float32)
     weights = rng.normal(size=(4, 26, 7)).astype(np.float32)
     results = [gradients(layer, x, weights, input_grad) for layer in (ours, reference)]
     for got, expected in zip(*results):
