@@ -29,9 +29,12 @@ Run from the repository root::
     KERAS_BACKEND=jax /work/venv/bin/python benchmarks/bench_variants_dask.py --json /tmp/dask.json
     # one worker on all the cores against one process, cluster runs only:
     KERAS_BACKEND=jax python benchmarks/bench_variants_dask.py --no-reading --workers 1
-    # one worker against two, each with 8 cores (a machine of 16 or more):
+    # one worker against two, each with 8 cores of its own (a machine of 16 or more):
     python benchmarks/bench_variants_dask.py --no-reading --workers 1 2 --threads-per-worker 8 \
-        --worker-threads 8
+        --worker-threads 8 --pin-workers
+    # the same scaled to a 2-core machine: workers of one core each
+    python benchmarks/bench_variants_dask.py --no-reading --workers 1 2 --threads-per-worker 1 \
+        --worker-threads 1 --pin-workers
 """
 
 import argparse
@@ -109,15 +112,41 @@ def _worker_cpu_seconds():
     return time.process_time()
 
 
+def _pin_to(dask_worker, cores_of):
+    """Run this worker on its own cores only: one machine's worth of a shared host."""
+    os.sched_setaffinity(0, cores_of[dask_worker.address])
+    return sorted(os.sched_getaffinity(0))
+
+
+def pin_workers(client, cores_per_worker):
+    """Give each worker of ``client`` ``cores_per_worker`` cores of its own, disjoint.
+
+    Called before the first task: XLA sizes its thread pools from the process's
+    CPU affinity when JAX starts, so a pinned JAX worker computes like one on a
+    machine of that many cores (thread settings alone do not bound XLA).
+    """
+    addresses = sorted(client.scheduler_info()["workers"])
+    cores = sorted(os.sched_getaffinity(0))
+    if len(addresses) * cores_per_worker > len(cores):
+        raise SystemExit(f"--pin-workers: {len(addresses)} workers x {cores_per_worker} cores "
+                         f"need {len(addresses) * cores_per_worker}; this process may use "
+                         f"{len(cores)}")
+    cores_of = {address: set(cores[i * cores_per_worker:(i + 1) * cores_per_worker])
+                for i, address in enumerate(addresses)}
+    return client.run(_pin_to, cores_of=cores_of)
+
+
 def measure_cluster(genome, vcf, n_variants, workers, partition_size, chunk_size, folder,
-                    threads_per_worker=None, worker_threads=None, repeats=3, network="small"):
+                    threads_per_worker=None, worker_threads=None, repeats=3, network="small",
+                    pinned=False):
     """Variants/s of one process and of a LocalCluster of each size in ``workers``.
 
     Per cluster size: a first run (the workers import Keras, load the model and
     compile), then ``repeats`` warm runs, each next to a run in this process
     (interleaved, so the load of a shared machine hits both alike). The
     workers' CPU seconds over the warm runs (``client.run(time.process_time)``)
-    divided by the wall time give the cores they used.
+    divided by the wall time give the cores they used. ``pinned``: each worker
+    runs on its own ``threads_per_worker`` cores (:func:`pin_workers`).
     """
     import keras
     from distributed import Client, LocalCluster
@@ -163,6 +192,7 @@ def measure_cluster(genome, vcf, n_variants, workers, partition_size, chunk_size
                 Client(cluster) as client:
             os.environ.clear()
             os.environ.update(saved)
+            affinity = pin_workers(client, threads) if pinned else None
             cluster_out = os.path.join(folder, f"cluster_{n_workers}.parquet")
 
             # Only when given: the script then also runs on the code before the option.
@@ -191,7 +221,7 @@ def measure_cluster(genome, vcf, n_variants, workers, partition_size, chunk_size
         equal = read_variant_scores(local_out).equals(read_variant_scores(cluster_out))
         ratios = [local / on for local, on in zip(local_s, cluster_s)]
         results["clusters"].append({
-            "workers": n_workers, "threads_per_worker": threads,
+            "workers": n_workers, "threads_per_worker": threads, "worker_cores": affinity,
             "local_variants_per_s": n_variants / min(local_s),
             "cluster_first_run_variants_per_s": n_variants / first_s,
             "cluster_warm_variants_per_s": n_variants / min(cluster_s),
@@ -227,6 +257,9 @@ def main():
     parser.add_argument("--network", choices=["small", "full-size"], default="small",
                         help="32/48/96 filters and 8 targets, or the full-size DeepSEA "
                              "network (919 targets, untrained)")
+    parser.add_argument("--pin-workers", action="store_true",
+                        help="run each worker on its own --threads-per-worker cores (CPU "
+                             "affinity), as on machines of that many cores")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-cluster", action="store_true")
     parser.add_argument("--no-reading", action="store_true", help="skip parts 1 and 2")
@@ -246,7 +279,7 @@ def main():
                 genome, vcf, args.n_variants, args.workers, args.cluster_partition_size,
                 args.chunk_size, folder, threads_per_worker=args.threads_per_worker,
                 worker_threads=args.worker_threads, repeats=args.repeats,
-                network=args.network)
+                network=args.network, pinned=args.pin_workers)
     results["load_average_after"] = os.getloadavg()
     print(json.dumps(results, indent=1))
     if args.json:
