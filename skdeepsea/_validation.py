@@ -37,38 +37,30 @@ def check_network_params(
     *, sequence_length, conv_filters, kernel_size, pool_size, fc_units, dropout, l2, l1_sparsity,
     max_kernel_norm, architecture="deepsea", lstm_units=None,
 ):
-    """Raise ValueError naming the first invalid network hyperparameter.
+    """Raise ValueError naming the first broken rule between network hyperparameters.
 
-    ``sequence_length=None`` checks the hyperparameters alone (before the
-    data are seen); an integer also checks that the input is long enough.
-    The sizes are those of ``architecture`` (see ``skdeepsea._architectures``).
+    Each parameter alone is checked by its caller's constraint table
+    (:data:`skdeepsea._architectures.NETWORK_CONSTRAINTS`); these are the
+    rules a table cannot state: each block's filters, one dropout rate per
+    block, ``lstm_units`` for DanQ only, and (``sequence_length`` an integer,
+    not None) an input long enough for the blocks. The sizes are those of
+    ``architecture`` (see ``skdeepsea._architectures``); ``l2``,
+    ``l1_sparsity`` and ``max_kernel_norm`` are the table's alone.
     """
-    from ._architectures import check_architecture, dropout_count, feature_length
+    from ._architectures import dropout_count, feature_length
 
-    check_architecture(architecture)
-    check_number("sequence_length", sequence_length, low=1, integer=True, allow_none=True)
-    if not isinstance(conv_filters, (tuple, list)) or len(conv_filters) == 0:
-        raise ValueError(f"conv_filters must be a non-empty tuple of integers, got {conv_filters!r}.")
     for i, filters in enumerate(conv_filters):
         check_number(f"conv_filters[{i}]", filters, low=1, integer=True)
-    check_number("kernel_size", kernel_size, low=1, integer=True)
-    check_number("pool_size", pool_size, low=1, integer=True)
-    check_number("fc_units", fc_units, low=1, integer=True)
-    if architecture == "danq":
-        check_number("lstm_units", lstm_units, low=1, integer=True)
-    elif lstm_units is not None:
+    if architecture != "danq" and lstm_units is not None:
         raise ValueError(f"lstm_units is for architecture='danq' only; {architecture!r} has no "
                          f"LSTM (leave lstm_units=None), got {lstm_units!r}.")
     n_rates = dropout_count(architecture, len(conv_filters))
-    if not isinstance(dropout, (tuple, list)) or len(dropout) != n_rates:
+    if len(dropout) != n_rates:
         what = "one per convolution block" + (", then one after the LSTM"
                                               if architecture == "danq" else "")
         raise ValueError(f"dropout must be a tuple of {n_rates} rates ({what}), got {dropout!r}.")
     for i, rate in enumerate(dropout):
         check_number(f"dropout[{i}]", rate, low=0, high=0.999)
-    check_number("l2", l2, low=0)
-    check_number("l1_sparsity", l1_sparsity, low=0)
-    check_number("max_kernel_norm", max_kernel_norm, low=0, strict=True, allow_none=True)
     if sequence_length is None:
         return
     out = feature_length(architecture, sequence_length, len(conv_filters), kernel_size, pool_size)
