@@ -49,6 +49,32 @@ def test_max_pooling_takes_the_window_maxima(n, length, channels, size, seed):
     np.testing.assert_array_equal(out, numpy_max_pool(x, size))
 
 
+def test_conv1d_predictions_follow_every_change_of_the_weights():
+    """On torch the relaid kernel is kept for inference: each way the weights change must show."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 12, 4)).astype("float32")
+    model = keras.Sequential([keras.Input((12, 4)), Conv1D(3, 5)])
+    layer = model.layers[0]
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+
+    def expected():
+        return numpy_conv1d(x, *[keras.ops.convert_to_numpy(w) for w in layer.weights])
+
+    def predicted():
+        return model.predict(x, verbose=0)
+
+    np.testing.assert_allclose(predicted(), expected(), rtol=1e-4, atol=1e-4)
+    first = predicted()
+    layer.set_weights([rng.standard_normal((5, 4, 3)).astype("float32"), np.ones(3, "float32")])
+    np.testing.assert_allclose(predicted(), expected(), rtol=1e-4, atol=1e-4)
+    layer.kernel.assign(2 * keras.ops.convert_to_numpy(layer.kernel))
+    np.testing.assert_allclose(predicted(), expected(), rtol=1e-4, atol=1e-4)
+    before = predicted()
+    model.fit(x, np.zeros((4, 8, 3), "float32"), epochs=1, verbose=0)  # the optimizer's step
+    np.testing.assert_allclose(predicted(), expected(), rtol=1e-4, atol=1e-4)
+    assert not np.allclose(predicted(), before) and not np.allclose(before, first)
+
+
 def test_conv1d_activation_is_applied_and_read_at_call_time():
     """Attribution turns a layer's activation off for a call: the fast path must obey it."""
     x = np.random.default_rng(0).standard_normal((2, 12, 4)).astype("float32")
