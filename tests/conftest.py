@@ -1,4 +1,6 @@
+import os
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -52,3 +54,23 @@ def refused(name, value, owner=None):
 
     prefix = re.escape(f"{owner}: ") if owner else ""
     return rf"^{prefix}{re.escape(name)} must be .+, got {re.escape(_short_repr(value))}\.$"
+
+
+def assert_refused_before_any_work(function, args, name, folder):
+    """``function(**args)`` refuses ``args[name]`` in the one wording, warning nothing and
+    leaving ``folder`` (where its paths point) empty."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before anything is read, warned or written
+        with pytest.raises(ValueError, match=refused(name, args[name], function.__name__)):
+            function(**args)
+    assert not os.listdir(folder)
+
+
+def assert_writer_writes_nothing(function, base_args, bad_values, output, folder):
+    """Each parameter's first bad value is refused and ``folder / output`` never appears."""
+    for name, values in bad_values.items():
+        args = {**base_args, name: values[0]}
+        with pytest.raises(ValueError, match=refused(name, values[0], function.__name__)):
+            function(**args)
+        assert not (folder / output).exists()
+    assert not os.listdir(folder)

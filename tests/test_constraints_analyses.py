@@ -6,7 +6,6 @@ nothing); each accepts what its docstring documents; the checks that need the da
 import io
 import os
 import types
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -58,7 +57,10 @@ from skdeepsea.report import (
 )
 from skdeepsea.variants import MutagenesisResult
 
-from .conftest import refused
+from .conftest import (
+    assert_refused_before_any_work,
+    assert_writer_writes_nothing,
+)
 
 
 # ------------------------------------------------------------------ small valid arguments
@@ -225,24 +227,16 @@ def test_every_parameter_of_each_function_has_a_bad_value_above():
                          ids=[f"{f.__name__}-{n}-{b!r}" for f, n, b in CASES])
 def test_a_bad_value_is_refused_in_the_one_wording_before_any_work(tmp_path, function, name,
                                                                      bad):
-    args = {**BASE[function](tmp_path), name: bad}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # refused before anything is read, warned or written
-        with pytest.raises(ValueError, match=refused(name, bad, function.__name__)):
-            function(**args)
-    assert not os.listdir(tmp_path)
+    assert_refused_before_any_work(function, {**BASE[function](tmp_path), name: bad}, name,
+                                   tmp_path)
 
 
 @pytest.mark.parametrize("function, output", [(write_report, "report"),
                                               (write_meme, "filters.meme"),
                                               (run_demo, "demo")])
 def test_the_writers_write_nothing_when_a_value_is_refused(tmp_path, function, output):
-    for name, values in BAD[function].items():
-        args = {**BASE[function](tmp_path), name: values[0]}
-        with pytest.raises(ValueError, match=refused(name, values[0], function.__name__)):
-            function(**args)
-        assert not (tmp_path / output).exists()
-    assert not os.listdir(tmp_path)
+    assert_writer_writes_nothing(function, BASE[function](tmp_path), BAD[function], output,
+                                 tmp_path)
 
 
 def test_an_option_no_builder_takes_is_named():

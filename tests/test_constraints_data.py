@@ -4,7 +4,6 @@ function and the parameter, before any work (the writers write nothing); and eac
 its docstring documents."""
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,11 @@ from skdeepsea.targets import (
     target_indices,
 )
 
-from .conftest import refused
+from .conftest import (
+    assert_refused_before_any_work,
+    assert_writer_writes_nothing,
+    refused,
+)
 
 
 PEAKS = pd.DataFrame({"chrom": ["chr1"], "start": [100], "end": [301]})
@@ -143,24 +146,16 @@ def test_every_parameter_of_each_function_has_a_bad_value_above():
                          ids=[f"{f.__name__}-{n}-{b!r}" for f, n, b in CASES])
 def test_a_bad_value_is_refused_in_the_one_wording_before_any_work(tmp_path, function, name,
                                                                      bad):
-    args = {**BASE[function](tmp_path), name: bad}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # refused before anything is read, warned or written
-        with pytest.raises(ValueError, match=refused(name, bad, function.__name__)):
-            function(**args)
-    assert not os.listdir(tmp_path)
+    assert_refused_before_any_work(function, {**BASE[function](tmp_path), name: bad}, name,
+                                   tmp_path)
 
 
 @pytest.mark.parametrize("function, output", [(write_dataset, "o.h5"),
                                               (convert_bundle, "train.h5"),
                                               (build_dataset, "out")])
 def test_the_writers_write_nothing_when_a_value_is_refused(tmp_path, function, output):
-    for name, values in BAD[function].items():
-        args = {**BASE[function](tmp_path), name: values[0]}
-        with pytest.raises(ValueError, match=refused(name, values[0], function.__name__)):
-            function(**args)
-        assert not (tmp_path / output).exists()
-    assert not os.listdir(tmp_path)
+    assert_writer_writes_nothing(function, BASE[function](tmp_path), BAD[function], output,
+                                 tmp_path)
 
 
 def test_skdeepsea_load_is_load_model_file_and_names_it():
