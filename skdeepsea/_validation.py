@@ -33,10 +33,12 @@ def check_number(name, value, *, low=None, high=None, integer=False, strict=Fals
     validate_params({name: [interval, None] if allow_none else [interval]}, {name: value})
 
 
-def check_network_params(
-    *, sequence_length, conv_filters, kernel_size, pool_size, fc_units, dropout, l2, l1_sparsity,
-    max_kernel_norm, architecture="deepsea", lstm_units=None,
-):
+# The network sizes that check_network_params' rules read.
+NETWORK_RULE_PARAMS = ("conv_filters", "kernel_size", "pool_size", "dropout", "lstm_units")
+
+
+def check_network_params(*, sequence_length, conv_filters, kernel_size, pool_size, dropout,
+                         architecture="deepsea", lstm_units=None):
     """Raise ValueError naming the first broken rule between network hyperparameters.
 
     Each parameter alone is checked by its caller's constraint table
@@ -44,8 +46,7 @@ def check_network_params(
     rules a table cannot state: each block's filters, one dropout rate per
     block, ``lstm_units`` for DanQ only, and (``sequence_length`` an integer,
     not None) an input long enough for the blocks. The sizes are those of
-    ``architecture`` (see ``skdeepsea._architectures``); ``l2``,
-    ``l1_sparsity`` and ``max_kernel_norm`` are the table's alone.
+    ``architecture`` (see ``skdeepsea._architectures``).
     """
     from ._architectures import dropout_count, feature_length
 

@@ -9,9 +9,10 @@ on the torch backend without any copy: a 1-D channels-last batch ``(n, L, C)`` i
 2-D batch ``(n, C, 1, L)`` in PyTorch's ``channels_last`` memory format, which
 oneDNN (and cuDNN) convolve and pool natively, with the bias fused; on a CPU the
 weight gradient of a wide input is taken from channels-first copies, for which
-oneDNN has the faster kernel (:class:`_ChannelsLastConv`). On JAX and
-TensorFlow, and for options outside that fast path, they are Keras' layers
-unchanged. Their weights, configs and outputs are Keras', so a network saved on one
+oneDNN has the faster kernel (:class:`_ChannelsLastConv`). On JAX, max pooling's
+gradient is one elementwise pass (:func:`_window_max`) instead of XLA's index-tracking
+reduce-window and scatter. On TensorFlow, and for options outside these fast paths,
+they are Keras' layers unchanged. Their weights, configs and outputs are Keras', so a network saved on one
 backend loads on the others.
 """
 
@@ -25,6 +26,10 @@ __all__ = ["Conv1D", "Dropout", "MaxPooling1D"]
 
 def _on_torch():
     return keras.backend.backend() == "torch"
+
+
+def _on_jax():
+    return keras.backend.backend() == "jax"
 
 
 def _as_2d_channels_last(x):
@@ -79,6 +84,47 @@ def _channels_last_conv():
             return grad_x, grad_kernel, grad_bias
 
     return _ChannelsLastConv
+
+
+@functools.cache
+def _window_max():
+    """JAX: the maxima of non-overlapping windows along axis 1, with a gradient of one pass.
+
+    XLA on a CPU differentiates ``reduce_window`` max through a variadic reduce-window
+    that tracks three int32 index arrays of the input's size, then a ``select_and_scatter``
+    into zeros: a fifth of a DeepSEA training step on 2 cores (benchmarks/RESULTS.md, issue
+    22). Here the gradient goes to each window's first maximum, as ``select_and_scatter``
+    sends it, in one elementwise pass over the input (made on first use).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    def windows(x, size):
+        n, length, channels = x.shape
+        return x[:, :length // size * size].reshape(n, length // size, size, channels)
+
+    @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+    def window_max(x, size):
+        # Inference: Keras' own reduce-window, which XLA pools in one kernel (the maxima of
+        # reshaped windows predicted 5% slower).
+        return jax.lax.reduce_window(x, jnp.array(-jnp.inf, x.dtype), jax.lax.max,
+                                     (1, size, 1), (1, size, 1), "VALID")
+
+    def forward(x, size):
+        # Training: the same maxima from reshaped windows, which XLA fuses with the
+        # surrounding elementwise work (3 to 5% faster steps).
+        return windows(x, size).max(axis=2), x
+
+    def backward(size, x, grad):
+        first = jnp.argmax(windows(x, size), axis=2)
+        chosen = jnp.arange(size)[:, None] == first[:, :, None, :]
+        grad_windows = jnp.where(chosen, grad[:, :, None, :], jnp.zeros((), grad.dtype))
+        n, m, _, channels = grad_windows.shape
+        flat = grad_windows.reshape(n, m * size, channels)
+        return (jnp.pad(flat, ((0, 0), (0, x.shape[1] - m * size), (0, 0))),)
+
+    window_max.defvjp(forward, backward)
+    return window_max
 
 
 # Each Conv1D's kernel in conv2d's layout, kept for inference: (weak reference to the kernel's
@@ -147,7 +193,7 @@ class Conv1D(keras.layers.Conv1D):
 
 @keras.saving.register_keras_serializable(package="skdeepsea")
 class MaxPooling1D(keras.layers.MaxPooling1D):
-    """``keras.layers.MaxPooling1D``, channels-last on PyTorch.
+    """``keras.layers.MaxPooling1D``, channels-last on PyTorch, a one-pass gradient on JAX.
 
     Parameters
     ----------
@@ -162,8 +208,11 @@ class MaxPooling1D(keras.layers.MaxPooling1D):
     """
 
     def call(self, inputs):
-        if not (_on_torch() and self.data_format == "channels_last"
-                and self.padding == "valid"):
+        if not (self.data_format == "channels_last" and self.padding == "valid"):
+            return super().call(inputs)
+        if _on_jax() and self.strides[0] == self.pool_size[0]:
+            return _window_max()(inputs, self.pool_size[0])
+        if not _on_torch():
             return super().call(inputs)
         import torch
 

@@ -22,7 +22,7 @@ from ._architectures import (
     resolve_sizes,
 )
 from ._constraints import Interval, Options, parameter_constraints
-from ._validation import check_network_params
+from ._validation import NETWORK_RULE_PARAMS, check_network_params
 from .layers import Conv1D, Dropout, MaxPooling1D
 
 __all__ = ["ARCHITECTURES", "build_architecture", "build_beluga", "build_danq", "build_deepsea",
@@ -200,8 +200,7 @@ def build_deepsea(
     """
     check_network_params(
         sequence_length=sequence_length, conv_filters=conv_filters, kernel_size=kernel_size,
-        pool_size=pool_size, fc_units=fc_units, dropout=dropout, l2=l2,
-        l1_sparsity=l1_sparsity, max_kernel_norm=max_kernel_norm,
+        pool_size=pool_size, dropout=dropout,
     )
     layers = _Layers(seed, l2, l1_sparsity, max_kernel_norm)
     inputs = layers.input(sequence_length, input_channels)
@@ -297,8 +296,7 @@ def build_beluga(
     """
     check_network_params(
         sequence_length=sequence_length, conv_filters=conv_filters, kernel_size=kernel_size,
-        pool_size=pool_size, fc_units=fc_units, dropout=dropout, l2=l2,
-        l1_sparsity=l1_sparsity, max_kernel_norm=max_kernel_norm, architecture="beluga",
+        pool_size=pool_size, dropout=dropout, architecture="beluga",
     )
     layers = _Layers(seed, l2, l1_sparsity, max_kernel_norm)
     inputs = layers.input(sequence_length, input_channels)
@@ -410,9 +408,7 @@ def build_danq(
     """
     check_network_params(
         sequence_length=sequence_length, conv_filters=conv_filters, kernel_size=kernel_size,
-        pool_size=pool_size, fc_units=fc_units, dropout=dropout, l2=l2,
-        l1_sparsity=l1_sparsity, max_kernel_norm=max_kernel_norm, architecture="danq",
-        lstm_units=lstm_units,
+        pool_size=pool_size, dropout=dropout, architecture="danq", lstm_units=lstm_units,
     )
     layers = _Layers(seed, l2, l1_sparsity, max_kernel_norm)
     inputs = layers.input(sequence_length, input_channels)
@@ -497,8 +493,8 @@ def build_architecture(architecture, sequence_length, n_outputs, *, conv_filters
     sizes["conv_filters"], sizes["dropout"] = tuple(sizes["conv_filters"]), tuple(sizes["dropout"])
     if architecture != "danq":
         # Only DanQ's builder takes lstm_units: the check names it when another is given one.
-        check_network_params(sequence_length=sequence_length, architecture=architecture, l2=0,
-                             l1_sparsity=0, max_kernel_norm=None, **sizes)
+        check_network_params(sequence_length=sequence_length, architecture=architecture,
+                             **{name: sizes[name] for name in NETWORK_RULE_PARAMS})
         del sizes["lstm_units"]
     return _BUILDERS[architecture](sequence_length, n_outputs, **sizes, **kwargs)
 

@@ -10,6 +10,7 @@ from skdeepsea.layers import Conv1D, Dropout, MaxPooling1D
 from skdeepsea.network import build_deepsea
 
 ON_TORCH = keras.backend.backend() == "torch"
+ON_JAX = keras.backend.backend() == "jax"
 
 
 def numpy_conv1d(x, kernel, bias):
@@ -107,6 +108,28 @@ def test_torch_fast_path_gradients_equal_keras_own():
     own = gradients(keras.layers.Conv1D.call, keras.layers.MaxPooling1D.call)
     for a, b in zip(fast, own):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(not ON_JAX, reason="the one-pass gradient is the JAX backend's")
+@settings(max_examples=15, deadline=None)
+@given(length=st.integers(4, 30), size=st.integers(1, 4), levels=st.integers(1, 4),
+       dtype=st.sampled_from(["float32", "bfloat16"]), seed=st.integers(0, 2**16))
+def test_jax_max_pooling_gradient_goes_where_keras_own_sends_it(length, size, levels, dtype,
+                                                                 seed):
+    """To each window's first maximum, ties included (few levels make many), tail positions 0."""
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(seed)
+    x = jnp.asarray(rng.integers(0, levels, (2, length, 3)), dtype=dtype)
+    weights = jnp.asarray(rng.standard_normal((2, length // size, 3)), dtype=dtype)
+    pool = MaxPooling1D(size, size, dtype=dtype)
+
+    def gradient(call):
+        return np.asarray(jax.grad(lambda x: (call(pool, x) * weights).sum())(x), "float32")
+
+    np.testing.assert_array_equal(gradient(MaxPooling1D.call),
+                                  gradient(keras.layers.MaxPooling1D.call))
 
 
 @pytest.mark.skipif(not ON_TORCH, reason="the fast path is the torch backend's")

@@ -16,7 +16,7 @@ from .._constraints import (
     validate_params,
 )
 from .._strands import DEPRECATED, PREDICTION_STRANDS, renamed_strand
-from .._validation import check_network_params
+from .._validation import NETWORK_RULE_PARAMS, check_network_params
 from ..preprocessing import ALPHABET_CONSTRAINT
 
 # Keras-free here (the model builder imports them), so that the estimator's
@@ -24,7 +24,6 @@ from ..preprocessing import ALPHABET_CONSTRAINT
 MIXED_PRECISION = {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 DEFAULT_LEARNING_RATE = {"sgd": 0.1, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.001}
 OPTIMIZERS = tuple(DEFAULT_LEARNING_RATE)
-NETWORK_PARAMS = ("architecture", *SIZE_PARAMS, "l2", "l1_sparsity", "max_kernel_norm")
 
 _POSITIVE = Interval(Integral, 1, None)
 # DeepSEAClassifier._parameter_constraints: what each constructor parameter accepts.
@@ -93,11 +92,6 @@ def resolve_params(params):
     return resolved
 
 
-def _network_params(params):
-    resolved = resolve_params(params)
-    return {name: resolved[name] for name in NETWORK_PARAMS}
-
-
 def check_params(params):
     """Raise ValueError naming the first invalid parameter.
 
@@ -118,7 +112,7 @@ def check_params(params):
         If ``checkpoint_dir`` is an existing file.
     """
     validate_params(PARAMETER_CONSTRAINTS, params, "DeepSEAClassifier")
-    check_network_params(sequence_length=None, **_network_params(params))
+    check_geometry(params, None)
     checkpoint_dir = params["checkpoint_dir"]
     if checkpoint_dir is not None and os.path.exists(checkpoint_dir) \
             and not os.path.isdir(checkpoint_dir):
@@ -212,8 +206,14 @@ def check_warm_start(record, params, keeps_optimizer):
 
 
 def check_geometry(params, sequence_length):
-    """Raise ValueError when the sequences are too short for the network."""
-    check_network_params(sequence_length=sequence_length, **_network_params(params))
+    """Raise ValueError when a rule between the network's sizes fails.
+
+    With an integer ``sequence_length``, also when the sequences are too short
+    for the network; None checks the sizes alone.
+    """
+    resolved = resolve_params(params)
+    check_network_params(sequence_length=sequence_length, architecture=resolved["architecture"],
+                         **{name: resolved[name] for name in NETWORK_RULE_PARAMS})
 
 
 def check_distribution(params):
