@@ -40,7 +40,8 @@ from skdeepsea._engine import model as engine_model  # noqa: E402
 from skdeepsea.network import build_deepsea  # noqa: E402
 
 from _common import (  # noqa: E402
-    DEEPSEA, EpochClock, cpu_model, fmt_spread, n_cores, random_onehot, random_targets, spread, versions,
+    DEEPSEA, EpochClock, cpu_model, fmt_spread, n_cores, random_onehot, random_targets, spread,
+    versions,
 )
 
 DEFAULTS = dict(arch=DEEPSEA, n_predict=512, n_fit=256, batch_size=64, repeats=5, epochs=4)
@@ -144,8 +145,9 @@ def report(r):
     rates = {name: [n_fit / s for s in seconds[1:]] for name, seconds in fit.items()}
     print(f"fit, epochs of {n_fit} sequences (the first holds the compilation):")
     for name, seconds in fit.items():
+        later = ", ".join(f"{s:.2f}" for s in seconds[1:])
         print(f"  {name:8s} first epoch {seconds[0]:.1f} s, then "
-              f"{np.median(rates[name]):.1f} seq/s (epochs {', '.join(f'{s:.2f}' for s in seconds[1:])} s)")
+              f"{np.median(rates[name]):.1f} seq/s (epochs {later} s)")
     print(f"  compiled / eager, epochs after the first: "
           f"{np.median(rates['compiled']) / np.median(rates['eager']):.2f}x")
     print(f"load average before {r['load_avg_before']}, after {r['load_avg_after']}")

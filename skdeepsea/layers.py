@@ -12,8 +12,8 @@ weight gradient of a wide input is taken from channels-first copies, for which
 oneDNN has the faster kernel (:class:`_ChannelsLastConv`). On JAX, max pooling's
 gradient is one elementwise pass (:func:`_window_max`) instead of XLA's index-tracking
 reduce-window and scatter. On TensorFlow, and for options outside these fast paths,
-they are Keras' layers unchanged. Their weights, configs and outputs are Keras', so a network saved on one
-backend loads on the others.
+they are Keras' layers unchanged. Their weights, configs and outputs are Keras', so a
+network saved on one backend loads on the others.
 """
 
 import functools
