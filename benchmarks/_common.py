@@ -12,7 +12,7 @@ classes, so the scripts keep working while the training engine changes:
   ``DeepSEAClassifier.fit``, compilation excluded;
 - :func:`run_part`: runs one measurement, printing an error line instead of
   stopping the script when it fails;
-- small summaries (:func:`spread`) and machine facts.
+- small summaries (:func:`spread`), machine facts and :func:`write_json`.
 """
 
 import contextlib
@@ -242,6 +242,16 @@ def fmt_spread(s, digits=1, suffix=""):
     """'median [min, max]' of a :func:`spread`."""
     return (f"{s['median']:.{digits}f}{suffix} [{s['min']:.{digits}f}, "
             f"{s['max']:.{digits}f}]")
+
+
+def write_json(path, results):
+    """Write a script's figures to ``path`` (``--json``), if given, and say so."""
+    import json
+
+    if path:
+        with open(path, "w") as f:
+            json.dump(results, f, indent=1)
+        print(f"wrote {path}")
 
 
 def run_part(name, fn, results, errors):

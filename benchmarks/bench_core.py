@@ -46,7 +46,6 @@ under a minute, figures meaningless); ``--help`` lists the sizes.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -65,6 +64,7 @@ from skdeepsea import DeepSEAClassifier, OneHotDNA  # noqa: E402
 from _common import (  # noqa: E402
     DEEPSEA, SEQUENCE_LENGTH, EpochClock, cpu_model, fmt_spread, forward_macs, n_cores,
     random_onehot, random_targets, run_part, spread, time_fit, torch_deepsea, versions,
+    write_json,
 )
 
 # Minimum ratios skdeepsea / plain PyTorch eager, per backend. Issue 9 sets JAX
@@ -347,10 +347,7 @@ def main(argv=None):
     r["load_avg_after"] = os.getloadavg()
     r["total_s"] = time.perf_counter() - t0
     report(r)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(r, f, indent=1)
-        print(f"wrote {args.json}")
+    write_json(args.json, r)
     return r
 
 

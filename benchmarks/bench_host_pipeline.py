@@ -32,7 +32,6 @@ meaningless).
 """
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -48,7 +47,7 @@ from skdeepsea import DeepSEAClassifier  # noqa: E402
 
 from _common import (  # noqa: E402
     N_OUTPUTS, SEQUENCE_LENGTH, cpu_model, fmt_spread, forward_macs, n_cores, random_onehot,
-    random_targets, spread, time_fit, versions,
+    random_targets, spread, time_fit, versions, write_json,
 )
 
 # One convolution (no pooling after the last one), 4 hidden units: nearly free.
@@ -125,10 +124,7 @@ def main(argv=None):
     print(f"memmap / memory {fmt_spread(r['ratio'], 2, 'x')}  (median >= {TARGET})  {verdict}"
           f"{', every repeat' if r['ratio']['min'] >= TARGET else ''}")
     print(f"load average after {r['load_avg_after']}; total {r['total_s']:.0f} s")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(r, f, indent=1)
-        print(f"wrote {args.json}")
+    write_json(args.json, r)
     return r
 
 

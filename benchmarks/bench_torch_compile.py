@@ -24,7 +24,6 @@ root::
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -41,7 +40,7 @@ from skdeepsea.network import build_deepsea  # noqa: E402
 
 from _common import (  # noqa: E402
     DEEPSEA, EpochClock, cpu_model, fmt_spread, n_cores, random_onehot, random_targets, spread,
-    versions,
+    versions, write_json,
 )
 
 DEFAULTS = dict(arch=DEEPSEA, n_predict=512, n_fit=256, batch_size=64, repeats=5, epochs=4)
@@ -79,9 +78,9 @@ def bench_fit(cfg, X, y, compiled):
     """Epoch seconds of one estimator fit, its training model compiled or not."""
     original = engine_model.compile_for_training
 
-    def compile_for_training(network, train_model, optimizer, loss):
-        train_model.compile(optimizer=optimizer, loss=loss, jit_compile=compiled)
-        network.compile(optimizer=train_model.optimizer, loss=loss)
+    def compile_for_training(network, train_model, *args):
+        original(network, train_model, *args)
+        train_model.jit_compile = compiled
 
     engine_model.compile_for_training = compile_for_training
     try:
@@ -125,10 +124,7 @@ def main(argv=None):
                         "compiled": bench_fit(cfg, X_fit, y_fit, True)}
     r["load_avg_after"] = os.getloadavg()
     report(r)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(r, f, indent=1)
-        print(f"wrote {args.json}")
+    write_json(args.json, r)
     return r
 
 

@@ -105,14 +105,14 @@ def _window_max():
 
     @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
     def window_max(x, size):
-        # Inference: Keras' own reduce-window, which XLA pools in one kernel (the maxima of
-        # reshaped windows predicted 5% slower).
+        # Inference: Keras' own reduce-window, which XLA pools in one kernel (faster there
+        # than the reshaped windows; benchmarks/RESULTS.md, issue 22).
         return jax.lax.reduce_window(x, jnp.array(-jnp.inf, x.dtype), jax.lax.max,
                                      (1, size, 1), (1, size, 1), "VALID")
 
     def forward(x, size):
         # Training: the same maxima from reshaped windows, which XLA fuses with the
-        # surrounding elementwise work (3 to 5% faster steps).
+        # surrounding elementwise work.
         return windows(x, size).max(axis=2), x
 
     def backward(size, x, grad):
