@@ -17,6 +17,7 @@ network saved on one backend loads on the others.
 """
 
 import functools
+import math
 import weakref
 
 import keras
@@ -127,6 +128,57 @@ def _window_max():
     return window_max
 
 
+@functools.cache
+def _threefry_keep_mask():
+    """JAX: ``jax.random.bernoulli(key, keep, shape)`` bit for bit, in one fused pass.
+
+    JAX lowers its Threefry-2x32 hash on a CPU as a rolled loop of five iterations that
+    writes two uint32 arrays of the mask's size per iteration; for DeepSEA's three
+    dropout layers that was 86 ms of a training step on 2 cores, where the same hash
+    unrolled fuses with the mask and the scaling into one pass of 31 ms
+    (benchmarks/RESULTS.md, issue 22). The bits are JAX's (Salmon et al. 2011, the
+    counters of ``jax_threefry_partitionable``), so seeded masks stay those of Keras'
+    ``Dropout`` (made on first use).
+    """
+    import jax
+    import numpy as np
+
+    rotations = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+    def rotate_left(x, bits):
+        return (x << np.uint32(bits)) | (x >> np.uint32(32 - bits))
+
+    def threefry2x32(key, x1, x2):
+        keys = (key[0], key[1], key[0] ^ key[1] ^ np.uint32(0x1BD11BDA))
+        x1, x2 = x1 + keys[0], x2 + keys[1]
+        for i in range(5):
+            for bits in rotations[i % 2]:
+                x1 = x1 + x2
+                x2 = rotate_left(x2, bits) ^ x1
+            x1 = x1 + keys[(i + 1) % 3]
+            x2 = x2 + keys[(i + 2) % 3] + np.uint32(i + 1)
+        return x1, x2
+
+    def keep_mask(key, keep, shape):
+        # Counter i is the 64-bit element index as (high, low) words; high is 0 below 2**32.
+        low = jax.lax.iota(np.uint32, math.prod(shape)).reshape(shape)
+        high_bits, low_bits = threefry2x32(key, jax.numpy.zeros_like(low), low)
+        # jax.random.uniform's float32 in [0, 1) from the top 23 bits, compared to keep.
+        mantissa = ((high_bits ^ low_bits) >> np.uint32(9)) | np.uint32(0x3F800000)
+        uniform = jax.lax.bitcast_convert_type(mantissa, np.float32) - np.float32(1)
+        return uniform < np.float32(keep)
+
+    return keep_mask
+
+
+def _threefry_is_jax_default():
+    """Whether ``jax.random`` draws from raw uint32 keys with partitionable Threefry bits."""
+    import jax
+
+    return (jax.config.jax_default_prng_impl == "threefry2x32"
+            and jax.config.jax_threefry_partitionable)
+
+
 # Each Conv1D's kernel in conv2d's layout, kept for inference: (weak reference to the kernel's
 # tensor, its version, dtype, the relaid copy). The copy took 2% of a full-size forward pass.
 _INFERENCE_KERNELS = weakref.WeakKeyDictionary()
@@ -223,10 +275,12 @@ class MaxPooling1D(keras.layers.MaxPooling1D):
 
 @keras.saving.register_keras_serializable(package="skdeepsea")
 class Dropout(keras.layers.Dropout):
-    """``keras.layers.Dropout``, its seeded mask drawn in one pass on PyTorch.
+    """``keras.layers.Dropout``, its seeded mask drawn in one pass on PyTorch and JAX.
 
-    The mask comes from a ``torch.Generator`` seeded by the layer's
-    ``SeedGenerator`` (as Keras seeds it), so seeded fits repeat exactly.
+    On PyTorch the mask comes from a ``torch.Generator`` seeded by the layer's
+    ``SeedGenerator`` (as Keras seeds it), so seeded fits repeat exactly. On JAX it
+    is Keras' own mask, bit for bit, its Threefry hash fused with the scaling
+    (:func:`_threefry_keep_mask`).
 
     Parameters
     ----------
@@ -243,13 +297,20 @@ class Dropout(keras.layers.Dropout):
     """
 
     def call(self, inputs, training=False):
-        if not (training and self.rate > 0 and self.noise_shape is None
-                and _on_torch()):
+        if not (training and self.rate > 0 and self.noise_shape is None):
+            return super().call(inputs, training=training)
+        keep = 1.0 - self.rate
+        if _on_jax() and _threefry_is_jax_default() and 0 < math.prod(inputs.shape) < 2**32:
+            import jax
+
+            # Keras' JAX dropout (keras/src/backend/jax/random.py), its mask fused.
+            mask = _threefry_keep_mask()(self.seed_generator.next(), keep, inputs.shape)
+            return jax.lax.select(mask, inputs / keep, jax.numpy.zeros_like(inputs))
+        if not _on_torch():
             return super().call(inputs, training=training)
         import torch
 
         seed = keras.ops.convert_to_numpy(self.seed_generator.next()).astype("int64").sum()
         generator = torch.Generator(device=inputs.device).manual_seed(int(seed))
-        keep = 1.0 - self.rate
         mask = torch.empty_like(inputs).bernoulli_(keep, generator=generator)
         return inputs * mask.div_(keep)

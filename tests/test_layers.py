@@ -154,6 +154,32 @@ def test_dropout_is_seeded_scaled_and_off_at_inference():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=False)), x)
 
 
+@pytest.mark.skipif(not ON_JAX, reason="the fused mask is the JAX backend's")
+@settings(max_examples=10, deadline=None)
+@given(shape=st.lists(st.integers(1, 70), min_size=1, max_size=3),
+       rate=st.floats(0.01, 0.99), seed=st.integers(0, 2**31 - 1),
+       dtype=st.sampled_from(["float32", "bfloat16", "float16"]))
+def test_jax_dropout_masks_are_keras_own_bit_for_bit(shape, rate, seed, dtype):
+    """Eagerly and under jit, call after call: a Threefry round or counter wrong fails it."""
+    import jax
+
+    x = keras.ops.convert_to_tensor(
+        np.random.default_rng(0).uniform(0.5, 1.5, shape), dtype=dtype)
+
+    def jitted(layer):  # a training step's way: the seed state in, the next one out
+        state = [v.value for v in layer.non_trainable_variables]
+        out, state = jax.jit(lambda s, v: layer.stateless_call([], s, v, training=True))(state, x)
+        for variable, value in zip(layer.non_trainable_variables, state):
+            variable.assign(value)
+        return out
+
+    ours, keras_own = Dropout(rate, seed=seed), keras.layers.Dropout(rate, seed=seed)
+    for call in (lambda layer: layer(x, training=True), jitted):
+        for _ in range(2):
+            np.testing.assert_array_equal(np.asarray(call(ours), "float32"),
+                                          np.asarray(call(keras_own), "float32"))
+
+
 def test_networks_are_built_of_these_layers_and_save(tmp_path):
     model = build_deepsea(200, 3, conv_filters=(4, 4, 4), fc_units=5, seed=0)
     kinds = {type(layer) for layer in model.layers}
