@@ -11,9 +11,11 @@ oneDNN (and cuDNN) convolve and pool natively, with the bias fused; on a CPU the
 weight gradient of a wide input is taken from channels-first copies, for which
 oneDNN has the faster kernel (:class:`_ChannelsLastConv`). On JAX, max pooling's
 gradient is one elementwise pass (:func:`_window_max`) instead of XLA's index-tracking
-reduce-window and scatter. On TensorFlow, and for options outside these fast paths,
-they are Keras' layers unchanged. Their weights, configs and outputs are Keras', so a
-network saved on one backend loads on the others.
+reduce-window and scatter, dropout's mask is Keras' own with its hash fused
+(:func:`_threefry_keep_mask`), and on a CPU the kernel gradient of a convolution of few
+input channels is one matrix product (:func:`_narrow_input_conv`). On TensorFlow, and for
+options outside these fast paths, they are Keras' layers unchanged. Their weights,
+configs and outputs are Keras', so a network saved on one backend loads on the others.
 """
 
 import functools
@@ -33,6 +35,12 @@ def _on_jax():
     return keras.backend.backend() == "jax"
 
 
+def _jax_on_cpu():
+    import jax
+
+    return jax.default_backend() == "cpu"
+
+
 def _as_2d_channels_last(x):
     """``(n, L, C)`` as PyTorch's ``(n, C, 1, L)`` in channels_last memory format (a view)."""
     return x.permute(0, 2, 1).unsqueeze(2)
@@ -43,10 +51,12 @@ def _from_2d_channels_last(x):
     return x.squeeze(2).permute(0, 2, 1)
 
 
-# Input channels from which a CPU convolution's weight gradient is computed channels-first.
+# Input channels from which a CPU convolution's weight gradient is computed channels-first
+# on PyTorch, and below which it is one matrix product of the input's windows on JAX.
 # oneDNN's channels_last weight-gradient kernel on AVX2 took 600 ms for DeepSEA's second and
 # third convolutions at batch 64 where channels-first copies took 520 and 460 (input gradient
-# channels_last in both); for the first (4 channels) it took 25 ms against 100.
+# channels_last in both); for the first (4 channels) it took 25 ms against 100. XLA's took 42,
+# 201 and 125 ms for the three, the windows' product 13, 347 and 159.
 WIDE_INPUT_CHANNELS = 64
 
 
@@ -129,6 +139,45 @@ def _window_max():
 
 
 @functools.cache
+def _narrow_input_conv():
+    """JAX on a CPU: a valid 1-D convolution whose kernel gradient is one matrix product.
+
+    XLA on a CPU takes the kernel gradient of a convolution of few input channels (DeepSEA's
+    first, 4 channels and 8 positions) as a convolution over transposed copies of the input
+    and the output gradient, at a fraction of the matmul rate: 42 ms at batch 64 where the
+    product of the ``(n * L, k * C)`` windows with the output gradient takes 13
+    (benchmarks/RESULTS.md, issue 22). The forward pass and the input gradient are Keras'
+    own (made on first use).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    def conv(x, kernel):
+        return keras.ops.conv(x, kernel, padding="valid", data_format="channels_last")
+
+    @jax.custom_vjp
+    def narrow_input_conv(x, kernel):
+        return conv(x, kernel)
+
+    def forward(x, kernel):
+        return conv(x, kernel), (x, kernel)
+
+    def backward(saved, grad):
+        x, kernel = saved
+        width, channels, filters = kernel.shape
+        length = grad.shape[1]
+        # Window position i of output l is input l + i: columns ordered as the kernel's rows.
+        windows = jnp.concatenate([x[:, i:i + length] for i in range(width)], axis=2)
+        kernel_grad = jnp.matmul(windows.reshape(-1, width * channels).T,
+                                 grad.reshape(-1, filters), preferred_element_type=jnp.float32)
+        input_grad = jax.vjp(lambda x: conv(x, kernel), x)[1](grad)[0]
+        return input_grad, kernel_grad.astype(kernel.dtype).reshape(kernel.shape)
+
+    narrow_input_conv.defvjp(forward, backward)
+    return narrow_input_conv
+
+
+@functools.cache
 def _threefry_keep_mask():
     """JAX: ``jax.random.bernoulli(key, keep, shape)`` bit for bit, in one fused pass.
 
@@ -186,7 +235,8 @@ _INFERENCE_KERNELS = weakref.WeakKeyDictionary()
 
 @keras.saving.register_keras_serializable(package="skdeepsea")
 class Conv1D(keras.layers.Conv1D):
-    """``keras.layers.Conv1D``, channels-last and with its bias fused on PyTorch.
+    """``keras.layers.Conv1D``: channels-last with its bias fused on PyTorch; on JAX on a
+    CPU, a narrow input's kernel gradient as one matrix product.
 
     Parameters
     ----------
@@ -201,13 +251,16 @@ class Conv1D(keras.layers.Conv1D):
     (2, 16, 3)
     """
 
-    def _fast_path(self):
-        return (_on_torch() and self.data_format == "channels_last"
-                and self.padding == "valid" and tuple(self.strides) == (1,)
-                and tuple(self.dilation_rate) == (1,) and self.groups == 1)
+    def _plain_valid(self):
+        return (self.data_format == "channels_last" and self.padding == "valid"
+                and tuple(self.strides) == (1,) and tuple(self.dilation_rate) == (1,)
+                and self.groups == 1)
 
     def call(self, inputs):
-        if not self._fast_path():
+        if (_on_jax() and self._plain_valid() and inputs.shape[-1] < WIDE_INPUT_CHANNELS
+                and _jax_on_cpu()):
+            return self._jax_narrow_input_call(inputs)
+        if not (_on_torch() and self._plain_valid()):
             return super().call(inputs)
         bias = keras.ops.convert_to_tensor(self.bias) if self.use_bias else None
         outputs = _channels_last_conv().apply(_as_2d_channels_last(inputs), self._torch_kernel(),
@@ -216,6 +269,15 @@ class Conv1D(keras.layers.Conv1D):
             # In place on the new array itself (not a view of it, which autograd would copy).
             return _from_2d_channels_last(outputs.relu_())
         return self.activation(_from_2d_channels_last(outputs))
+
+    def _jax_narrow_input_call(self, inputs):
+        """``keras.layers.Conv1D.call`` with :func:`_narrow_input_conv`'s kernel gradient."""
+        kernel = keras.ops.convert_to_tensor(self.kernel)  # cast by the policy
+        # Keras' conv casts the inputs (one-hot uint8, say) to the kernel's dtype too.
+        outputs = _narrow_input_conv()(keras.ops.cast(inputs, kernel.dtype), kernel)
+        if self.use_bias:
+            outputs = keras.ops.add(outputs, keras.ops.reshape(self.bias, (1, 1, self.filters)))
+        return self.activation(outputs)
 
     def _torch_kernel(self):
         """The kernel as conv2d's channels_last ``(out, in, 1, k)``, cast by the policy.

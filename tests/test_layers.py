@@ -132,6 +132,40 @@ def test_jax_max_pooling_gradient_goes_where_keras_own_sends_it(length, size, le
                                   gradient(keras.layers.MaxPooling1D.call))
 
 
+@pytest.mark.skipif(not ON_JAX, reason="the narrow-input kernel gradient is the JAX backend's")
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(1, 3), length=st.integers(8, 40), channels=st.integers(1, 6),
+       filters=st.integers(1, 6), width=st.integers(1, 8), seed=st.integers(0, 2**16),
+       dtype=st.sampled_from(["float32", "mixed_bfloat16"]))
+def test_jax_narrow_input_conv_gradients_are_keras_own(n, length, channels, filters, width,
+                                                         seed, dtype):
+    """Kernel, bias and input gradients as Keras' Conv1D takes them, to float rounding."""
+    import jax
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, length, channels)).astype("float32")
+    weights = rng.standard_normal((n, length - width + 1, filters)).astype("float32")
+    layers = [cls(filters, width, activation="relu", dtype=dtype)
+              for cls in (Conv1D, keras.layers.Conv1D)]
+    kernel = rng.standard_normal((width, channels, filters)).astype("float32")
+    bias = rng.standard_normal(filters).astype("float32")
+    for layer in layers:
+        layer.build(x.shape)
+        layer.set_weights([kernel, bias])
+
+    def gradients(layer):
+        def loss(kernel, bias, x):
+            out, _ = layer.stateless_call([kernel, bias], [], x)
+            return (keras.ops.cast(out, "float32") * weights).sum()
+        return jax.grad(loss, argnums=(0, 1, 2))(*(v.value for v in layer.weights), x)
+
+    tolerance = 1e-5 if dtype == "float32" else 2e-2
+    for ours, keras_own in zip(gradients(layers[0]), gradients(layers[1])):
+        scale = max(1.0, float(np.abs(keras_own).max()))
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(keras_own),
+                                   atol=tolerance * scale, rtol=0)
+
+
 @pytest.mark.skipif(not ON_TORCH, reason="the fast path is the torch backend's")
 def test_torch_outputs_stay_channels_last_without_copies():
     x = keras.ops.convert_to_tensor(np.ones((2, 40, 4), "float32"))
