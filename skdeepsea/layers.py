@@ -224,8 +224,9 @@ def _threefry_is_jax_default():
     """Whether ``jax.random`` draws from raw uint32 keys with partitionable Threefry bits."""
     import jax
 
-    return (jax.config.jax_default_prng_impl == "threefry2x32"
-            and jax.config.jax_threefry_partitionable)
+    # getattr: a JAX that renames these settings keeps Keras' own path.
+    return (getattr(jax.config, "jax_default_prng_impl", None) == "threefry2x32"
+            and getattr(jax.config, "jax_threefry_partitionable", False) is True)
 
 
 # Each Conv1D's kernel in conv2d's layout, kept for inference: (weak reference to the kernel's

@@ -214,6 +214,21 @@ def test_jax_dropout_masks_are_keras_own_bit_for_bit(shape, rate, seed, dtype):
                                           np.asarray(call(keras_own), "float32"))
 
 
+@pytest.mark.skipif(not ON_JAX, reason="the fused mask is the JAX backend's")
+def test_jax_dropout_keeps_keras_masks_under_other_prng_settings():
+    """With the original (non-partitionable) Threefry counters, Keras' own path draws."""
+    import jax
+
+    x = np.ones((3, 50, 7), "float32")
+    jax.config.update("jax_threefry_partitionable", False)
+    try:
+        ours = np.asarray(Dropout(0.4, seed=3)(x, training=True))
+        keras_own = np.asarray(keras.layers.Dropout(0.4, seed=3)(x, training=True))
+    finally:
+        jax.config.update("jax_threefry_partitionable", True)
+    np.testing.assert_array_equal(ours, keras_own)
+
+
 def test_networks_are_built_of_these_layers_and_save(tmp_path):
     model = build_deepsea(200, 3, conv_filters=(4, 4, 4), fc_units=5, seed=0)
     kinds = {type(layer) for layer in model.layers}
