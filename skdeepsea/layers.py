@@ -55,8 +55,8 @@ def _from_2d_channels_last(x):
 # on PyTorch, and below which it is one matrix product of the input's windows on JAX.
 # oneDNN's channels_last weight-gradient kernel on AVX2 took 600 ms for DeepSEA's second and
 # third convolutions at batch 64 where channels-first copies took 520 and 460 (input gradient
-# channels_last in both); for the first (4 channels) it took 25 ms against 100. XLA's took 42,
-# 201 and 125 ms for the three, the windows' product 13, 347 and 159.
+# channels_last in both); for the first (4 channels) it took 25 ms against 100. On JAX the
+# windows' product beats XLA's own only for the first (benchmarks/RESULTS.md, issue 22).
 WIDE_INPUT_CHANNELS = 64
 
 
@@ -144,8 +144,8 @@ def _narrow_input_conv():
 
     XLA on a CPU takes the kernel gradient of a convolution of few input channels (DeepSEA's
     first, 4 channels and 8 positions) as a convolution over transposed copies of the input
-    and the output gradient, at a fraction of the matmul rate: 42 ms at batch 64 where the
-    product of the ``(n * L, k * C)`` windows with the output gradient takes 13
+    and the output gradient, at a fraction of the matmul rate; the product of the
+    ``(n * L, k * C)`` windows with the output gradient takes a third of its time
     (benchmarks/RESULTS.md, issue 22). The forward pass and the input gradient are Keras'
     own (made on first use).
     """
@@ -170,7 +170,8 @@ def _narrow_input_conv():
         windows = jnp.concatenate([x[:, i:i + length] for i in range(width)], axis=2)
         kernel_grad = jnp.matmul(windows.reshape(-1, width * channels).T,
                                  grad.reshape(-1, filters), preferred_element_type=jnp.float32)
-        input_grad = jax.vjp(lambda x: conv(x, kernel), x)[1](grad)[0]
+        # Linear in x: its transpose alone, without the forward pass vjp would trace again.
+        input_grad = jax.linear_transpose(lambda x: conv(x, kernel), x)(grad)[0]
         return input_grad, kernel_grad.astype(kernel.dtype).reshape(kernel.shape)
 
     narrow_input_conv.defvjp(forward, backward)
@@ -182,9 +183,8 @@ def _threefry_keep_mask():
     """JAX: ``jax.random.bernoulli(key, keep, shape)`` bit for bit, in one fused pass.
 
     JAX lowers its Threefry-2x32 hash on a CPU as a rolled loop of five iterations that
-    writes two uint32 arrays of the mask's size per iteration; for DeepSEA's three
-    dropout layers that was 86 ms of a training step on 2 cores, where the same hash
-    unrolled fuses with the mask and the scaling into one pass of 31 ms
+    writes two uint32 arrays of the mask's size per iteration; the same hash unrolled
+    fuses with the mask and the scaling into one pass, in about a third of the time
     (benchmarks/RESULTS.md, issue 22). The bits are JAX's (Salmon et al. 2011, the
     counters of ``jax_threefry_partitionable``), so seeded masks stay those of Keras'
     ``Dropout`` (made on first use).
